@@ -1,0 +1,174 @@
+//! `init`, `intervention`, `log`, `check`, `backup`.
+
+use std::path::Path;
+
+use crate::codes::{Code, InterventionKind};
+use crate::error::{Error, Result};
+use crate::identity::KdfProfile;
+use crate::model::{parse_intervention_code, parse_percent, Intervention};
+use crate::store::{audit, interventions, Db};
+use crate::{check as checks, invalid, register};
+
+use super::{emit, InterventionCmd};
+
+pub fn init(path: &Path, actor: &str, kdf: &str) -> Result<()> {
+    let profile = KdfProfile::parse(kdf)
+        .ok_or_else(|| invalid!("invalid --kdf '{kdf}': accepted are default, test"))?;
+    Db::create(path, profile, actor)?;
+    println!(
+        "created {} (owner-only permissions, KDF profile {})",
+        path.display(),
+        profile.name()
+    );
+    if profile == KdfProfile::Test {
+        eprintln!(
+            "warning: the test KDF profile is for tests and generated data, never for real data"
+        );
+    }
+    Ok(())
+}
+
+pub fn intervention(db: &mut Db, cmd: InterventionCmd) -> Result<()> {
+    match cmd {
+        InterventionCmd::Add {
+            code,
+            name,
+            parent,
+            kind,
+            target_work_studies,
+            target_step,
+            target_qol,
+        } => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 120 {
+                return Err(invalid!("invalid --name: expected 1 to 120 characters"));
+            }
+            let pct = |v: &Option<String>, opt: &str| {
+                v.as_deref().map(|s| parse_percent(s, opt)).transpose()
+            };
+            let i = Intervention {
+                code: parse_intervention_code(&code)?,
+                name,
+                parent: parent.as_deref().map(parse_intervention_code).transpose()?,
+                kind: InterventionKind::parse(&kind).map_err(|e| {
+                    invalid!(
+                        "invalid --kind '{}': accepted are individual, volume",
+                        e.value
+                    )
+                })?,
+                target_work_studies: pct(&target_work_studies, "--target-work-studies")?,
+                target_step: pct(&target_step, "--target-step")?,
+                target_qol: pct(&target_qol, "--target-qol")?,
+            };
+            let code = i.code.clone();
+            db.write(|tx, actor| register::intervention_add(tx, actor, i))?;
+            println!("added intervention {code}");
+            Ok(())
+        }
+        InterventionCmd::List => {
+            let list = interventions::all(&db.conn)?;
+            if list.is_empty() {
+                println!("no interventions yet; add one with `sustrack intervention add CODE --name NAME`");
+                return Ok(());
+            }
+            let pct = |v: Option<f64>| {
+                v.map(|x| format!("{:.0} %", x * 100.0))
+                    .unwrap_or_else(|| "-".into())
+            };
+            let mut rows = vec![vec![
+                "code".to_string(),
+                "name".into(),
+                "parent".into(),
+                "kind".into(),
+                "target work/studies".into(),
+                "target step".into(),
+                "target qol".into(),
+            ]];
+            for i in list {
+                rows.push(vec![
+                    i.code,
+                    i.name,
+                    i.parent.unwrap_or_else(|| "-".into()),
+                    i.kind.code().into(),
+                    pct(i.target_work_studies),
+                    pct(i.target_step),
+                    pct(i.target_qol),
+                ]);
+            }
+            emit(None, crate::report::render::text::grid(&rows).as_bytes())
+        }
+    }
+}
+
+pub fn log(db: &Db, limit: u32) -> Result<()> {
+    let mut rows = vec![vec![
+        "#".to_string(),
+        "time (UTC)".into(),
+        "by".into(),
+        "action".into(),
+        "subject".into(),
+        "detail".into(),
+    ]];
+    for e in audit::recent(&db.conn, limit)? {
+        rows.push(vec![
+            e.id.to_string(),
+            e.at,
+            e.actor,
+            e.action,
+            e.subject.unwrap_or_default(),
+            e.detail.unwrap_or_default(),
+        ]);
+    }
+    emit(None, crate::report::render::text::grid(&rows).as_bytes())
+}
+
+pub fn check(db: &Db) -> Result<()> {
+    let findings = checks::run(&db.conn)?;
+    if findings.is_empty() {
+        println!("ok: integrity, foreign keys and domain rules all pass");
+        return Ok(());
+    }
+    for f in &findings {
+        println!("{f}");
+    }
+    Err(Error::Database(format!(
+        "check found {} problem(s), listed above",
+        findings.len()
+    )))
+}
+
+pub fn backup(db: &mut Db, file: &Path) -> Result<()> {
+    // An empty owner-only file first: VACUUM INTO accepts an empty file and
+    // the copy keeps our permissions; an existing file is never overwritten.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(file).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            invalid!(
+                "{} already exists; backup never overwrites a file",
+                file.display()
+            )
+        } else {
+            Error::Io(format!("cannot create {}: {e}", file.display()))
+        }
+    })?;
+    let target = file.to_string_lossy().to_string();
+    let result = db.write(|tx, actor| {
+        audit::record(tx, actor, "backup", None, Some(&target))?;
+        Ok(())
+    });
+    // VACUUM INTO reads one consistent snapshot, however busy other writers are.
+    let result =
+        result.and_then(|_| Ok(db.conn.execute("VACUUM INTO ?1", [&target]).map(|_| ())?));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(file);
+        return Err(e);
+    }
+    println!("backup written to {}", file.display());
+    Ok(())
+}

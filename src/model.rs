@@ -1,0 +1,230 @@
+//! Plain domain types shared by the store, the rules, reports and exports,
+//! and the small parsers for values users type (dates, months, years,
+//! municipalities, percentages).
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::codes::{
+    Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress, Support,
+    YearsInSupport,
+};
+use crate::error::Result;
+use crate::invalid;
+
+/// One enrolment (one participant in one intervention, start to exit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrolment {
+    pub id: String,
+    pub intervention: String,
+    /// `None` for anonymous participants.
+    pub person_id: Option<i64>,
+    pub local_id: Option<String>,
+    pub gender: Gender,
+    pub birth_year: Option<i32>,
+    pub start: NaiveDate,
+    pub exit: Option<NaiveDate>,
+    pub facts: StartFacts,
+    pub outcome: Option<Outcome>,
+    pub after: ExitFacts,
+}
+
+/// What staff record at start (all optional).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartFacts {
+    pub municipality: Option<String>,
+    pub support: Option<Support>,
+    pub years_in_support: Option<YearsInSupport>,
+    pub education: Option<Education>,
+    pub referrer: Option<Referrer>,
+}
+
+/// What staff record at exit besides the outcome (all optional).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExitFacts {
+    pub support_after: Option<Support>,
+    pub step_progress: Option<StepProgress>,
+    pub quality_of_life: Option<QualityOfLife>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intervention {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub kind: InterventionKind,
+    pub target_work_studies: Option<f64>,
+    pub target_step: Option<f64>,
+    pub target_qol: Option<f64>,
+}
+
+impl Enrolment {
+    /// The first 8 characters of the id, as lists print it.
+    pub fn short_id(&self) -> &str {
+        short_id(&self.id)
+    }
+}
+
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+/// Months in intervention: ceil(days / 30.4375), at least 1 (SPEC section 6).
+pub fn months_between(start: NaiveDate, exit: NaiveDate) -> u32 {
+    let days = (exit - start).num_days().max(0) as f64;
+    ((days / 30.4375).ceil() as u32).max(1)
+}
+
+/// Parse `YYYY-MM-DD` or `YYYYMMDD`. `field` names the option in errors.
+pub fn parse_date(s: &str, field: &str) -> Result<NaiveDate> {
+    let t = s.trim();
+    let parsed = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        NaiveDate::parse_from_str(t, "%Y%m%d").ok()
+    } else if t.len() == 10 {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+    } else {
+        None
+    };
+    parsed
+        .ok_or_else(|| invalid!("invalid {field} '{s}': expected a date as YYYY-MM-DD or YYYYMMDD"))
+}
+
+/// A date that must not be after `today`.
+pub fn parse_past_date(s: &str, field: &str, today: NaiveDate) -> Result<NaiveDate> {
+    let d = parse_date(s, field)?;
+    if d > today {
+        return Err(invalid!(
+            "invalid {field} '{s}': it is in the future (today is {today})"
+        ));
+    }
+    Ok(d)
+}
+
+/// Parse `YYYY-MM` for volume registrations.
+pub fn parse_month(s: &str) -> Result<(i32, u32)> {
+    let t = s.trim();
+    let ok = t.len() == 7 && &t[4..5] == "-";
+    let y = t.get(0..4).and_then(|y| y.parse::<i32>().ok());
+    let m = t.get(5..7).and_then(|m| m.parse::<u32>().ok());
+    match (ok, y, m) {
+        (true, Some(y), Some(m)) if (1..=12).contains(&m) && (1900..=9999).contains(&y) => {
+            Ok((y, m))
+        }
+        _ => Err(invalid!(
+            "invalid month '{s}': expected YYYY-MM, e.g. 2021-03"
+        )),
+    }
+}
+
+/// A birth year for anonymous participants: 1900 up to this year.
+pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
+    match s.trim().parse::<i32>() {
+        Ok(y) if (1900..=today.year()).contains(&y) => Ok(y),
+        _ => Err(invalid!(
+            "invalid birth year '{s}': expected a four-digit year from 1900 to {}",
+            today.year()
+        )),
+    }
+}
+
+/// A municipality name: letters, spaces and hyphens only (never digits, so
+/// never a personnummer), at most 40 characters, each word capitalised so
+/// "vänersborg" and "Vänersborg" are one municipality.
+pub fn parse_municipality(s: &str) -> Result<String> {
+    let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let valid = !t.is_empty()
+        && t.chars().count() <= 40
+        && t.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+        && t.chars().next().is_some_and(|c| c.is_alphabetic());
+    if !valid {
+        return Err(invalid!(
+            "invalid municipality '{s}': expected a municipality name (letters, spaces and hyphens, at most 40 characters)"
+        ));
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut at_word_start = true;
+    for c in t.chars() {
+        if at_word_start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        at_word_start = c == ' ' || c == '-';
+    }
+    Ok(out)
+}
+
+/// A target given in percent (0-100), stored as a fraction.
+pub fn parse_percent(s: &str, field: &str) -> Result<f64> {
+    let t = s.trim().trim_end_matches('%').trim().replace(',', ".");
+    match t.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v / 100.0),
+        _ => Err(invalid!(
+            "invalid {field} '{s}': expected a percentage from 0 to 100, e.g. 40"
+        )),
+    }
+}
+
+/// An intervention code: letters, digits, `_` and `-`, upper-cased.
+pub fn parse_intervention_code(s: &str) -> Result<String> {
+    let t = s.trim().to_ascii_uppercase();
+    let valid = !t.is_empty()
+        && t.len() <= 32
+        && t.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(t)
+    } else {
+        Err(invalid!(
+            "invalid intervention code '{s}': expected 1-32 characters A-Z, 0-9, '_' or '-', e.g. ALLIN"
+        ))
+    }
+}
+
+/// The year of a date, for age computations.
+pub fn year_of(d: NaiveDate) -> i32 {
+    d.year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s, "date").unwrap()
+    }
+
+    #[test]
+    fn months_follow_the_spec_boundaries() {
+        assert_eq!(months_between(d("2021-01-01"), d("2021-01-01")), 1);
+        assert_eq!(months_between(d("2021-01-01"), d("2021-01-31")), 1); // 30 days
+        assert_eq!(months_between(d("2021-01-01"), d("2021-02-01")), 2); // 31 days > 30.4375
+        assert_eq!(months_between(d("2021-01-01"), d("2021-03-03")), 3); // 61 days
+        assert_eq!(months_between(d("2021-01-01"), d("2021-07-02")), 6); // 182 days = 5.98
+    }
+
+    #[test]
+    fn dates_in_both_forms() {
+        assert_eq!(d("20210305"), d("2021-03-05"));
+        assert!(parse_date("2021-02-30", "--date")
+            .unwrap_err()
+            .to_string()
+            .contains("--date '2021-02-30'"));
+        assert!(parse_date("5/3/2021", "--date").is_err());
+        let today = d("2026-11-23");
+        assert!(parse_past_date("2026-11-24", "--date", today).is_err());
+        assert!(parse_past_date("2026-11-23", "--date", today).is_ok());
+    }
+
+    #[test]
+    fn municipalities_are_names_only() {
+        assert_eq!(parse_municipality("  vänersborg ").unwrap(), "Vänersborg");
+        assert_eq!(
+            parse_municipality("UPPLANDS VÄSBY").unwrap(),
+            "Upplands Väsby"
+        );
+        assert_eq!(parse_municipality("malung-sälen").unwrap(), "Malung-Sälen");
+        assert!(parse_municipality("19121212-1212").is_err());
+        assert!(parse_municipality("").is_err());
+    }
+}

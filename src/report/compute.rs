@@ -1,0 +1,789 @@
+//! Computing a report: one query, one pass.
+//!
+//! Every table draws on the same population (enrolments active in the
+//! period, in the selected interventions), so the period's enrolments are
+//! read once and each row feeds every tally at once: there is no query per
+//! table. Codes are matched on the borrowed text SQLite hands out, so the
+//! pass allocates only for municipalities and person sets.
+//!
+//! Populations (SPEC section 6): *active* = start <= to and (no exit or
+//! exit >= from); *new* = start in the period; *exited* = exit in the period.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+
+use super::{of_ten, Indicator, Options, Report, Row, Table};
+use crate::codes::{
+    Code, Education, Gender, Lang, Outcome, QualityOfLife, Referrer, StepProgress, Support,
+    YearsInSupport,
+};
+use crate::error::{Error, Result};
+use crate::invalid;
+use crate::model::{months_between, Intervention};
+use crate::store::interventions;
+
+const SV_EN_GENDER_COLUMNS: [(&str, &str); 3] =
+    [("Kvinnor", "Women"), ("Män", "Men"), ("Totalt", "Total")];
+
+/// The interventions a selection covers: the named ones and all their
+/// descendants; everything when nothing is named.
+pub fn resolve_selection(all: &[Intervention], selected: &[String]) -> Result<Vec<Intervention>> {
+    if selected.is_empty() {
+        return Ok(all.to_vec());
+    }
+    let mut included: HashSet<String> = HashSet::new();
+    for s in selected {
+        let code = s.trim().to_ascii_uppercase();
+        if !all.iter().any(|i| i.code == code) {
+            let known: Vec<&str> = all.iter().map(|i| i.code.as_str()).collect();
+            return Err(invalid!(
+                "unknown --intervention '{s}': known are {}",
+                known.join(", ")
+            ));
+        }
+        included.insert(code);
+    }
+    // Add children until nothing changes (the hierarchy is shallow).
+    loop {
+        let before = included.len();
+        for i in all {
+            if i.parent.as_ref().is_some_and(|p| included.contains(p)) {
+                included.insert(i.code.clone());
+            }
+        }
+        if included.len() == before {
+            break;
+        }
+    }
+    Ok(all
+        .iter()
+        .filter(|i| included.contains(&i.code))
+        .cloned()
+        .collect())
+}
+
+/// Gender-split counts for one row.
+type Pair = [u64; 2];
+
+#[derive(Default, Clone)]
+struct PerIntervention {
+    active: u64,
+    new: u64,
+    exited: u64,
+    persons: HashSet<u64>,
+    /// work_or_studies, step_progress, quality_of_life: (numerator, denominator)
+    indicators: [(u64, u64); 3],
+}
+
+struct Tallies {
+    municipality: HashMap<String, Pair>,
+    municipality_unknown: Pair,
+    age: Vec<Pair>, // bands, then other, then unknown
+    months: Vec<Pair>,
+    years: Vec<Pair>, // codes, then unknown
+    education: Vec<Pair>,
+    referrer: Vec<Pair>, // codes, then unknown
+    before: Vec<Pair>,
+    after: Vec<Pair>,
+    transition: Vec<Vec<u64>>,
+    outcome: Vec<Pair>,
+    per: Vec<PerIntervention>,
+    all_persons: HashSet<u64>,
+}
+
+fn code<C: Code>(v: ValueRef<'_>) -> Result<Option<C>> {
+    match v {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => {
+            let s = std::str::from_utf8(t).unwrap_or("");
+            C::from_code(s).map(Some).ok_or_else(|| {
+                Error::Database(format!(
+                    "unknown {} code '{s}' in the database; run `sustrack check`",
+                    C::FIELD
+                ))
+            })
+        }
+        _ => Err(Error::Database(format!(
+            "a {} value in the database is not text; run `sustrack check`",
+            C::FIELD
+        ))),
+    }
+}
+
+fn text(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    }
+}
+
+/// Parse a stored `YYYY-MM-DD` without the generic format machinery.
+fn fast_date(s: &str) -> Result<NaiveDate> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |a, &c| {
+            c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32)
+        })
+    };
+    (b.len() == 10)
+        .then(|| {
+            Some(NaiveDate::from_ymd_opt(
+                num(0..4)? as i32,
+                num(5..7)?,
+                num(8..10)?,
+            ))
+        })
+        .flatten()
+        .flatten()
+        .ok_or_else(|| {
+            Error::Database(format!(
+                "damaged date '{s}' in the database; run `sustrack check`"
+            ))
+        })
+}
+
+/// Compute the report (without suppression).
+pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
+    let all = interventions::all(conn)?;
+    let selection = resolve_selection(&all, &opts.interventions)?;
+    let individual: Vec<&Intervention> = selection
+        .iter()
+        .filter(|i| i.kind == crate::codes::InterventionKind::Individual)
+        .collect();
+    let index: HashMap<&str, usize> = individual
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (i.code.as_str(), n))
+        .collect();
+    let lang = opts.lang;
+    let from = opts.period.from.to_string();
+    let to = opts.period.to.to_string();
+    let bands = &opts.age_bands;
+    let months_band = opts.months_band.max(1);
+
+    let n_support = Support::ALL.len();
+    let mut t = Tallies {
+        municipality: HashMap::new(),
+        municipality_unknown: [0; 2],
+        age: vec![[0; 2]; bands.len() + 2],
+        months: Vec::new(),
+        years: vec![[0; 2]; YearsInSupport::ALL.len() + 1],
+        education: vec![[0; 2]; Education::ALL.len()],
+        referrer: vec![[0; 2]; Referrer::ALL.len() + 1],
+        before: vec![[0; 2]; n_support],
+        after: vec![[0; 2]; n_support],
+        transition: vec![vec![0; n_support]; n_support],
+        outcome: vec![[0; 2]; Outcome::ALL.len()],
+        per: vec![PerIntervention::default(); individual.len()],
+        all_persons: HashSet::new(),
+    };
+    let mut anonymous_keys: HashMap<(usize, String), u64> = HashMap::new();
+    let mut next_anonymous: u64 = 1 << 62;
+
+    let mut stmt = conn.prepare(
+        "SELECT intervention, person_id, local_id, gender, birth_year, start_date, exit_date, municipality, \
+         support, years_in_support, education, referrer, outcome, support_after, step_progress, quality_of_life \
+         FROM enrolment WHERE start_date <= ?2 AND (exit_date IS NULL OR exit_date >= ?1)",
+    )?;
+    let mut rows = stmt.query([&from, &to])?;
+    while let Some(r) = rows.next()? {
+        let Some(&iv) = text(r.get_ref(0)?).and_then(|c| index.get(c)) else {
+            continue;
+        };
+        let g = code::<Gender>(r.get_ref(3)?)?
+            .ok_or_else(|| {
+                Error::Database("an enrolment has no gender; run `sustrack check`".into())
+            })?
+            .index();
+        let start = text(r.get_ref(5)?).unwrap_or("");
+        let exit = text(r.get_ref(6)?);
+        let is_new = start >= from.as_str();
+        let is_exited = exit.is_some_and(|x| x <= to.as_str());
+
+        // Who, for unique persons: person id, or (intervention, local id), or the enrolment itself.
+        let person = match (r.get_ref(1)?, text(r.get_ref(2)?)) {
+            (ValueRef::Integer(p), _) => p as u64,
+            (_, Some(local)) => *anonymous_keys
+                .entry((iv, local.to_string()))
+                .or_insert_with(|| {
+                    next_anonymous += 1;
+                    next_anonymous
+                }),
+            _ => {
+                next_anonymous += 1;
+                next_anonymous
+            }
+        };
+        let per = &mut t.per[iv];
+        per.active += 1;
+        per.persons.insert(person);
+        t.all_persons.insert(person);
+
+        // Active population.
+        match text(r.get_ref(7)?) {
+            Some(m) => match t.municipality.get_mut(m) {
+                Some(c) => c[g] += 1,
+                None => {
+                    let mut c = [0; 2];
+                    c[g] = 1;
+                    t.municipality.insert(m.to_string(), c);
+                }
+            },
+            None => t.municipality_unknown[g] += 1,
+        }
+        let age_row = match r.get_ref(4)? {
+            ValueRef::Integer(by) => {
+                let age = start
+                    .get(0..4)
+                    .and_then(|y| y.parse::<i64>().ok())
+                    .unwrap_or(0)
+                    - by;
+                bands
+                    .iter()
+                    .position(|&(lo, hi)| age >= lo as i64 && age <= hi as i64)
+                    .unwrap_or(bands.len())
+            }
+            _ => bands.len() + 1,
+        };
+        t.age[age_row][g] += 1;
+        let y =
+            code::<YearsInSupport>(r.get_ref(9)?)?.map_or(YearsInSupport::ALL.len(), |c| c.index());
+        t.years[y][g] += 1;
+        let e = code::<Education>(r.get_ref(10)?)?
+            .unwrap_or(Education::NoneOrUnknown)
+            .index();
+        t.education[e][g] += 1;
+
+        if is_new {
+            per.new += 1;
+            let rf = code::<Referrer>(r.get_ref(11)?)?.map_or(Referrer::ALL.len(), |c| c.index());
+            t.referrer[rf][g] += 1;
+        }
+
+        if is_exited {
+            per.exited += 1;
+            let exit = exit.expect("exited has an exit date");
+            let months = months_between(fast_date(start)?, fast_date(exit)?);
+            let band = ((months - 1) / months_band) as usize;
+            if t.months.len() <= band {
+                t.months.resize(band + 1, [0; 2]);
+            }
+            t.months[band][g] += 1;
+            let before = code::<Support>(r.get_ref(8)?)?
+                .unwrap_or(Support::Unknown)
+                .index();
+            let after = code::<Support>(r.get_ref(13)?)?
+                .unwrap_or(Support::Unknown)
+                .index();
+            t.before[before][g] += 1;
+            t.after[after][g] += 1;
+            t.transition[before][after] += 1;
+            let outcome = code::<Outcome>(r.get_ref(12)?)?.ok_or_else(|| {
+                Error::Database("an exited enrolment has no outcome; run `sustrack check`".into())
+            })?;
+            t.outcome[outcome.index()][g] += 1;
+            per.indicators[0].0 += outcome.is_work_or_studies() as u64;
+            per.indicators[0].1 += 1;
+            match code::<StepProgress>(r.get_ref(14)?)? {
+                Some(StepProgress::Yes) => {
+                    per.indicators[1].0 += 1;
+                    per.indicators[1].1 += 1
+                }
+                Some(StepProgress::No) => per.indicators[1].1 += 1,
+                _ => {}
+            }
+            match code::<QualityOfLife>(r.get_ref(15)?)? {
+                Some(QualityOfLife::Improved) => {
+                    per.indicators[2].0 += 1;
+                    per.indicators[2].1 += 1
+                }
+                Some(QualityOfLife::Unchanged | QualityOfLife::Worse) => per.indicators[2].1 += 1,
+                _ => {}
+            }
+        }
+    }
+    drop(rows);
+
+    let mut tables = vec![
+        participation(&t, &individual, lang),
+        volume(conn, opts, &selection, lang)?,
+    ];
+    tables.push(municipality(&t, lang));
+    tables.push(age(&t, bands, lang));
+    tables.push(months(&t, months_band, lang));
+    tables.push(years_in_support(&t, lang));
+    tables.push(code_table::<Education>(
+        "education",
+        lang.pick("Utbildningsnivå", "Education"),
+        &t.education,
+        None,
+        lang,
+    ));
+    tables.push(code_table::<Referrer>(
+        "referrer",
+        lang.pick("Remittent (nya deltagare)", "Referrer (new participants)"),
+        &t.referrer,
+        Some(&t.referrer[Referrer::ALL.len()]),
+        lang,
+    ));
+    tables.push(support_before_after(&t, lang));
+    tables.push(support_transition(&t, lang));
+    tables.push(code_table::<Outcome>(
+        "outcome",
+        lang.pick("Vad hände vid avslut", "Outcome at exit"),
+        &t.outcome,
+        None,
+        lang,
+    ));
+
+    let indicators = indicators(&t, &individual, &all, lang);
+    let mut codes: Vec<String> = selection.iter().map(|i| i.code.clone()).collect();
+    codes.sort();
+    Ok(Report {
+        period: opts.period,
+        interventions: codes,
+        tables,
+        indicators,
+        lang,
+        suppress_below: None,
+    })
+}
+
+fn gender_columns(lang: Lang) -> (Vec<String>, Vec<String>) {
+    (
+        SV_EN_GENDER_COLUMNS
+            .iter()
+            .map(|(s, e)| lang.pick(s, e).to_string())
+            .collect(),
+        vec!["woman".into(), "man".into(), "total".into()],
+    )
+}
+
+fn total_label(lang: Lang) -> String {
+    lang.pick("Totalt", "Total").into()
+}
+
+fn pair_row(key: &str, label: &str, p: &Pair) -> Row {
+    Row {
+        key: key.into(),
+        label: label.into(),
+        values: vec![Some(p[0]), Some(p[1]), Some(p[0] + p[1])],
+        shares: None,
+    }
+}
+
+/// The total row of a table: column sums.
+fn column_sums(rows: &[Row], width: usize) -> Vec<Option<u64>> {
+    (0..width)
+        .map(|c| Some(rows.iter().map(|r| r.values[c].unwrap_or(0)).sum()))
+        .collect()
+}
+
+fn gender_table(id: &'static str, title: &str, rows: Vec<Row>, lang: Lang) -> Table {
+    let (columns, column_keys) = gender_columns(lang);
+    let total = column_sums(&rows, 3);
+    Table {
+        id,
+        title: title.into(),
+        columns,
+        column_keys,
+        rows,
+        total,
+        total_label: total_label(lang),
+    }
+}
+
+/// A table with one row per code, plus an `unknown` row for missing values when non-empty.
+fn code_table<C: Code>(
+    id: &'static str,
+    title: &str,
+    counts: &[Pair],
+    unknown: Option<&Pair>,
+    lang: Lang,
+) -> Table {
+    let mut rows: Vec<Row> = C::ALL
+        .iter()
+        .zip(counts)
+        .map(|(c, p)| pair_row(c.code(), c.label(lang), p))
+        .collect();
+    if let Some(u) = unknown.filter(|u| u[0] + u[1] > 0) {
+        rows.push(pair_row("unknown", lang.pick("Okänd", "Unknown"), u));
+    }
+    gender_table(id, title, rows, lang)
+}
+
+fn participation(t: &Tallies, individual: &[&Intervention], lang: Lang) -> Table {
+    let rows: Vec<Row> = individual
+        .iter()
+        .zip(&t.per)
+        .map(|(i, p)| Row {
+            key: i.code.clone(),
+            label: format!("{} – {}", i.code, i.name),
+            values: vec![
+                Some(p.active),
+                Some(p.new),
+                Some(p.exited),
+                Some(p.persons.len() as u64),
+            ],
+            shares: None,
+        })
+        .collect();
+    let mut total = column_sums(&rows, 3);
+    total.push(Some(t.all_persons.len() as u64));
+    Table {
+        id: "participation",
+        title: lang
+            .pick("Deltagare per insats", "Participants by intervention")
+            .into(),
+        columns: [
+            ("Aktiva", "Active"),
+            ("Nya", "New"),
+            ("Avslutade", "Exited"),
+            ("Unika personer", "Unique persons"),
+        ]
+        .iter()
+        .map(|(s, e)| lang.pick(s, e).to_string())
+        .collect(),
+        column_keys: vec![
+            "active".into(),
+            "new".into(),
+            "exited".into(),
+            "unique_persons".into(),
+        ],
+        rows,
+        total,
+        total_label: total_label(lang),
+    }
+}
+
+/// Volume interventions: monthly head counts summed over the months of the period.
+fn volume(
+    conn: &Connection,
+    opts: &Options,
+    selection: &[Intervention],
+    lang: Lang,
+) -> Result<Table> {
+    let first = opts.period.from.format("%Y-%m").to_string();
+    let last = opts.period.to.format("%Y-%m").to_string();
+    let mut stmt = conn.prepare_cached(
+        "SELECT COALESCE(SUM(women), 0), COALESCE(SUM(men), 0) FROM volume WHERE intervention = ?1 AND month BETWEEN ?2 AND ?3",
+    )?;
+    let mut rows = Vec::new();
+    for i in selection
+        .iter()
+        .filter(|i| i.kind == crate::codes::InterventionKind::Volume)
+    {
+        let p: Pair = stmt.query_row((&i.code, &first, &last), |r| {
+            Ok([r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64])
+        })?;
+        rows.push(pair_row(&i.code, &format!("{} – {}", i.code, i.name), &p));
+    }
+    Ok(gender_table(
+        "volume",
+        lang.pick(
+            "Volyminsatser (summa av månadsvisa antal)",
+            "Volume interventions (sum of monthly head counts)",
+        ),
+        rows,
+        lang,
+    ))
+}
+
+/// Sort key that puts Å, Ä, Ö after Z, as Swedish readers expect.
+pub fn swedish_key(s: &str) -> Vec<u32> {
+    s.chars()
+        .flat_map(|c| c.to_lowercase())
+        .map(|c| match c {
+            'å' => 'z' as u32 + 1,
+            'ä' | 'æ' => 'z' as u32 + 2,
+            'ö' | 'ø' => 'z' as u32 + 3,
+            'é' | 'è' => 'e' as u32,
+            c => c as u32,
+        })
+        .collect()
+}
+
+fn municipality(t: &Tallies, lang: Lang) -> Table {
+    let mut names: Vec<&String> = t.municipality.keys().collect();
+    names.sort_by_key(|n| swedish_key(n));
+    let mut rows: Vec<Row> = names
+        .iter()
+        .map(|n| pair_row(n, n, &t.municipality[*n]))
+        .collect();
+    if t.municipality_unknown != [0, 0] {
+        rows.push(pair_row(
+            "unknown",
+            lang.pick("Okänd", "Unknown"),
+            &t.municipality_unknown,
+        ));
+    }
+    gender_table(
+        "municipality",
+        lang.pick("Kommun", "Municipality"),
+        rows,
+        lang,
+    )
+}
+
+fn age(t: &Tallies, bands: &[(u32, u32)], lang: Lang) -> Table {
+    let mut rows: Vec<Row> = bands
+        .iter()
+        .zip(&t.age)
+        .map(|(&(lo, hi), p)| pair_row(&format!("{lo}-{hi}"), &format!("{lo}–{hi}"), p))
+        .collect();
+    let other = &t.age[bands.len()];
+    if other[0] + other[1] > 0 {
+        rows.push(pair_row("other", lang.pick("Övriga", "Other"), other));
+    }
+    let unknown = &t.age[bands.len() + 1];
+    if unknown[0] + unknown[1] > 0 {
+        rows.push(pair_row("unknown", lang.pick("Okänd", "Unknown"), unknown));
+    }
+    gender_table("age", lang.pick("Åldersintervall", "Age band"), rows, lang)
+}
+
+fn months(t: &Tallies, band: u32, lang: Lang) -> Table {
+    let n = t.months.len().max(1);
+    let rows = (0..n)
+        .map(|b| {
+            let (lo, hi) = (b as u32 * band + 1, (b as u32 + 1) * band);
+            let p = t.months.get(b).copied().unwrap_or([0; 2]);
+            pair_row(&format!("{lo}-{hi}"), &format!("{lo}–{hi}"), &p)
+        })
+        .collect();
+    gender_table(
+        "months",
+        lang.pick(
+            "Antal månader i insats (avslutade)",
+            "Months in intervention (exited)",
+        ),
+        rows,
+        lang,
+    )
+}
+
+fn years_in_support(t: &Tallies, lang: Lang) -> Table {
+    let mut table = code_table::<YearsInSupport>(
+        "years_in_support",
+        lang.pick(
+            "Tid i offentlig försörjning före insats",
+            "Time in public support before start",
+        ),
+        &t.years,
+        Some(&t.years[YearsInSupport::ALL.len()]),
+        lang,
+    );
+    add_shares(&mut table);
+    table
+}
+
+/// Each value's share of its column total (`None` where the total is 0).
+pub fn add_shares(table: &mut Table) {
+    let totals = table.total.clone();
+    for row in &mut table.rows {
+        row.shares = Some(
+            row.values
+                .iter()
+                .zip(&totals)
+                .map(|(v, t)| match (v, t) {
+                    (Some(v), Some(t)) if *t > 0 => Some(*v as f64 / *t as f64),
+                    _ => None,
+                })
+                .collect(),
+        );
+    }
+}
+
+fn support_before_after(t: &Tallies, lang: Lang) -> Table {
+    let rows: Vec<Row> = Support::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (b, a) = (t.before[i], t.after[i]);
+            Row {
+                key: c.code().into(),
+                label: c.label(lang).into(),
+                values: [b[0], b[1], b[0] + b[1], a[0], a[1], a[0] + a[1]]
+                    .iter()
+                    .map(|&v| Some(v))
+                    .collect(),
+                shares: None,
+            }
+        })
+        .collect();
+    let total = column_sums(&rows, 6);
+    Table {
+        id: "support_before_after",
+        title: lang
+            .pick(
+                "Försörjning före resp. efter insats",
+                "Support before and after",
+            )
+            .into(),
+        columns: [
+            ("Kvinnor före", "Women before"),
+            ("Män före", "Men before"),
+            ("Totalt före", "Total before"),
+            ("Kvinnor efter", "Women after"),
+            ("Män efter", "Men after"),
+            ("Totalt efter", "Total after"),
+        ]
+        .iter()
+        .map(|(s, e)| lang.pick(s, e).to_string())
+        .collect(),
+        column_keys: [
+            "woman_before",
+            "man_before",
+            "total_before",
+            "woman_after",
+            "man_after",
+            "total_after",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+        total,
+        total_label: total_label(lang),
+    }
+}
+
+/// Support at start (rows) by support after exit (columns); only codes that occur.
+fn support_transition(t: &Tallies, lang: Lang) -> Table {
+    let used: Vec<usize> = (0..Support::ALL.len())
+        .filter(|&i| {
+            t.transition[i].iter().sum::<u64>() > 0 || t.transition.iter().any(|r| r[i] > 0)
+        })
+        .collect();
+    let rows: Vec<Row> = used
+        .iter()
+        .map(|&i| {
+            let mut values: Vec<Option<u64>> =
+                used.iter().map(|&j| Some(t.transition[i][j])).collect();
+            values.push(Some(t.transition[i].iter().sum()));
+            Row {
+                key: Support::ALL[i].code().into(),
+                label: Support::ALL[i].label(lang).into(),
+                values,
+                shares: None,
+            }
+        })
+        .collect();
+    let total = column_sums(&rows, used.len() + 1);
+    let mut columns: Vec<String> = used
+        .iter()
+        .map(|&j| Support::ALL[j].label(lang).to_string())
+        .collect();
+    columns.push(total_label(lang));
+    let mut column_keys: Vec<String> = used
+        .iter()
+        .map(|&j| Support::ALL[j].code().to_string())
+        .collect();
+    column_keys.push("total".into());
+    Table {
+        id: "support_transition",
+        title: lang
+            .pick(
+                "Försörjning vid start (rader) och efter avslut (kolumner)",
+                "Support at start (rows) and after exit (columns)",
+            )
+            .into(),
+        columns,
+        column_keys,
+        rows,
+        total,
+        total_label: total_label(lang),
+    }
+}
+
+/// The target of an intervention: its own, else its nearest ancestor's.
+fn inherited_target(
+    all: &[Intervention],
+    code: &str,
+    pick: fn(&Intervention) -> Option<f64>,
+) -> Option<f64> {
+    let mut current = all.iter().find(|i| i.code == code);
+    let mut hops = 0;
+    while let Some(i) = current {
+        if let Some(t) = pick(i) {
+            return Some(t);
+        }
+        hops += 1;
+        if hops > 64 {
+            return None;
+        }
+        current = i
+            .parent
+            .as_ref()
+            .and_then(|p| all.iter().find(|x| &x.code == p));
+    }
+    None
+}
+
+pub const INDICATOR_IDS: [&str; 3] = ["work_or_studies", "step_progress", "quality_of_life"];
+
+fn indicators(
+    t: &Tallies,
+    individual: &[&Intervention],
+    all: &[Intervention],
+    lang: Lang,
+) -> Vec<Indicator> {
+    let pickers: [fn(&Intervention) -> Option<f64>; 3] = [
+        |i| i.target_work_studies,
+        |i| i.target_step,
+        |i| i.target_qol,
+    ];
+    let mut out = Vec::new();
+    for (k, id) in INDICATOR_IDS.iter().enumerate() {
+        let mut total = (0, 0);
+        let mut targets: Vec<Option<f64>> = Vec::new();
+        for (i, per) in individual.iter().zip(&t.per) {
+            let (n, d) = per.indicators[k];
+            if per.exited == 0 {
+                continue;
+            }
+            total.0 += n;
+            total.1 += d;
+            let target = inherited_target(all, &i.code, pickers[k]);
+            targets.push(target);
+            out.push(indicator(id, Some(i.code.clone()), n, d, target, lang));
+        }
+        // The total has a target only when every contributing intervention shares it.
+        let target = match targets.first() {
+            Some(&first) if targets.iter().all(|&x| x == first) => first,
+            _ => None,
+        };
+        out.push(indicator(id, None, total.0, total.1, target, lang));
+    }
+    out
+}
+
+pub fn indicator(
+    id: &'static str,
+    intervention: Option<String>,
+    n: u64,
+    d: u64,
+    target: Option<f64>,
+    lang: Lang,
+) -> Indicator {
+    let share = (d > 0).then(|| n as f64 / d as f64);
+    let ten = of_ten(n, d, lang);
+    Indicator {
+        id,
+        intervention,
+        numerator: Some(n),
+        denominator: Some(d),
+        share,
+        of_ten: ten.as_ref().map(|t| t.0),
+        phrase: ten.map(|t| t.1),
+        target,
+        met: match (share, target) {
+            (Some(s), Some(t)) => Some(s + 1e-12 >= t),
+            _ => None,
+        },
+        too_few: false,
+    }
+}

@@ -1,0 +1,223 @@
+//! The annual-report tables and indicators (SPEC section 6).
+//!
+//! A report is data first: [`Report`] holds every table and indicator as
+//! numbers with stable keys. [`compute`] fills it in one pass over the
+//! period's enrolments, [`suppress`] hides small counts for publication,
+//! and the renderers in [`render`] only lay out what is already decided.
+//! Tests assert on the data; renderers are small and separately tested.
+
+pub mod compute;
+pub mod render;
+pub mod suppress;
+
+use chrono::NaiveDate;
+
+use crate::codes::Lang;
+use crate::error::Result;
+use crate::invalid;
+
+/// An inclusive period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn year(y: i32) -> Result<Period> {
+        match (
+            NaiveDate::from_ymd_opt(y, 1, 1),
+            NaiveDate::from_ymd_opt(y, 12, 31),
+        ) {
+            (Some(from), Some(to)) if (1900..=9999).contains(&y) => Ok(Period { from, to }),
+            _ => Err(invalid!("invalid --year '{y}': expected a four-digit year")),
+        }
+    }
+
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period> {
+        if to < from {
+            return Err(invalid!(
+                "--to {to} is before --from {from}: the period must run forwards"
+            ));
+        }
+        Ok(Period { from, to })
+    }
+}
+
+/// Options that shape a report.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub period: Period,
+    /// Selected interventions (children are included by `compute`); empty = all.
+    pub interventions: Vec<String>,
+    pub lang: Lang,
+    pub age_bands: Vec<(u32, u32)>,
+    pub months_band: u32,
+    pub suppress_below: Option<u32>,
+}
+
+impl Options {
+    pub fn new(period: Period) -> Options {
+        Options {
+            period,
+            interventions: Vec::new(),
+            lang: Lang::Sv,
+            age_bands: default_age_bands(),
+            months_band: 6,
+            suppress_below: None,
+        }
+    }
+}
+
+pub fn default_age_bands() -> Vec<(u32, u32)> {
+    vec![(15, 29), (30, 44), (45, 59), (60, 74)]
+}
+
+/// Parse `15-29,30-44,...`: ascending, non-overlapping, each low <= high.
+pub fn parse_age_bands(s: &str) -> Result<Vec<(u32, u32)>> {
+    let err = || {
+        invalid!("invalid --age-bands '{s}': expected ascending, non-overlapping bands like 15-29,30-44,45-59,60-74")
+    };
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for part in s.split(',') {
+        let part = part.trim().replace('–', "-");
+        let (a, b) = part.split_once('-').ok_or_else(err)?;
+        let (a, b): (u32, u32) = (
+            a.trim().parse().map_err(|_| err())?,
+            b.trim().parse().map_err(|_| err())?,
+        );
+        if a > b || b > 150 || out.last().is_some_and(|&(_, prev)| a <= prev) {
+            return Err(err());
+        }
+        out.push((a, b));
+    }
+    if out.is_empty() {
+        return Err(err());
+    }
+    Ok(out)
+}
+
+/// A complete report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub period: Period,
+    /// Every intervention included (selection plus children), sorted.
+    pub interventions: Vec<String>,
+    pub tables: Vec<Table>,
+    pub indicators: Vec<Indicator>,
+    pub lang: Lang,
+    pub suppress_below: Option<u32>,
+}
+
+impl Report {
+    pub fn table(&self, id: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.id == id)
+    }
+}
+
+/// One table: rows of counts, a total row, all cells `None` when suppressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub id: &'static str,
+    pub title: String,
+    pub columns: Vec<String>,
+    /// Stable keys of the columns (gender codes, `total`, support codes, ...).
+    pub column_keys: Vec<String>,
+    pub rows: Vec<Row>,
+    pub total: Vec<Option<u64>>,
+    /// Label of the total row ("Totalt" / "Total").
+    pub total_label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub label: String,
+    pub values: Vec<Option<u64>>,
+    /// Share of the column total, same order as `values` (only `years_in_support`).
+    pub shares: Option<Vec<Option<f64>>>,
+}
+
+/// One headline indicator ("x av 10 ...").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    pub id: &'static str,
+    /// `None` for the total over the selection.
+    pub intervention: Option<String>,
+    pub numerator: Option<u64>,
+    pub denominator: Option<u64>,
+    pub share: Option<f64>,
+    pub of_ten: Option<u32>,
+    pub phrase: Option<String>,
+    pub target: Option<f64>,
+    pub met: Option<bool>,
+    /// True when the denominator is below `--suppress-below`.
+    pub too_few: bool,
+}
+
+/// "x av 10" with drygt/knappt, computed exactly in integers:
+/// of_ten = round half up (10 n / d); "drygt" when 10 n / d is at least 0.15
+/// above it, "knappt" when at least 0.15 below.
+pub fn of_ten(numerator: u64, denominator: u64, lang: Lang) -> Option<(u32, String)> {
+    if denominator == 0 {
+        return None;
+    }
+    let x = 10 * numerator as i128;
+    let d = denominator as i128;
+    let k = (2 * x + d) / (2 * d);
+    let diff = x - k * d; // (10n/d - k) * d
+    let qualifier = if 100 * diff >= 15 * d {
+        lang.pick("drygt ", "just over ")
+    } else if -100 * diff >= 15 * d {
+        lang.pick("knappt ", "just under ")
+    } else {
+        ""
+    };
+    let phrase = format!("{qualifier}{k} {} 10", lang.pick("av", "in"));
+    Some((k as u32, phrase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn of_ten_rounds_half_up_with_qualifiers() {
+        let p = |n, d| of_ten(n, d, Lang::Sv).unwrap();
+        assert_eq!(p(29, 136), (2, "2 av 10".into())); // 2.13
+        assert_eq!(p(1, 4), (3, "knappt 3 av 10".into())); // 2.5 rounds up, 0.5 below
+        assert_eq!(p(24, 100), (2, "drygt 2 av 10".into())); // 2.4
+        assert_eq!(p(215, 1000), (2, "drygt 2 av 10".into())); // exactly 0.15 above
+        assert_eq!(p(214, 1000), (2, "2 av 10".into()));
+        assert_eq!(p(285, 1000), (3, "knappt 3 av 10".into())); // exactly 0.15 below
+        assert_eq!(p(286, 1000), (3, "3 av 10".into()));
+        assert_eq!(p(0, 5), (0, "0 av 10".into()));
+        assert_eq!(p(5, 5), (10, "10 av 10".into()));
+        assert_eq!(of_ten(1, 4, Lang::En).unwrap().1, "just under 3 in 10");
+        assert!(of_ten(0, 0, Lang::Sv).is_none());
+    }
+
+    #[test]
+    fn age_bands_parse_and_refuse() {
+        assert_eq!(
+            parse_age_bands("15-29,30-44").unwrap(),
+            vec![(15, 29), (30, 44)]
+        );
+        assert_eq!(
+            parse_age_bands("16–24, 25-64").unwrap(),
+            vec![(16, 24), (25, 64)]
+        );
+        for bad in ["", "15-29,29-40", "30-20", "a-b", "15"] {
+            assert!(parse_age_bands(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// Compute a report and apply suppression when asked.
+pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
+    let mut r = compute::compute(conn, opts)?;
+    if let Some(n) = opts.suppress_below {
+        suppress::apply(&mut r, n);
+    }
+    Ok(r)
+}

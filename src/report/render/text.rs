@@ -1,0 +1,64 @@
+//! Aligned plain text for the terminal.
+
+use super::{cells, heading, indicator_cells, indicator_header, indicators_title};
+use crate::report::Report;
+
+/// Lay out rows as aligned columns: the first left-aligned, the rest right-aligned,
+/// with a rule under the header row.
+pub fn grid(rows: &[Vec<String>]) -> String {
+    let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..width)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, r) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            if c == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        if n == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * width.saturating_sub(1);
+            out.push_str(&"-".repeat(total));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn render(r: &Report) -> String {
+    let (title, sub) = heading(r);
+    let mut out = format!("{title}\n{sub}\n");
+    for t in &r.tables {
+        if t.id == "volume" && t.rows.is_empty() {
+            continue;
+        }
+        let (header, body) = cells(t, r.lang);
+        let mut rows = vec![header];
+        rows.extend(body);
+        out.push('\n');
+        out.push_str(&grid(&rows));
+    }
+    out.push('\n');
+    out.push_str(indicators_title(r.lang));
+    out.push('\n');
+    let mut rows = vec![indicator_header(r.lang)];
+    rows.extend(r.indicators.iter().map(|i| indicator_cells(i, r.lang)));
+    out.push_str(&grid(&rows));
+    out
+}
