@@ -242,8 +242,25 @@ impl Kdf {
     }
 }
 
-/// Hash many personnummer on all cores, each exactly once, keeping order.
-pub fn fingerprints_parallel(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
+/// Fingerprints for many personnummer, in order: each distinct number is
+/// hashed exactly once, and the hashing runs on all cores.
+pub fn fingerprints(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
+    let mut first: std::collections::HashMap<[u8; 12], usize> = std::collections::HashMap::new();
+    let mut unique: Vec<&Personnummer> = Vec::new();
+    let slots: Vec<usize> = pnrs
+        .iter()
+        .map(|p| {
+            *first.entry(p.digits).or_insert_with(|| {
+                unique.push(p);
+                unique.len() - 1
+            })
+        })
+        .collect();
+    let hashed = fingerprints_parallel(&unique, kdf);
+    slots.into_iter().map(|i| hashed[i]).collect()
+}
+
+fn fingerprints_parallel(pnrs: &[&Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

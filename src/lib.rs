@@ -12,8 +12,10 @@
 pub mod check;
 pub mod cli;
 pub mod codes;
+pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod import;
 pub mod model;
 pub mod register;
 pub mod report;

@@ -73,8 +73,41 @@ pub fn report(db: &mut Db, a: ReportArgs) -> Result<()> {
     emit(a.out.as_deref(), &report::render::render(&r, format)?)
 }
 
-pub fn import(_db: &mut Db, _file: &Path, _dry_run: bool) -> Result<()> {
-    Err(Error::Invalid("import: not yet".into()))
+pub fn import(db: &mut Db, file: &Path, dry_run: bool) -> Result<()> {
+    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => invalid!("no file {}", file.display()),
+        _ => Error::Io(format!("cannot read {}: {e}", file.display())),
+    })?;
+    let opts = crate::import::Options {
+        dry_run,
+        today: super::today(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    match crate::import::import(db, &bytes, &opts) {
+        Ok(s) if dry_run => {
+            println!("dry run, nothing written: {s}");
+            Ok(())
+        }
+        Ok(s) if s.rows > 0 && s.skipped == s.rows => {
+            println!("nothing to do: all {} rows are already present", s.rows);
+            Ok(())
+        }
+        Ok(s) => {
+            println!("imported {}: {s}", file.display());
+            Ok(())
+        }
+        Err(crate::import::Failure::Rows(errors)) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            Err(invalid!(
+                "{} invalid row(s) in {}, listed above; nothing was imported",
+                errors.len(),
+                file.display()
+            ))
+        }
+        Err(crate::import::Failure::Fatal(e)) => Err(e),
+    }
 }
 
 pub fn export(_db: &mut Db, _a: ExportArgs) -> Result<()> {
@@ -85,8 +118,18 @@ pub fn keygen(_file: &Path) -> Result<()> {
     Err(Error::Invalid("keygen: not yet".into()))
 }
 
-pub fn demo(_lang: &str, _format: &str) -> Result<()> {
-    Err(Error::Invalid("demo: not yet".into()))
+pub fn demo(lang: &str, format: &str) -> Result<()> {
+    let format = Format::parse(format)?;
+    if format.is_binary() && std::io::stdout().is_terminal() {
+        return Err(invalid!("--format xlsx writes a binary file: redirect the output, e.g. `sustrack demo --format xlsx > demo.xlsx`"));
+    }
+    let lang =
+        Lang::parse(lang).map_err(|_| invalid!("invalid --lang '{lang}': accepted are sv, en"))?;
+    eprintln!(
+        "demo: sample data loaded into a temporary database (test KDF profile, removed afterwards)"
+    );
+    let r = crate::demo::report_2021(lang)?;
+    emit(None, &report::render::render(&r, format)?)
 }
 
 pub fn generate(_db: &Path, _actor: &str, _n: u64, _seed: u64) -> Result<()> {
