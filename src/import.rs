@@ -817,23 +817,24 @@ fn apply(
             };
             let (_, existing) =
                 participant(conn, &who, &iv.code, fps).map_err(|e| err(who_column, e))?;
+            // Already stored (a re-import)? Then it must match exactly.
+            if let Some(e) = existing.iter().find(|e| e.exit == Some(date)) {
+                if e.outcome != Some(outcome) || e.after != after {
+                    return Err(conflict(
+                        "outcome",
+                        format!(
+                            "enrolment {} exited {} with other exit facts",
+                            e.short_id(),
+                            date
+                        ),
+                    ));
+                }
+                summary.skipped += 1;
+                return Ok(());
+            }
             let target = match existing.iter().find(|e| e.exit.is_none()) {
                 Some(open) => ExitTarget::Id(open.id.clone()),
                 None => {
-                    if let Some(e) = existing.iter().find(|e| e.exit == Some(date)) {
-                        if e.outcome != Some(outcome) || e.after != after {
-                            return Err(conflict(
-                                "outcome",
-                                format!(
-                                    "enrolment {} exited {} with other exit facts",
-                                    e.short_id(),
-                                    date
-                                ),
-                            ));
-                        }
-                        summary.skipped += 1;
-                        return Ok(());
-                    }
                     let msg = match existing.last() {
                         Some(last) => format!(
                             "no open enrolment in {} to exit: the last one ({}) exited on {}",

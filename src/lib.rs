@@ -14,6 +14,7 @@ pub mod cli;
 pub mod codes;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod identity;
 pub mod import;
 pub mod model;

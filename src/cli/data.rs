@@ -110,12 +110,54 @@ pub fn import(db: &mut Db, file: &Path, dry_run: bool) -> Result<()> {
     }
 }
 
-pub fn export(_db: &mut Db, _a: ExportArgs) -> Result<()> {
-    Err(Error::Invalid("export: not yet".into()))
+pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
+    let opts = crate::export::ExportOptions {
+        period: period(&a.period)?,
+        interventions: a.period.interventions.clone(),
+        key: match &a.key_file {
+            Some(f) => crate::export::read_key(f)?,
+            None => crate::export::ephemeral_key(),
+        },
+        k: a.k,
+    };
+    let summary = db.write(|tx, actor| {
+        let mut buf = super::Output::new(a.out.as_deref())?;
+        let summary = crate::export::export(tx, &opts, &mut buf)?;
+        audit::record(
+            tx,
+            actor,
+            "export",
+            Some(&format!("{}..{}", opts.period.from, opts.period.to)),
+            Some(&format!(
+                "{} rows, k = {}, {} generalised, {} left out, {}",
+                summary.rows,
+                opts.k,
+                summary.generalised,
+                summary.left_out,
+                if a.key_file.is_some() {
+                    "stable pseudonyms (key file)"
+                } else {
+                    "one-off pseudonyms"
+                }
+            )),
+        )?;
+        buf.finish()?;
+        Ok(summary)
+    })?;
+    eprintln!(
+        "exported {} rows; k = {}: municipality generalised to * in {} rows, {} rows left out",
+        summary.rows, opts.k, summary.generalised, summary.left_out
+    );
+    Ok(())
 }
 
-pub fn keygen(_file: &Path) -> Result<()> {
-    Err(Error::Invalid("keygen: not yet".into()))
+pub fn keygen(file: &Path) -> Result<()> {
+    crate::export::keygen(file)?;
+    println!(
+        "wrote a new key to {} (owner-only); keep it apart from the database",
+        file.display()
+    );
+    Ok(())
 }
 
 pub fn demo(lang: &str, format: &str) -> Result<()> {

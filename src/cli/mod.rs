@@ -423,18 +423,76 @@ fn opt_code<C: crate::codes::Code>(v: &Option<String>, option: &str) -> Result<O
         .transpose()
 }
 
-/// Write the whole output at once to stdout or a file. A closed pipe
-/// (`sustrack report | head`) is not an error.
+/// Write the whole output at once to stdout or a file.
 fn emit(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    match out {
-        Some(p) => std::fs::write(p, bytes)
-            .map_err(|e| Error::Io(format!("cannot write {}: {e}", p.display()))),
-        None => {
-            let mut so = std::io::stdout().lock();
-            match so.write_all(bytes).and_then(|_| so.flush()) {
+    let mut o = Output::new(out)?;
+    o.write_all(bytes)?;
+    o.finish()
+}
+
+/// Where a command's output goes. A file is written to a temporary file
+/// beside it (owner-only) and renamed into place by `finish`, so a failed
+/// command never leaves a half-written file. On stdout a closed pipe
+/// (`sustrack report | head`) is not an error.
+pub(crate) enum Output {
+    File(tempfile::NamedTempFile, PathBuf),
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+}
+
+impl Output {
+    pub(crate) fn new(out: Option<&Path>) -> Result<Output> {
+        Ok(match out {
+            Some(p) => {
+                let dir = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let tmp = tempfile::NamedTempFile::new_in(dir)
+                    .map_err(|e| Error::Io(format!("cannot write in {}: {e}", dir.display())))?;
+                Output::File(tmp, p.to_path_buf())
+            }
+            None => Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+        })
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        match self {
+            Output::File(mut tmp, path) => {
+                tmp.flush()?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path).map_err(|e| {
+                    Error::Io(format!("cannot write {}: {}", path.display(), e.error))
+                })?;
+                Ok(())
+            }
+            Output::Stdout(mut w) => match w.flush() {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => Ok(r?),
-            }
+            },
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = match self {
+            Output::File(f, _) => f.write(buf),
+            Output::Stdout(w) => w.write(buf),
+        };
+        match r {
+            // The reader went away: swallow the rest quietly.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            r => r,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::File(f, _) => f.flush(),
+            Output::Stdout(w) => match w.flush() {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r,
+            },
         }
     }
 }
