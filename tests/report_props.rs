@@ -1,0 +1,279 @@
+//! Properties of reports over random registers: every table adds up, the
+//! tables agree with each other, and the one-pass computation equals a
+//! straightforward reference computation written from the spec, so speed
+//! never costs correctness.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use proptest::prelude::*;
+use sustrack::codes::*;
+use sustrack::identity::{Fingerprint, KdfProfile};
+use sustrack::model::{months_between, Enrolment, ExitFacts, Intervention, StartFacts};
+use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
+use sustrack::report::{self, suppress, Options, Period, Report};
+use sustrack::store::Db;
+
+#[derive(Debug, Clone)]
+struct Spec {
+    intervention: usize,
+    person: Option<u8>, // None: anonymous
+    gender: bool,
+    birth_year: Option<i32>,
+    start: i64, // days after 2019-06-01
+    length: Option<i64>,
+    outcome: usize,
+    support: Option<usize>,
+    step: Option<usize>,
+    qol: Option<usize>,
+    municipality: Option<usize>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        0usize..3,
+        proptest::option::weighted(0.85, 0u8..12),
+        any::<bool>(),
+        proptest::option::weighted(0.9, 1940i32..2008),
+        0i64..1000,
+        proptest::option::weighted(0.7, 0i64..500),
+        0usize..Outcome::ALL.len(),
+        proptest::option::of(0usize..Support::ALL.len()),
+        proptest::option::of(0usize..3),
+        proptest::option::of(0usize..4),
+        proptest::option::of(0usize..3),
+    )
+        .prop_map(|(intervention, person, gender, birth_year, start, length, outcome, support, step, qol, municipality)| Spec {
+            intervention,
+            person,
+            gender,
+            birth_year,
+            start,
+            length,
+            outcome,
+            support,
+            step,
+            qol,
+            municipality,
+        })
+}
+
+const CODES: [&str; 3] = ["P", "C", "Q"];
+const PLACES: [&str; 3] = ["Ale", "Borås", "Åmål"];
+
+fn build(specs: &[Spec]) -> Db {
+    let db = Db::open_in_memory(KdfProfile::Test).unwrap();
+    for (code, parent, target) in [("P", None, Some(0.4)), ("C", Some("P"), None), ("Q", None, Some(0.3))] {
+        let i = Intervention {
+            code: code.into(),
+            name: code.into(),
+            parent: parent.map(Into::into),
+            kind: InterventionKind::Individual,
+            target_work_studies: target,
+            target_step: None,
+            target_qol: None,
+        };
+        register::intervention_add(&db.conn, "t", i).unwrap();
+    }
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let base = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
+    for s in specs {
+        let participant = match s.person {
+            // Person n: a fixed fingerprint, gender and birth year derived from n.
+            Some(n) => Participant::Person {
+                fingerprint: Fingerprint([n; 32]),
+                gender: if n % 2 == 0 { Gender::Woman } else { Gender::Man },
+                birth_year: 1950 + n as i32 * 4,
+            },
+            None => Participant::Anonymous {
+                gender: if s.gender { Gender::Woman } else { Gender::Man },
+                birth_year: s.birth_year,
+                local_id: None,
+            },
+        };
+        let start = base + Duration::days(s.start);
+        let input = StartInput {
+            intervention: CODES[s.intervention].into(),
+            participant,
+            date: start,
+            facts: StartFacts {
+                municipality: s.municipality.map(|m| PLACES[m].to_string()),
+                support: s.support.map(|i| Support::ALL[i]),
+                ..StartFacts::default()
+            },
+        };
+        // Overlapping registrations are refused by the rules: skip them.
+        let Ok(e) = register::start(&db.conn, "t", today, input) else { continue };
+        if let Some(len) = s.length {
+            let exit = ExitInput {
+                date: start + Duration::days(len),
+                outcome: Outcome::ALL[s.outcome],
+                after: ExitFacts {
+                    support_after: s.support.map(|i| Support::ALL[(i + 3) % Support::ALL.len()]),
+                    step_progress: s.step.map(|i| StepProgress::ALL[i]),
+                    quality_of_life: s.qol.map(|i| QualityOfLife::ALL[i]),
+                },
+            };
+            register::exit(&db.conn, "t", today, &ExitTarget::Id(e.id), exit).unwrap();
+        }
+    }
+    db
+}
+
+fn all_enrolments(db: &Db) -> Vec<Enrolment> {
+    let mut stmt = db
+        .conn
+        .prepare(&format!("SELECT {} FROM enrolment", sustrack::store::enrolments::COLUMNS))
+        .unwrap();
+    let rows = stmt.query_map([], sustrack::store::enrolments::from_row).unwrap();
+    rows.map(|r| r.unwrap()).collect()
+}
+
+fn values(r: &Report, id: &str, key: &str) -> Vec<u64> {
+    let t = r.table(id).unwrap();
+    let v = if key == "total" { &t.total } else { &t.rows.iter().find(|r| r.key == key).unwrap().values };
+    v.iter().map(|x| x.unwrap()).collect()
+}
+
+/// The spec, written as plainly as possible.
+fn check_against_reference(db: &Db, r: &Report, period: Period) {
+    let all = all_enrolments(db);
+    let active: Vec<&Enrolment> = all
+        .iter()
+        .filter(|e| e.start <= period.to && e.exit.is_none_or(|x| x >= period.from))
+        .collect();
+    let exited: Vec<&&Enrolment> = active.iter().filter(|e| e.exit.is_some_and(|x| x <= period.to)).collect();
+    let new = active.iter().filter(|e| e.start >= period.from).count() as u64;
+    let g = |e: &Enrolment| (e.gender == Gender::Man) as usize;
+
+    // Participation totals.
+    let unique: HashSet<String> = active.iter().map(|e| e.person_id.map(|p| p.to_string()).unwrap_or(e.id.clone())).collect();
+    assert_eq!(values(r, "participation", "total"), vec![active.len() as u64, new, exited.len() as u64, unique.len() as u64]);
+
+    // Age bands.
+    for (lo, hi) in [(15, 29), (30, 44), (45, 59), (60, 74)] {
+        let mut want = [0u64; 2];
+        for e in &active {
+            if let Some(by) = e.birth_year {
+                let age = e.start.year() - by;
+                if age >= lo && age <= hi {
+                    want[g(e)] += 1;
+                }
+            }
+        }
+        assert_eq!(values(r, "age", &format!("{lo}-{hi}")), vec![want[0], want[1], want[0] + want[1]]);
+    }
+
+    // Months, by 6.
+    let mut by_band = std::collections::BTreeMap::<u32, [u64; 2]>::new();
+    for e in &exited {
+        let m = months_between(e.start, e.exit.unwrap());
+        by_band.entry((m - 1) / 6).or_default()[g(e)] += 1;
+    }
+    for (band, want) in by_band {
+        let key = format!("{}-{}", band * 6 + 1, band * 6 + 6);
+        assert_eq!(values(r, "months", &key), vec![want[0], want[1], want[0] + want[1]], "{key}");
+    }
+
+    // Outcomes and the headline indicator.
+    for o in Outcome::ALL {
+        let mut want = [0u64; 2];
+        for e in exited.iter().filter(|e| e.outcome == Some(*o)) {
+            want[g(e)] += 1;
+        }
+        assert_eq!(values(r, "outcome", o.code()), vec![want[0], want[1], want[0] + want[1]]);
+    }
+    let ws = exited.iter().filter(|e| matches!(e.outcome, Some(Outcome::Work | Outcome::Studies))).count() as u64;
+    let total = r.indicators.iter().find(|i| i.id == "work_or_studies" && i.intervention.is_none()).unwrap();
+    assert_eq!((total.numerator, total.denominator), (Some(ws), Some(exited.len() as u64)));
+    let step_den = exited.iter().filter(|e| matches!(e.after.step_progress, Some(StepProgress::Yes | StepProgress::No))).count() as u64;
+    let step = r.indicators.iter().find(|i| i.id == "step_progress" && i.intervention.is_none()).unwrap();
+    assert_eq!(step.denominator, Some(step_den));
+}
+
+fn gender_tables_add_up(r: &Report) {
+    for t in &r.tables {
+        let width = t.total.len();
+        for c in 0..width {
+            let sum: u64 = t.rows.iter().map(|row| row.values[c].unwrap()).sum();
+            if t.id == "participation" && c == 3 {
+                // Unique persons: the total is at most the sum over interventions.
+                assert!(t.total[c].unwrap() <= sum);
+            } else {
+                assert_eq!(t.total[c].unwrap(), sum, "{} column {c}", t.id);
+            }
+        }
+        if t.column_keys == ["woman", "man", "total"] {
+            for row in t.rows.iter().chain(std::iter::once(&sustrack::report::Row {
+                key: "total".into(),
+                label: String::new(),
+                values: t.total.clone(),
+                shares: None,
+            })) {
+                assert_eq!(row.values[0].unwrap() + row.values[1].unwrap(), row.values[2].unwrap(), "{} {}", t.id, row.key);
+            }
+        }
+    }
+    let active = values(r, "participation", "total")[0];
+    for id in ["municipality", "age", "years_in_support", "education"] {
+        assert_eq!(values(r, id, "total")[2], active, "{id} total vs active");
+    }
+    let exited = values(r, "participation", "total")[2];
+    for id in ["months", "outcome", "support_transition"] {
+        assert_eq!(*values(r, id, "total").last().unwrap(), exited, "{id} total vs exited");
+    }
+    assert_eq!(values(r, "referrer", "total")[2], values(r, "participation", "total")[1]);
+    let sba = values(r, "support_before_after", "total");
+    assert_eq!((sba[2], sba[5]), (exited, exited));
+    // Women + men agree across the active tables.
+    let age = values(r, "age", "total");
+    assert_eq!(values(r, "municipality", "total"), age);
+    assert_eq!(values(r, "education", "total"), age);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn tables_add_up_and_match_the_reference(specs in proptest::collection::vec(spec(), 0..60), year in 2019i32..2022) {
+        let db = build(&specs);
+        let period = Period::year(year).unwrap();
+        let r = report::build(&db.conn, &Options::new(period)).unwrap();
+        gender_tables_add_up(&r);
+        check_against_reference(&db, &r, period);
+    }
+
+    #[test]
+    fn suppression_hides_no_lone_cell_and_keeps_the_rest(specs in proptest::collection::vec(spec(), 0..60), n in 2u32..6) {
+        let db = build(&specs);
+        let opts = Options::new(Period::year(2020).unwrap());
+        let plain = report::build(&db.conn, &opts).unwrap();
+        let mut hidden = plain.clone();
+        suppress::apply(&mut hidden, n);
+        for (p, h) in plain.tables.iter().zip(&hidden.tables) {
+            let mut matrix: Vec<(&Vec<Option<u64>>, &Vec<Option<u64>>)> = p.rows.iter().map(|r| &r.values).zip(h.rows.iter().map(|r| &r.values)).collect();
+            matrix.push((&p.total, &h.total));
+            for (pv, hv) in &matrix {
+                // Unsuppressed values equal the plain report; small counts are hidden.
+                for (a, b) in pv.iter().zip(hv.iter()) {
+                    match b {
+                        Some(x) => prop_assert_eq!(Some(*x), *a),
+                        None => {}
+                    }
+                    if let Some(v) = a {
+                        if *v > 0 && *v < n as u64 { prop_assert!(b.is_none(), "{} kept a small count", p.id); }
+                    }
+                }
+                prop_assert!(hv.iter().filter(|v| v.is_none()).count() != 1, "{}: a row with one hidden cell", p.id);
+            }
+            for c in 0..p.total.len() {
+                let hidden_in_column = matrix.iter().filter(|(_, hv)| hv[c].is_none()).count();
+                prop_assert!(hidden_in_column != 1, "{}: column {} has one hidden cell", p.id, c);
+            }
+        }
+        for i in &hidden.indicators {
+            let plain_i = plain.indicators.iter().find(|p| p.id == i.id && p.intervention == i.intervention).unwrap();
+            prop_assert_eq!(i.too_few, plain_i.denominator.unwrap() < n as u64);
+        }
+    }
+}
