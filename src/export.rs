@@ -15,8 +15,8 @@
 //!
 //! Memory stays flat at national scale: pass 1 counts group sizes over
 //! compact keys, pass 2 streams rows straight to the writer. Rows come in
-//! enrolment-id order, which is random, so the order reveals nothing about
-//! registration dates.
+//! table order, which is the order of the random enrolment ids (the table is
+//! clustered on them), so the order reveals nothing about registration dates.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::identity::{pseudonym, random_bytes};
 use crate::invalid;
 use crate::model::months_between;
-use crate::report::compute::resolve_selection;
+use crate::report::compute::{fast_date, resolve_selection};
 use crate::report::{default_age_bands, Period};
 use crate::store::interventions;
 
@@ -140,11 +140,11 @@ fn text(v: ValueRef<'_>) -> &str {
     }
 }
 
-const QUERY: &str = "SELECT e.id, e.intervention, e.gender, e.birth_year, e.start_date, e.exit_date, e.municipality, \
-     e.support, e.years_in_support, e.education, e.referrer, e.outcome, e.support_after, e.step_progress, \
-     e.quality_of_life, p.fingerprint \
-     FROM enrolment e LEFT JOIN person p ON p.id = e.person_id \
-     WHERE e.start_date <= ?2 AND (e.exit_date IS NULL OR e.exit_date >= ?1) ORDER BY e.id";
+const QUERY: &str =
+    "SELECT id, intervention, gender, birth_year, start_date, exit_date, municipality, \
+     support, years_in_support, education, referrer, outcome, support_after, step_progress, \
+     quality_of_life, person_id \
+     FROM enrolment WHERE start_date <= ?2 AND (exit_date IS NULL OR exit_date >= ?1)";
 
 /// Write the export to `out`; returns the counts.
 pub fn export(conn: &Connection, opts: &ExportOptions, out: impl Write) -> Result<ExportSummary> {
@@ -178,20 +178,44 @@ pub fn export(conn: &Connection, opts: &ExportOptions, out: impl Write) -> Resul
             .unwrap_or(0);
         let (band, _) = age_band(&bands, start_year, r.get_ref(3)?.as_i64_or_null()?);
         let m = text(r.get_ref(6)?);
-        let next = municipalities.len() as u64 + 1;
-        let mi = *municipalities.entry(m.to_string()).or_insert(next);
+        let mi = match municipalities.get(m) {
+            Some(&i) => i,
+            None => {
+                let next = municipalities.len() as u64 + 1;
+                municipalities.insert(m.to_string(), next);
+                next
+            }
+        };
         let base = ((iv * 2 + g) * 16 + band as u64) << 32;
         Ok(Some((base | mi, base)))
     };
 
-    // Pass 1: group sizes, exact and with municipality generalised.
+    // Pass 1: group sizes, exact and with municipality generalised, and
+    // the persons whose pseudonyms are needed.
     let mut exact: HashMap<u64, u64> = HashMap::new();
+    let mut pseudonyms: HashMap<i64, String> = HashMap::new();
     let mut stmt = conn.prepare(QUERY)?;
     {
         let mut rows = stmt.query([&from, &to])?;
         while let Some(r) = rows.next()? {
             if let Some((key, _)) = group_key(r)? {
                 *exact.entry(key).or_default() += 1;
+                if let ValueRef::Integer(p) = r.get_ref(15)? {
+                    pseudonyms.insert(p, String::new());
+                }
+            }
+        }
+    }
+    // One sequential pass over persons instead of a lookup per row; each
+    // person's pseudonym is computed once.
+    {
+        let mut persons = conn.prepare("SELECT id, fingerprint FROM person")?;
+        let mut rows = persons.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(slot) = pseudonyms.get_mut(&r.get::<_, i64>(0)?) {
+                if let ValueRef::Blob(fp) = r.get_ref(1)? {
+                    *slot = pseudonym(&opts.key, fp);
+                }
             }
         }
     }
@@ -222,9 +246,15 @@ pub fn export(conn: &Connection, opts: &ExportOptions, out: impl Write) -> Resul
         };
         let id = text(r.get_ref(0)?);
         let pseudo = match r.get_ref(15)? {
-            ValueRef::Blob(fp) => pseudonym(&opts.key, fp),
+            ValueRef::Integer(p) => pseudonyms.get(&p).cloned().unwrap_or_default(),
             _ => pseudonym(&opts.key, format!("anonymous enrolment {id}").as_bytes()),
         };
+        if pseudo.is_empty() {
+            return Err(Error::Database(format!(
+                "enrolment {} refers to a missing person; run `sustrack check`",
+                crate::model::short_id(id)
+            )));
+        }
         let start = text(r.get_ref(4)?);
         let exit = text(r.get_ref(5)?);
         let start_year = start.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0);
@@ -236,8 +266,7 @@ pub fn export(conn: &Connection, opts: &ExportOptions, out: impl Write) -> Resul
         let months = if exit.is_empty() {
             String::new()
         } else {
-            let parse = |s: &str| crate::model::parse_date(s, "stored date");
-            months_between(parse(start)?, parse(exit)?).to_string()
+            months_between(fast_date(start)?, fast_date(exit)?).to_string()
         };
         let gender = crate::codes::Gender::from_code(text(r.get_ref(2)?))
             .map(|g| g.code())

@@ -15,6 +15,7 @@ pub mod codes;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod generate;
 pub mod identity;
 pub mod import;
 pub mod model;

@@ -174,6 +174,22 @@ pub fn demo(lang: &str, format: &str) -> Result<()> {
     emit(None, &report::render::render(&r, format)?)
 }
 
-pub fn generate(_db: &Path, _actor: &str, _n: u64, _seed: u64) -> Result<()> {
-    Err(Error::Invalid("generate: not yet".into()))
+pub fn generate(db: &Path, actor: &str, n: u64, seed: u64) -> Result<()> {
+    if n == 0 || n > 20_000_000 {
+        return Err(invalid!("invalid --enrolments {n}: expected 1 to 20000000"));
+    }
+    let g = crate::generate::generate(db, actor, n, seed)?;
+    println!(
+        "generated {} ({} interventions, {} persons, {} enrolments of which {} anonymous; seed {seed})",
+        db.display(),
+        g.interventions,
+        g.persons,
+        g.enrolments,
+        g.anonymous
+    );
+    eprintln!(
+        "warning: {} uses the test KDF profile: synthetic data only",
+        db.display()
+    );
+    Ok(())
 }

@@ -121,7 +121,7 @@ fn text(v: ValueRef<'_>) -> Option<&str> {
 }
 
 /// Parse a stored `YYYY-MM-DD` without the generic format machinery.
-fn fast_date(s: &str) -> Result<NaiveDate> {
+pub fn fast_date(s: &str) -> Result<NaiveDate> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         b.get(r)?.iter().try_fold(0u32, |a, &c| {

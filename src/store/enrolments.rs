@@ -38,10 +38,9 @@ pub fn from_row(r: &Row) -> rusqlite::Result<Enrolment> {
 }
 
 pub fn insert(conn: &Connection, e: &Enrolment) -> Result<()> {
-    let now = super::now_utc();
     conn.prepare_cached(&format!(
-        "INSERT INTO enrolment ({COLUMNS}, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)"
+        "INSERT INTO enrolment ({COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
     .execute(params![
         e.id,
@@ -61,7 +60,6 @@ pub fn insert(conn: &Connection, e: &Enrolment) -> Result<()> {
         e.after.support_after,
         e.after.step_progress,
         e.after.quality_of_life,
-        now,
     ])?;
     Ok(())
 }
@@ -72,7 +70,7 @@ pub fn update(conn: &Connection, e: &Enrolment) -> Result<()> {
         .prepare_cached(
             "UPDATE enrolment SET gender = ?2, birth_year = ?3, start_date = ?4, exit_date = ?5, municipality = ?6, \
              support = ?7, years_in_support = ?8, education = ?9, referrer = ?10, outcome = ?11, support_after = ?12, \
-             step_progress = ?13, quality_of_life = ?14, updated_at = ?15 WHERE id = ?1",
+             step_progress = ?13, quality_of_life = ?14 WHERE id = ?1",
         )?
         .execute(params![
             e.id,
@@ -89,7 +87,6 @@ pub fn update(conn: &Connection, e: &Enrolment) -> Result<()> {
             e.after.support_after,
             e.after.step_progress,
             e.after.quality_of_life,
-            super::now_utc(),
         ])?;
     if n != 1 {
         return Err(Error::Database(format!(

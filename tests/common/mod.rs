@@ -65,7 +65,10 @@ impl Env {
             panic!("expected exit code {code}\n{}", describe(args, &out));
         }
         let err = String::from_utf8(out.stderr).expect("utf-8 stderr");
-        assert!(err.lines().any(|l| l.starts_with("error: ")), "no 'error: ' line\n{err}");
+        assert!(
+            err.lines().any(|l| l.starts_with("error: ")),
+            "no 'error: ' line\n{err}"
+        );
         err
     }
 
@@ -86,14 +89,27 @@ pub fn describe(args: &[&str], out: &Output) -> String {
 }
 
 pub fn dump(db: &Path) -> String {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open");
     let mut out = String::new();
-    for table in ["meta", "intervention", "person", "enrolment", "volume", "audit"] {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY rowid")).expect("prepare");
+    for table in [
+        "meta",
+        "intervention",
+        "person",
+        "enrolment",
+        "volume",
+        "audit",
+    ] {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .expect("prepare");
         let n = stmt.column_count();
         let mut rows = stmt.query([]).expect("query");
         while let Some(r) = rows.next().expect("row") {
-            let cells: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).expect("cell"))).collect();
+            let cells: Vec<String> = (0..n)
+                .map(|i| format!("{:?}", r.get_ref(i).expect("cell")))
+                .collect();
             out.push_str(&format!("{table}: {}\n", cells.join(" | ")));
         }
     }
