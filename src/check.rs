@@ -14,6 +14,9 @@ use crate::codes::{
 use crate::error::Result;
 use crate::model::{parse_date, short_id};
 
+/// (enrolment id, start date, exit date) as stored.
+type Span = (String, String, Option<String>);
+
 pub fn run(conn: &Connection) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare("PRAGMA integrity_check")?;
@@ -81,8 +84,7 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
         })?
         .collect::<rusqlite::Result<_>>()?;
 
-    let mut by_participant: HashMap<(String, String), Vec<(String, String, Option<String>)>> =
-        HashMap::new();
+    let mut by_participant: HashMap<(String, String), Vec<Span>> = HashMap::new();
     for (id, intervention, person, local, start, exit, codes) in &rows {
         let sid = short_id(id);
         let s = parse_date(start, "start");

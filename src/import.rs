@@ -903,9 +903,7 @@ fn apply(
                         actor,
                         today,
                         &intervention,
-                        month,
-                        women,
-                        men,
+                        register::VolumeCounts { month, women, men },
                         false,
                     )
                     .map_err(|e| err("intervention", e))?;

@@ -456,18 +456,25 @@ pub fn erase(conn: &Connection, actor: &str, fingerprint: &Fingerprint) -> Resul
     Ok(n)
 }
 
-/// Head counts for a volume intervention and month. Refuses to replace an
-/// existing month unless `replace`.
+/// Head counts of one volume intervention for one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolumeCounts {
+    pub month: (i32, u32),
+    pub women: u32,
+    pub men: u32,
+}
+
+/// Register head counts for a volume intervention and month. Refuses to
+/// replace an existing month unless `replace`.
 pub fn volume_add(
     conn: &Connection,
     actor: &str,
     today: NaiveDate,
     code: &str,
-    month: (i32, u32),
-    women: u32,
-    men: u32,
+    counts: VolumeCounts,
     replace: bool,
 ) -> Result<()> {
+    let VolumeCounts { month, women, men } = counts;
     let i = known_intervention(conn, code)?;
     if i.kind != InterventionKind::Volume {
         return Err(invalid!(

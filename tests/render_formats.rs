@@ -71,7 +71,19 @@ fn sample_db() -> Db {
     )
     .unwrap();
     for m in 1..=6 {
-        register::volume_add(c, "test", today, "FRISK", (2021, m), 3 + m, 2 * m, false).unwrap();
+        register::volume_add(
+            c,
+            "test",
+            today,
+            "FRISK",
+            register::VolumeCounts {
+                month: (2021, m),
+                women: 3 + m,
+                men: 2 * m,
+            },
+            false,
+        )
+        .unwrap();
     }
     let municipalities = ["Vänersborg", "Trollhättan", "Åmål", "Mellerud"];
     let supports = [

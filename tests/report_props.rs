@@ -43,19 +43,33 @@ fn spec() -> impl Strategy<Value = Spec> {
         proptest::option::of(0usize..4),
         proptest::option::of(0usize..3),
     )
-        .prop_map(|(intervention, person, gender, birth_year, start, length, outcome, support, step, qol, municipality)| Spec {
-            intervention,
-            person,
-            gender,
-            birth_year,
-            start,
-            length,
-            outcome,
-            support,
-            step,
-            qol,
-            municipality,
-        })
+        .prop_map(
+            |(
+                intervention,
+                person,
+                gender,
+                birth_year,
+                start,
+                length,
+                outcome,
+                support,
+                step,
+                qol,
+                municipality,
+            )| Spec {
+                intervention,
+                person,
+                gender,
+                birth_year,
+                start,
+                length,
+                outcome,
+                support,
+                step,
+                qol,
+                municipality,
+            },
+        )
 }
 
 const CODES: [&str; 3] = ["P", "C", "Q"];
@@ -63,7 +77,11 @@ const PLACES: [&str; 3] = ["Ale", "Borås", "Åmål"];
 
 fn build(specs: &[Spec]) -> Db {
     let db = Db::open_in_memory(KdfProfile::Test).unwrap();
-    for (code, parent, target) in [("P", None, Some(0.4)), ("C", Some("P"), None), ("Q", None, Some(0.3))] {
+    for (code, parent, target) in [
+        ("P", None, Some(0.4)),
+        ("C", Some("P"), None),
+        ("Q", None, Some(0.3)),
+    ] {
         let i = Intervention {
             code: code.into(),
             name: code.into(),
@@ -82,7 +100,11 @@ fn build(specs: &[Spec]) -> Db {
             // Person n: a fixed fingerprint, gender and birth year derived from n.
             Some(n) => Participant::Person {
                 fingerprint: Fingerprint([n; 32]),
-                gender: if n % 2 == 0 { Gender::Woman } else { Gender::Man },
+                gender: if n % 2 == 0 {
+                    Gender::Woman
+                } else {
+                    Gender::Man
+                },
                 birth_year: 1950 + n as i32 * 4,
             },
             None => Participant::Anonymous {
@@ -103,13 +125,17 @@ fn build(specs: &[Spec]) -> Db {
             },
         };
         // Overlapping registrations are refused by the rules: skip them.
-        let Ok(e) = register::start(&db.conn, "t", today, input) else { continue };
+        let Ok(e) = register::start(&db.conn, "t", today, input) else {
+            continue;
+        };
         if let Some(len) = s.length {
             let exit = ExitInput {
                 date: start + Duration::days(len),
                 outcome: Outcome::ALL[s.outcome],
                 after: ExitFacts {
-                    support_after: s.support.map(|i| Support::ALL[(i + 3) % Support::ALL.len()]),
+                    support_after: s
+                        .support
+                        .map(|i| Support::ALL[(i + 3) % Support::ALL.len()]),
                     step_progress: s.step.map(|i| StepProgress::ALL[i]),
                     quality_of_life: s.qol.map(|i| QualityOfLife::ALL[i]),
                 },
@@ -123,15 +149,24 @@ fn build(specs: &[Spec]) -> Db {
 fn all_enrolments(db: &Db) -> Vec<Enrolment> {
     let mut stmt = db
         .conn
-        .prepare(&format!("SELECT {} FROM enrolment", sustrack::store::enrolments::COLUMNS))
+        .prepare(&format!(
+            "SELECT {} FROM enrolment",
+            sustrack::store::enrolments::COLUMNS
+        ))
         .unwrap();
-    let rows = stmt.query_map([], sustrack::store::enrolments::from_row).unwrap();
+    let rows = stmt
+        .query_map([], sustrack::store::enrolments::from_row)
+        .unwrap();
     rows.map(|r| r.unwrap()).collect()
 }
 
 fn values(r: &Report, id: &str, key: &str) -> Vec<u64> {
     let t = r.table(id).unwrap();
-    let v = if key == "total" { &t.total } else { &t.rows.iter().find(|r| r.key == key).unwrap().values };
+    let v = if key == "total" {
+        &t.total
+    } else {
+        &t.rows.iter().find(|r| r.key == key).unwrap().values
+    };
     v.iter().map(|x| x.unwrap()).collect()
 }
 
@@ -142,13 +177,27 @@ fn check_against_reference(db: &Db, r: &Report, period: Period) {
         .iter()
         .filter(|e| e.start <= period.to && e.exit.is_none_or(|x| x >= period.from))
         .collect();
-    let exited: Vec<&&Enrolment> = active.iter().filter(|e| e.exit.is_some_and(|x| x <= period.to)).collect();
+    let exited: Vec<&&Enrolment> = active
+        .iter()
+        .filter(|e| e.exit.is_some_and(|x| x <= period.to))
+        .collect();
     let new = active.iter().filter(|e| e.start >= period.from).count() as u64;
     let g = |e: &Enrolment| (e.gender == Gender::Man) as usize;
 
     // Participation totals.
-    let unique: HashSet<String> = active.iter().map(|e| e.person_id.map(|p| p.to_string()).unwrap_or(e.id.clone())).collect();
-    assert_eq!(values(r, "participation", "total"), vec![active.len() as u64, new, exited.len() as u64, unique.len() as u64]);
+    let unique: HashSet<String> = active
+        .iter()
+        .map(|e| e.person_id.map(|p| p.to_string()).unwrap_or(e.id.clone()))
+        .collect();
+    assert_eq!(
+        values(r, "participation", "total"),
+        vec![
+            active.len() as u64,
+            new,
+            exited.len() as u64,
+            unique.len() as u64
+        ]
+    );
 
     // Age bands.
     for (lo, hi) in [(15, 29), (30, 44), (45, 59), (60, 74)] {
@@ -161,7 +210,10 @@ fn check_against_reference(db: &Db, r: &Report, period: Period) {
                 }
             }
         }
-        assert_eq!(values(r, "age", &format!("{lo}-{hi}")), vec![want[0], want[1], want[0] + want[1]]);
+        assert_eq!(
+            values(r, "age", &format!("{lo}-{hi}")),
+            vec![want[0], want[1], want[0] + want[1]]
+        );
     }
 
     // Months, by 6.
@@ -172,7 +224,11 @@ fn check_against_reference(db: &Db, r: &Report, period: Period) {
     }
     for (band, want) in by_band {
         let key = format!("{}-{}", band * 6 + 1, band * 6 + 6);
-        assert_eq!(values(r, "months", &key), vec![want[0], want[1], want[0] + want[1]], "{key}");
+        assert_eq!(
+            values(r, "months", &key),
+            vec![want[0], want[1], want[0] + want[1]],
+            "{key}"
+        );
     }
 
     // Outcomes and the headline indicator.
@@ -181,13 +237,38 @@ fn check_against_reference(db: &Db, r: &Report, period: Period) {
         for e in exited.iter().filter(|e| e.outcome == Some(*o)) {
             want[g(e)] += 1;
         }
-        assert_eq!(values(r, "outcome", o.code()), vec![want[0], want[1], want[0] + want[1]]);
+        assert_eq!(
+            values(r, "outcome", o.code()),
+            vec![want[0], want[1], want[0] + want[1]]
+        );
     }
-    let ws = exited.iter().filter(|e| matches!(e.outcome, Some(Outcome::Work | Outcome::Studies))).count() as u64;
-    let total = r.indicators.iter().find(|i| i.id == "work_or_studies" && i.intervention.is_none()).unwrap();
-    assert_eq!((total.numerator, total.denominator), (Some(ws), Some(exited.len() as u64)));
-    let step_den = exited.iter().filter(|e| matches!(e.after.step_progress, Some(StepProgress::Yes | StepProgress::No))).count() as u64;
-    let step = r.indicators.iter().find(|i| i.id == "step_progress" && i.intervention.is_none()).unwrap();
+    let ws = exited
+        .iter()
+        .filter(|e| matches!(e.outcome, Some(Outcome::Work | Outcome::Studies)))
+        .count() as u64;
+    let total = r
+        .indicators
+        .iter()
+        .find(|i| i.id == "work_or_studies" && i.intervention.is_none())
+        .unwrap();
+    assert_eq!(
+        (total.numerator, total.denominator),
+        (Some(ws), Some(exited.len() as u64))
+    );
+    let step_den = exited
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.after.step_progress,
+                Some(StepProgress::Yes | StepProgress::No)
+            )
+        })
+        .count() as u64;
+    let step = r
+        .indicators
+        .iter()
+        .find(|i| i.id == "step_progress" && i.intervention.is_none())
+        .unwrap();
     assert_eq!(step.denominator, Some(step_den));
 }
 
@@ -210,7 +291,13 @@ fn gender_tables_add_up(r: &Report) {
                 values: t.total.clone(),
                 shares: None,
             })) {
-                assert_eq!(row.values[0].unwrap() + row.values[1].unwrap(), row.values[2].unwrap(), "{} {}", t.id, row.key);
+                assert_eq!(
+                    row.values[0].unwrap() + row.values[1].unwrap(),
+                    row.values[2].unwrap(),
+                    "{} {}",
+                    t.id,
+                    row.key
+                );
             }
         }
     }
@@ -220,9 +307,16 @@ fn gender_tables_add_up(r: &Report) {
     }
     let exited = values(r, "participation", "total")[2];
     for id in ["months", "outcome", "support_transition"] {
-        assert_eq!(*values(r, id, "total").last().unwrap(), exited, "{id} total vs exited");
+        assert_eq!(
+            *values(r, id, "total").last().unwrap(),
+            exited,
+            "{id} total vs exited"
+        );
     }
-    assert_eq!(values(r, "referrer", "total")[2], values(r, "participation", "total")[1]);
+    assert_eq!(
+        values(r, "referrer", "total")[2],
+        values(r, "participation", "total")[1]
+    );
     let sba = values(r, "support_before_after", "total");
     assert_eq!((sba[2], sba[5]), (exited, exited));
     // Women + men agree across the active tables.
@@ -251,14 +345,14 @@ proptest! {
         let mut hidden = plain.clone();
         suppress::apply(&mut hidden, n);
         for (p, h) in plain.tables.iter().zip(&hidden.tables) {
-            let mut matrix: Vec<(&Vec<Option<u64>>, &Vec<Option<u64>>)> = p.rows.iter().map(|r| &r.values).zip(h.rows.iter().map(|r| &r.values)).collect();
+            type Line<'a> = (&'a Vec<Option<u64>>, &'a Vec<Option<u64>>);
+            let mut matrix: Vec<Line> = p.rows.iter().map(|r| &r.values).zip(h.rows.iter().map(|r| &r.values)).collect();
             matrix.push((&p.total, &h.total));
             for (pv, hv) in &matrix {
                 // Unsuppressed values equal the plain report; small counts are hidden.
                 for (a, b) in pv.iter().zip(hv.iter()) {
-                    match b {
-                        Some(x) => prop_assert_eq!(Some(*x), *a),
-                        None => {}
+                    if let Some(x) = b {
+                        prop_assert_eq!(Some(*x), *a);
                     }
                     if let Some(v) = a {
                         if *v > 0 && *v < n as u64 { prop_assert!(b.is_none(), "{} kept a small count", p.id); }

@@ -241,7 +241,18 @@ pub fn volume(db: &mut Db, cmd: VolumeCmd) -> Result<()> {
     let m = parse_month(&month)?;
     let today = today();
     db.write(|tx, actor| {
-        register::volume_add(tx, actor, today, &intervention, m, women, men, replace)
+        register::volume_add(
+            tx,
+            actor,
+            today,
+            &intervention,
+            register::VolumeCounts {
+                month: m,
+                women,
+                men,
+            },
+            replace,
+        )
     })?;
     println!(
         "registered {women} women and {men} men in {} for {month}",

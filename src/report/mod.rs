@@ -177,6 +177,15 @@ pub fn of_ten(numerator: u64, denominator: u64, lang: Lang) -> Option<(u32, Stri
     Some((k as u32, phrase))
 }
 
+/// Compute a report and apply suppression when asked.
+pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
+    let mut r = compute::compute(conn, opts)?;
+    if let Some(n) = opts.suppress_below {
+        suppress::apply(&mut r, n);
+    }
+    Ok(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,13 +220,4 @@ mod tests {
             assert!(parse_age_bands(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// Compute a report and apply suppression when asked.
-pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
-    let mut r = compute::compute(conn, opts)?;
-    if let Some(n) = opts.suppress_below {
-        suppress::apply(&mut r, n);
-    }
-    Ok(r)
 }
