@@ -73,7 +73,8 @@ pub fn count(v: Option<u64>) -> String {
 pub fn percent(share: Option<f64>, lang: Lang) -> String {
     match share {
         Some(s) => {
-            let t = format!("{:.1} %", s * 100.0);
+            // Half up, as people round: 6.25 % is 6.3 %.
+            let t = format!("{:.1} %", (s * 1000.0).round() / 10.0);
             if lang == Lang::Sv {
                 t.replace('.', ",")
             } else {

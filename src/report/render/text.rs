@@ -3,8 +3,16 @@
 use super::{cells, heading, indicator_cells, indicator_header, indicators_title};
 use crate::report::Report;
 
-/// Lay out rows as aligned columns: the first left-aligned, the rest right-aligned,
-/// with a rule under the header row.
+/// True for cells that read as numbers (counts, percentages, the suppression dash).
+fn numeric(cell: &str) -> bool {
+    !cell.is_empty()
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_digit() || " ,.%–-".contains(c))
+}
+
+/// Lay out rows as aligned columns, with a rule under the header row.
+/// Columns of numbers are right-aligned, all others left-aligned.
 pub fn grid(rows: &[Vec<String>]) -> String {
     let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..width)
@@ -16,18 +24,30 @@ pub fn grid(rows: &[Vec<String>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
+    let right: Vec<bool> = (0..width)
+        .map(|c| {
+            c > 0
+                && rows
+                    .iter()
+                    .skip(1)
+                    .filter_map(|r| r.get(c))
+                    .all(|s| numeric(s))
+        })
+        .collect();
     let mut out = String::new();
     for (n, r) in rows.iter().enumerate() {
         let mut line = String::new();
         for (c, cell) in r.iter().enumerate() {
-            let pad = widths[c].saturating_sub(cell.chars().count());
-            if c == 0 {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            } else {
+            let pad = " ".repeat(widths[c].saturating_sub(cell.chars().count()));
+            if c > 0 {
                 line.push_str("  ");
-                line.push_str(&" ".repeat(pad));
+            }
+            if right[c] {
+                line.push_str(&pad);
                 line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&pad);
             }
         }
         out.push_str(line.trim_end());
