@@ -60,7 +60,9 @@ impl Fixture {
             date: d(date),
             facts,
         };
-        register::start(&self.db.conn, "t", today(), input).unwrap().id
+        register::start(&self.db.conn, "t", today(), input)
+            .unwrap()
+            .id
     }
 
     fn exit(&self, id: &str, date: &str, outcome: Outcome, after: ExitFacts) {
@@ -69,11 +71,22 @@ impl Fixture {
             outcome,
             after,
         };
-        register::exit(&self.db.conn, "t", today(), &ExitTarget::Id(id.into()), input).unwrap();
+        register::exit(
+            &self.db.conn,
+            "t",
+            today(),
+            &ExitTarget::Id(id.into()),
+            input,
+        )
+        .unwrap();
     }
 }
 
-fn facts(municipality: Option<&str>, support: Option<Support>, referrer: Option<Referrer>) -> StartFacts {
+fn facts(
+    municipality: Option<&str>,
+    support: Option<Support>,
+    referrer: Option<Referrer>,
+) -> StartFacts {
     StartFacts {
         municipality: municipality.map(Into::into),
         support,
@@ -82,7 +95,11 @@ fn facts(municipality: Option<&str>, support: Option<Support>, referrer: Option<
     }
 }
 
-fn after(support_after: Option<Support>, step: Option<StepProgress>, qol: Option<QualityOfLife>) -> ExitFacts {
+fn after(
+    support_after: Option<Support>,
+    step: Option<StepProgress>,
+    qol: Option<QualityOfLife>,
+) -> ExitFacts {
     ExitFacts {
         support_after,
         step_progress: step,
@@ -105,30 +122,83 @@ fn fixture() -> Fixture {
     e1.education = Some(Education::PostSecondary);
     f.start("A", p("19900101", 242), "2021-12-31", e1);
     // E2: p2 man 1992, A, exits on the first day of the period (214 days: 8 months).
-    let e2 = f.start("A", p("19920101", 131), "2020-06-01", facts(Some("Åmål"), Some(Support::SocialAssistance), None));
-    f.exit(&e2, "2021-01-01", Outcome::Work, after(Some(Support::Wage), None, None));
+    let e2 = f.start(
+        "A",
+        p("19920101", 131),
+        "2020-06-01",
+        facts(Some("Åmål"), Some(Support::SocialAssistance), None),
+    );
+    f.exit(
+        &e2,
+        "2021-01-01",
+        Outcome::Work,
+        after(Some(Support::Wage), None, None),
+    );
     // E3: p3 woman 1991, A, exits the day after the period.
-    let e3 = f.start("A", p("19910101", 242), "2021-03-01", facts(None, None, Some(Referrer::Fk)));
+    let e3 = f.start(
+        "A",
+        p("19910101", 242),
+        "2021-03-01",
+        facts(None, None, Some(Referrer::Fk)),
+    );
     f.exit(&e3, "2022-01-01", Outcome::Other, ExitFacts::default());
     // E4: p4 man 1976 in B, exactly 30 days (1 month); age 45 on the band edge.
     let p4 = "19760101";
-    let e4 = f.start("B", p(p4, 131), "2021-01-01", facts(None, Some(Support::SicknessBenefit), None));
+    let e4 = f.start(
+        "B",
+        p(p4, 131),
+        "2021-01-01",
+        facts(None, Some(Support::SicknessBenefit), None),
+    );
     f.exit(
         &e4,
         "2021-01-31",
         Outcome::Studies,
-        after(Some(Support::StudentFinance), Some(StepProgress::Yes), Some(QualityOfLife::Improved)),
+        after(
+            Some(Support::StudentFinance),
+            Some(StepProgress::Yes),
+            Some(QualityOfLife::Improved),
+        ),
     );
     // E5: p4 again, in the child intervention A1: a person in two interventions. 30 days.
     let e5 = f.start("A1", p(p4, 131), "2021-02-01", none());
-    f.exit(&e5, "2021-03-03", Outcome::JobSeeking, after(None, Some(StepProgress::Unknown), None));
+    f.exit(
+        &e5,
+        "2021-03-03",
+        Outcome::JobSeeking,
+        after(None, Some(StepProgress::Unknown), None),
+    );
     // E6: p5 woman 2006 (age 15, band edge), B, exactly 31 days (2 months).
     let p5 = "20060101";
-    let e6 = f.start("B", p(p5, 242), "2021-01-01", facts(None, Some(Support::SocialAssistance), None));
-    f.exit(&e6, "2021-02-01", Outcome::Dropout, after(Some(Support::SocialAssistance), Some(StepProgress::No), None));
+    let e6 = f.start(
+        "B",
+        p(p5, 242),
+        "2021-01-01",
+        facts(None, Some(Support::SocialAssistance), None),
+    );
+    f.exit(
+        &e6,
+        "2021-02-01",
+        Outcome::Dropout,
+        after(
+            Some(Support::SocialAssistance),
+            Some(StepProgress::No),
+            None,
+        ),
+    );
     // E7: p5 re-enrolled in B, exactly 61 days (3 months).
-    let e7 = f.start("B", p(p5, 242), "2021-03-01", facts(None, Some(Support::SocialAssistance), None));
-    f.exit(&e7, "2021-05-01", Outcome::Work, after(Some(Support::Wage), None, Some(QualityOfLife::Unchanged)));
+    let e7 = f.start(
+        "B",
+        p(p5, 242),
+        "2021-03-01",
+        facts(None, Some(Support::SocialAssistance), None),
+    );
+    f.exit(
+        &e7,
+        "2021-05-01",
+        Outcome::Work,
+        after(Some(Support::Wage), None, Some(QualityOfLife::Unchanged)),
+    );
     // E8: an anonymous woman without birth year in A1.
     let anon = Participant::Anonymous {
         gender: Gender::Woman,
@@ -159,22 +229,37 @@ fn report_2021(f: &Fixture, tweak: impl FnOnce(&mut Options)) -> Report {
 /// `(key, values)` of every row, then `("total", total)`.
 fn rows(r: &Report, id: &str) -> Vec<(String, Vec<Option<u64>>)> {
     let t = r.table(id).unwrap_or_else(|| panic!("no table {id}"));
-    let mut out: Vec<_> = t.rows.iter().map(|r| (r.key.clone(), r.values.clone())).collect();
+    let mut out: Vec<_> = t
+        .rows
+        .iter()
+        .map(|r| (r.key.clone(), r.values.clone()))
+        .collect();
     out.push(("total".into(), t.total.clone()));
     out
 }
 
 fn expect(r: &Report, id: &str, want: &[(&str, &[u64])]) {
     let got = rows(r, id);
-    let want: Vec<(String, Vec<Option<u64>>)> =
-        want.iter().map(|(k, v)| (k.to_string(), v.iter().map(|&x| Some(x)).collect())).collect();
+    let want: Vec<(String, Vec<Option<u64>>)> = want
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.iter().map(|&x| Some(x)).collect()))
+        .collect();
     assert_eq!(got, want, "table {id}");
 }
 
 #[test]
 fn participation_counts_active_new_exited_and_unique_persons() {
     let r = report_2021(&fixture(), |_| {});
-    expect(&r, "participation", &[("A", &[3, 2, 1, 3]), ("A1", &[3, 2, 1, 3]), ("B", &[4, 3, 3, 3]), ("total", &[10, 7, 5, 8])]);
+    expect(
+        &r,
+        "participation",
+        &[
+            ("A", &[3, 2, 1, 3]),
+            ("A1", &[3, 2, 1, 3]),
+            ("B", &[4, 3, 3, 3]),
+            ("total", &[10, 7, 5, 8]),
+        ],
+    );
     assert_eq!(r.interventions, vec!["A", "A1", "B"]);
 }
 
@@ -195,13 +280,30 @@ fn age_bands_with_edges_other_and_unknown() {
         ],
     );
     let r = report_2021(&fixture(), |o| o.age_bands = vec![(15, 44), (45, 80)]);
-    expect(&r, "age", &[("15-44", &[4, 1, 5]), ("45-80", &[0, 4, 4]), ("unknown", &[1, 0, 1]), ("total", &[5, 5, 10])]);
+    expect(
+        &r,
+        "age",
+        &[
+            ("15-44", &[4, 1, 5]),
+            ("45-80", &[0, 4, 4]),
+            ("unknown", &[1, 0, 1]),
+            ("total", &[5, 5, 10]),
+        ],
+    );
 }
 
 #[test]
 fn months_in_intervention_at_30_31_and_61_days() {
     let r = report_2021(&fixture(), |_| {});
-    expect(&r, "months", &[("1-6", &[2, 2, 4]), ("7-12", &[0, 1, 1]), ("total", &[2, 3, 5])]);
+    expect(
+        &r,
+        "months",
+        &[
+            ("1-6", &[2, 2, 4]),
+            ("7-12", &[0, 1, 1]),
+            ("total", &[2, 3, 5]),
+        ],
+    );
     let r = report_2021(&fixture(), |o| o.months_band = 1);
     expect(
         &r,
@@ -226,7 +328,13 @@ fn municipality_sorted_the_swedish_way_with_unknown_last() {
     expect(
         &r,
         "municipality",
-        &[("Ale", &[0, 1, 1]), ("Vänersborg", &[1, 0, 1]), ("Åmål", &[0, 1, 1]), ("unknown", &[4, 3, 7]), ("total", &[5, 5, 10])],
+        &[
+            ("Ale", &[0, 1, 1]),
+            ("Vänersborg", &[1, 0, 1]),
+            ("Åmål", &[0, 1, 1]),
+            ("unknown", &[4, 3, 7]),
+            ("total", &[5, 5, 10]),
+        ],
     );
 }
 
@@ -256,7 +364,10 @@ fn years_in_support_with_shares() {
     let first = &t.rows[0];
     assert_eq!(first.key, "0-1");
     assert_eq!(first.values, vec![Some(1), Some(0), Some(1)]);
-    assert_eq!(first.shares.as_ref().unwrap(), &vec![Some(0.2), Some(0.0), Some(0.1)]);
+    assert_eq!(
+        first.shares.as_ref().unwrap(),
+        &vec![Some(0.2), Some(0.0), Some(0.1)]
+    );
     let unknown = t.rows.iter().find(|r| r.key == "unknown").unwrap();
     assert_eq!(unknown.values, vec![Some(4), Some(4), Some(8)]);
     assert_eq!(t.total, vec![Some(5), Some(5), Some(10)]);
@@ -282,10 +393,15 @@ fn education_counts_missing_as_none_or_unknown() {
 fn outcome_and_support_before_and_after_count_exits_in_the_period() {
     let r = report_2021(&fixture(), |_| {});
     let outcome = rows(&r, "outcome");
-    let get = |rows: &[(String, Vec<Option<u64>>)], k: &str| rows.iter().find(|(key, _)| key == k).unwrap().1.clone();
+    let get = |rows: &[(String, Vec<Option<u64>>)], k: &str| {
+        rows.iter().find(|(key, _)| key == k).unwrap().1.clone()
+    };
     assert_eq!(get(&outcome, "work"), vec![Some(1), Some(1), Some(2)]);
     assert_eq!(get(&outcome, "studies"), vec![Some(0), Some(1), Some(1)]);
-    assert_eq!(get(&outcome, "job_seeking"), vec![Some(0), Some(1), Some(1)]);
+    assert_eq!(
+        get(&outcome, "job_seeking"),
+        vec![Some(0), Some(1), Some(1)]
+    );
     assert_eq!(get(&outcome, "dropout"), vec![Some(1), Some(0), Some(1)]);
     assert_eq!(get(&outcome, "other"), vec![Some(0), Some(0), Some(0)]); // E3 exits after the period
     assert_eq!(get(&outcome, "total"), vec![Some(2), Some(3), Some(5)]);
@@ -300,7 +416,17 @@ fn outcome_and_support_before_and_after_count_exits_in_the_period() {
     assert_eq!(get(&sba, "total"), s([2, 3, 5, 2, 3, 5]));
 
     let t = r.table("support_transition").unwrap();
-    assert_eq!(t.column_keys, vec!["sickness_benefit", "social_assistance", "wage", "student_finance", "unknown", "total"]);
+    assert_eq!(
+        t.column_keys,
+        vec![
+            "sickness_benefit",
+            "social_assistance",
+            "wage",
+            "student_finance",
+            "unknown",
+            "total"
+        ]
+    );
     let tr = rows(&r, "support_transition");
     let v = |x: [u64; 6]| x.iter().map(|&x| Some(x)).collect::<Vec<_>>();
     assert_eq!(get(&tr, "sickness_benefit"), v([0, 0, 0, 1, 0, 1]));
@@ -321,19 +447,32 @@ fn indicators_per_intervention_and_in_total() {
             .clone()
     };
     let t = ind("work_or_studies", None);
-    assert_eq!((t.numerator, t.denominator, t.of_ten), (Some(3), Some(5), Some(6)));
+    assert_eq!(
+        (t.numerator, t.denominator, t.of_ten),
+        (Some(3), Some(5), Some(6))
+    );
     assert_eq!(t.phrase.as_deref(), Some("6 av 10"));
     assert_eq!(t.target, None, "A and B have different targets");
     let a = ind("work_or_studies", Some("A"));
-    assert_eq!((a.numerator, a.denominator, a.target, a.met), (Some(1), Some(1), Some(0.4), Some(true)));
+    assert_eq!(
+        (a.numerator, a.denominator, a.target, a.met),
+        (Some(1), Some(1), Some(0.4), Some(true))
+    );
     let a1 = ind("work_or_studies", Some("A1"));
-    assert_eq!((a1.numerator, a1.denominator, a1.target, a1.met), (Some(0), Some(1), Some(0.4), Some(false)), "A1 inherits A's target");
+    assert_eq!(
+        (a1.numerator, a1.denominator, a1.target, a1.met),
+        (Some(0), Some(1), Some(0.4), Some(false)),
+        "A1 inherits A's target"
+    );
     let b = ind("work_or_studies", Some("B"));
     assert_eq!((b.numerator, b.denominator), (Some(2), Some(3)));
     assert_eq!(b.phrase.as_deref(), Some("knappt 7 av 10"));
     // Unknown and missing answers are left out of the denominator.
     let s = ind("step_progress", None);
-    assert_eq!((s.numerator, s.denominator, s.of_ten), (Some(1), Some(2), Some(5)));
+    assert_eq!(
+        (s.numerator, s.denominator, s.of_ten),
+        (Some(1), Some(2), Some(5))
+    );
     let q = ind("quality_of_life", None);
     assert_eq!((q.numerator, q.denominator), (Some(1), Some(2)));
 }
@@ -342,9 +481,24 @@ fn indicators_per_intervention_and_in_total() {
 fn selecting_a_parent_includes_its_children() {
     let r = report_2021(&fixture(), |o| o.interventions = vec!["a".into()]);
     assert_eq!(r.interventions, vec!["A", "A1"]);
-    expect(&r, "participation", &[("A", &[3, 2, 1, 3]), ("A1", &[3, 2, 1, 3]), ("total", &[6, 4, 2, 6])]);
-    let t = r.indicators.iter().find(|i| i.id == "work_or_studies" && i.intervention.is_none()).unwrap();
-    assert_eq!((t.numerator, t.denominator, t.target, t.met), (Some(1), Some(2), Some(0.4), Some(true)));
+    expect(
+        &r,
+        "participation",
+        &[
+            ("A", &[3, 2, 1, 3]),
+            ("A1", &[3, 2, 1, 3]),
+            ("total", &[6, 4, 2, 6]),
+        ],
+    );
+    let t = r
+        .indicators
+        .iter()
+        .find(|i| i.id == "work_or_studies" && i.intervention.is_none())
+        .unwrap();
+    assert_eq!(
+        (t.numerator, t.denominator, t.target, t.met),
+        (Some(1), Some(2), Some(0.4), Some(true))
+    );
     let r = report_2021(&fixture(), |o| o.interventions = vec!["A1".into()]);
     assert_eq!(r.interventions, vec!["A1"]);
     let err = report::build(&fixture().db.conn, &{
@@ -363,7 +517,11 @@ fn a_from_to_period_is_inclusive() {
     opts.interventions = vec!["B".into()];
     let r = report::build(&f.db.conn, &opts).unwrap();
     // Active on 31 January: E4 (exits that day), E6, E9.
-    expect(&r, "participation", &[("B", &[3, 0, 1, 3]), ("total", &[3, 0, 1, 3])]);
+    expect(
+        &r,
+        "participation",
+        &[("B", &[3, 0, 1, 3]), ("total", &[3, 0, 1, 3])],
+    );
 }
 
 #[test]
@@ -373,7 +531,11 @@ fn english_labels() {
     assert_eq!(age.title, "Age band");
     assert_eq!(age.columns, vec!["Women", "Men", "Total"]);
     assert!(age.rows.iter().any(|r| r.label == "Other"));
-    let b = r.indicators.iter().find(|i| i.intervention.as_deref() == Some("B") && i.id == "work_or_studies").unwrap();
+    let b = r
+        .indicators
+        .iter()
+        .find(|i| i.intervention.as_deref() == Some("B") && i.id == "work_or_studies")
+        .unwrap();
     assert_eq!(b.phrase.as_deref(), Some("just under 7 in 10"));
 }
 
@@ -381,17 +543,41 @@ fn english_labels() {
 fn json_has_the_spec_shape() {
     let r = report_2021(&fixture(), |_| {});
     let v = sustrack::report::render::json::to_value(&r);
-    assert_eq!(v["period"], serde_json::json!({"from": "2021-01-01", "to": "2021-12-31"}));
-    let age = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "age").unwrap();
+    assert_eq!(
+        v["period"],
+        serde_json::json!({"from": "2021-01-01", "to": "2021-12-31"})
+    );
+    let age = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "age")
+        .unwrap();
     assert_eq!(age["title"], "Åldersintervall");
-    assert_eq!(age["columns"], serde_json::json!(["Kvinnor", "Män", "Totalt"]));
-    assert_eq!(age["rows"][0], serde_json::json!({"key": "15-29", "label": "15–29", "values": [2, 1, 3]}));
+    assert_eq!(
+        age["columns"],
+        serde_json::json!(["Kvinnor", "Män", "Totalt"])
+    );
+    assert_eq!(
+        age["rows"][0],
+        serde_json::json!({"key": "15-29", "label": "15–29", "values": [2, 1, 3]})
+    );
     assert_eq!(age["total"], serde_json::json!([5, 5, 10]));
-    let ws = v["indicators"].as_array().unwrap().iter().find(|i| i["id"] == "work_or_studies" && i["intervention"].is_null()).unwrap();
+    let ws = v["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "work_or_studies" && i["intervention"].is_null())
+        .unwrap();
     assert_eq!(ws["share"], serde_json::json!(0.6));
     assert_eq!(ws["of_ten"], 6);
     assert_eq!(ws["phrase"], "6 av 10");
-    let yis = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "years_in_support").unwrap();
+    let yis = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "years_in_support")
+        .unwrap();
     assert_eq!(yis["rows"][0]["shares"], serde_json::json!([0.2, 0.0, 0.1]));
 }
 
@@ -399,21 +585,82 @@ fn json_has_the_spec_shape() {
 fn renderings_through_the_binary() {
     // The same fixture in a file, reported by the real binary.
     let env = common::Env::new();
-    env.ok(&["intervention", "add", "A", "--name", "Insats A", "--target-work-studies", "40"]);
+    env.ok(&[
+        "intervention",
+        "add",
+        "A",
+        "--name",
+        "Insats A",
+        "--target-work-studies",
+        "40",
+    ]);
     let p = common::pnr("19900101", 242);
-    let id = env.ok(&["start", "--intervention", "A", "--pnr", &p, "--consent", "--date", "2021-02-01"]);
-    env.ok(&["exit", "--id", id.trim(), "--date", "2021-03-01", "--outcome", "work"]);
-    let csv = env.run(&["report", "--year", "2021", "--format", "csv"]).stdout;
+    let id = env.ok(&[
+        "start",
+        "--intervention",
+        "A",
+        "--pnr",
+        &p,
+        "--consent",
+        "--date",
+        "2021-02-01",
+    ]);
+    env.ok(&[
+        "exit",
+        "--id",
+        id.trim(),
+        "--date",
+        "2021-03-01",
+        "--outcome",
+        "work",
+    ]);
+    let csv = env
+        .run(&["report", "--year", "2021", "--format", "csv"])
+        .stdout;
     assert!(csv.starts_with("\u{feff}".as_bytes()), "BOM");
     let text = String::from_utf8(csv).unwrap();
-    assert!(text.contains("Åldersintervall;Kvinnor;Män;Totalt\r\n"), "{text}");
+    assert!(
+        text.contains("Åldersintervall;Kvinnor;Män;Totalt\r\n"),
+        "{text}"
+    );
     assert!(text.contains("30–44;1;0;1\r\n"), "{text}");
     let md = env.ok(&["report", "--year", "2021", "--format", "md", "--lang", "en"]);
     assert!(md.contains("| Age band | Women | Men | Total |"), "{md}");
     let out = env.path("r.json");
-    env.ok(&["report", "--year", "2021", "--format", "json", "--out", out.to_str().unwrap()]);
+    env.ok(&[
+        "report",
+        "--year",
+        "2021",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["indicators"][0]["phrase"], "10 av 10");
     let text = env.ok(&["report", "--year", "2021"]);
-    assert!(text.contains("till arbete eller studier") && text.contains("10 av 10"), "{text}");
+    assert!(
+        text.contains("till arbete eller studier") && text.contains("10 av 10"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_parallel_scan_equals_the_single_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let mut db = Db::create(&path, KdfProfile::Test, "t").unwrap();
+    sustrack::demo::load(&mut db).unwrap();
+    for year in [2019, 2020, 2021] {
+        let opts = Options::new(Period::year(year).unwrap());
+        let tx = db
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let one = report::build(&tx, &opts).unwrap();
+        let all = report::build_parallel(&tx, &path, &opts).unwrap();
+        drop(tx);
+        assert_eq!(one, all, "{year}");
+        assert!(one.table("participation").unwrap().total[0].unwrap() > 50);
+    }
 }

@@ -52,8 +52,9 @@ pub fn report(db: &mut Db, a: ReportArgs) -> Result<()> {
             "--format xlsx writes a binary file: give --out FILE.xlsx"
         ));
     }
+    let path = db.path.clone();
     let r = db.write(|tx, actor| {
-        let r = report::build(tx, &opts)?;
+        let r = report::build_parallel(tx, &path, &opts)?;
         audit::record(
             tx,
             actor,
@@ -120,9 +121,10 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
         },
         k: a.k,
     };
+    let path = db.path.clone();
     let summary = db.write(|tx, actor| {
         let mut buf = super::Output::new(a.out.as_deref())?;
-        let summary = crate::export::export(tx, &opts, &mut buf)?;
+        let summary = crate::export::export(tx, Some(&path), &opts, &mut buf)?;
         audit::record(
             tx,
             actor,

@@ -73,7 +73,8 @@ struct PerIntervention {
     active: u64,
     new: u64,
     exited: u64,
-    persons: HashSet<u64>,
+    /// Distinct persons, filled in after the pass.
+    unique: u64,
     /// work_or_studies, step_progress, quality_of_life: (numerator, denominator)
     indicators: [(u64, u64); 3],
 }
@@ -91,7 +92,10 @@ struct Tallies {
     transition: Vec<Vec<u64>>,
     outcome: Vec<Pair>,
     per: Vec<PerIntervention>,
-    all_persons: HashSet<u64>,
+    /// (intervention index, person key) of every active enrolment; sorted
+    /// and deduplicated after the pass (cheaper than hashing every row).
+    persons: Vec<(usize, u64)>,
+    all_unique: u64,
 }
 
 fn code<C: Code>(v: ValueRef<'_>) -> Result<Option<C>> {
@@ -145,52 +149,124 @@ pub fn fast_date(s: &str) -> Result<NaiveDate> {
         })
 }
 
-/// Compute the report (without suppression).
-pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
-    let all = interventions::all(conn)?;
-    let selection = resolve_selection(&all, &opts.interventions)?;
-    let individual: Vec<&Intervention> = selection
-        .iter()
-        .filter(|i| i.kind == crate::codes::InterventionKind::Individual)
-        .collect();
-    let index: HashMap<&str, usize> = individual
-        .iter()
-        .enumerate()
-        .map(|(n, i)| (i.code.as_str(), n))
-        .collect();
-    let lang = opts.lang;
-    let from = opts.period.from.to_string();
-    let to = opts.period.to.to_string();
-    let bands = &opts.age_bands;
-    let months_band = opts.months_band.max(1);
+/// What every scan of one report shares.
+struct Scan<'a> {
+    index: HashMap<&'a str, usize>,
+    from: String,
+    to: String,
+    bands: &'a [(u32, u32)],
+    months_band: u32,
+    interventions: usize,
+}
 
-    let n_support = Support::ALL.len();
-    let mut t = Tallies {
-        municipality: HashMap::new(),
-        municipality_unknown: [0; 2],
-        age: vec![[0; 2]; bands.len() + 2],
-        months: Vec::new(),
-        years: vec![[0; 2]; YearsInSupport::ALL.len() + 1],
-        education: vec![[0; 2]; Education::ALL.len()],
-        referrer: vec![[0; 2]; Referrer::ALL.len() + 1],
-        before: vec![[0; 2]; n_support],
-        after: vec![[0; 2]; n_support],
-        transition: vec![vec![0; n_support]; n_support],
-        outcome: vec![[0; 2]; Outcome::ALL.len()],
-        per: vec![PerIntervention::default(); individual.len()],
-        all_persons: HashSet::new(),
-    };
-    let mut anonymous_keys: HashMap<(usize, String), u64> = HashMap::new();
-    let mut next_anonymous: u64 = 1 << 62;
+impl Tallies {
+    fn new(scan: &Scan) -> Tallies {
+        let n_support = Support::ALL.len();
+        Tallies {
+            municipality: HashMap::new(),
+            municipality_unknown: [0; 2],
+            age: vec![[0; 2]; scan.bands.len() + 2],
+            months: Vec::new(),
+            years: vec![[0; 2]; YearsInSupport::ALL.len() + 1],
+            education: vec![[0; 2]; Education::ALL.len()],
+            referrer: vec![[0; 2]; Referrer::ALL.len() + 1],
+            before: vec![[0; 2]; n_support],
+            after: vec![[0; 2]; n_support],
+            transition: vec![vec![0; n_support]; n_support],
+            outcome: vec![[0; 2]; Outcome::ALL.len()],
+            per: vec![PerIntervention::default(); scan.interventions],
+            persons: Vec::new(),
+            all_unique: 0,
+        }
+    }
 
-    let mut stmt = conn.prepare(
+    /// Add another part's counts to these.
+    fn merge(&mut self, o: Tallies) {
+        fn add(a: &mut [Pair], b: &[Pair]) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x[0] += y[0];
+                x[1] += y[1];
+            }
+        }
+        for (m, c) in o.municipality {
+            let e = self.municipality.entry(m).or_insert([0; 2]);
+            e[0] += c[0];
+            e[1] += c[1];
+        }
+        add(
+            std::slice::from_mut(&mut self.municipality_unknown),
+            &[o.municipality_unknown],
+        );
+        add(&mut self.age, &o.age);
+        if self.months.len() < o.months.len() {
+            self.months.resize(o.months.len(), [0; 2]);
+        }
+        add(&mut self.months, &o.months);
+        add(&mut self.years, &o.years);
+        add(&mut self.education, &o.education);
+        add(&mut self.referrer, &o.referrer);
+        add(&mut self.before, &o.before);
+        add(&mut self.after, &o.after);
+        for (a, b) in self.transition.iter_mut().zip(&o.transition) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        add(&mut self.outcome, &o.outcome);
+        for (a, b) in self.per.iter_mut().zip(&o.per) {
+            a.active += b.active;
+            a.new += b.new;
+            a.exited += b.exited;
+            for k in 0..3 {
+                a.indicators[k].0 += b.indicators[k].0;
+                a.indicators[k].1 += b.indicators[k].1;
+            }
+        }
+        self.persons.extend(o.persons);
+    }
+
+    /// Count distinct persons, per intervention and overall.
+    fn finish(&mut self) {
+        self.persons.sort_unstable();
+        self.persons.dedup();
+        for &(iv, _) in &self.persons {
+            self.per[iv].unique += 1;
+        }
+        let mut everyone: Vec<u64> = self.persons.iter().map(|&(_, p)| p).collect();
+        everyone.sort_unstable();
+        everyone.dedup();
+        self.all_unique = everyone.len() as u64;
+    }
+}
+
+/// A person key for anonymous participants with a local id: the same in
+/// every part of a parallel scan, and disjoint from person ids (top bit set).
+fn local_key(iv: usize, local: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (iv, local).hash(&mut h);
+    (1 << 63) | (h.finish() >> 1)
+}
+
+/// Scan the enrolments whose id lies in `range` (all when `None`).
+/// `part` keeps anonymous keys of different parts apart.
+fn scan(conn: &Connection, s: &Scan, range: Option<(&str, &str)>, part: u64) -> Result<Tallies> {
+    let mut t = Tallies::new(s);
+    let mut next_anonymous: u64 = (1 << 62) + (part << 40);
+    let sql = format!(
         "SELECT intervention, person_id, local_id, gender, birth_year, start_date, exit_date, municipality, \
          support, years_in_support, education, referrer, outcome, support_after, step_progress, quality_of_life \
-         FROM enrolment WHERE start_date <= ?2 AND (exit_date IS NULL OR exit_date >= ?1)",
-    )?;
-    let mut rows = stmt.query([&from, &to])?;
+         FROM enrolment WHERE start_date <= ?2 AND (exit_date IS NULL OR exit_date >= ?1){}",
+        if range.is_some() { " AND id >= ?3 AND id < ?4" } else { "" }
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = match range {
+        Some((lo, hi)) => stmt.query(rusqlite::params![s.from, s.to, lo, hi])?,
+        None => stmt.query(rusqlite::params![s.from, s.to])?,
+    };
+    let (from, to, bands, months_band) = (s.from.as_str(), s.to.as_str(), s.bands, s.months_band);
     while let Some(r) = rows.next()? {
-        let Some(&iv) = text(r.get_ref(0)?).and_then(|c| index.get(c)) else {
+        let Some(&iv) = text(r.get_ref(0)?).and_then(|c| s.index.get(c)) else {
             continue;
         };
         let g = code::<Gender>(r.get_ref(3)?)?
@@ -200,18 +276,13 @@ pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
             .index();
         let start = text(r.get_ref(5)?).unwrap_or("");
         let exit = text(r.get_ref(6)?);
-        let is_new = start >= from.as_str();
-        let is_exited = exit.is_some_and(|x| x <= to.as_str());
+        let is_new = start >= from;
+        let is_exited = exit.is_some_and(|x| x <= to);
 
         // Who, for unique persons: person id, or (intervention, local id), or the enrolment itself.
         let person = match (r.get_ref(1)?, text(r.get_ref(2)?)) {
             (ValueRef::Integer(p), _) => p as u64,
-            (_, Some(local)) => *anonymous_keys
-                .entry((iv, local.to_string()))
-                .or_insert_with(|| {
-                    next_anonymous += 1;
-                    next_anonymous
-                }),
+            (_, Some(local)) => local_key(iv, local),
             _ => {
                 next_anonymous += 1;
                 next_anonymous
@@ -219,9 +290,7 @@ pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
         };
         let per = &mut t.per[iv];
         per.active += 1;
-        per.persons.insert(person);
-        t.all_persons.insert(person);
-
+        t.persons.push((iv, person));
         // Active population.
         match text(r.get_ref(7)?) {
             Some(m) => match t.municipality.get_mut(m) {
@@ -305,7 +374,94 @@ pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
             }
         }
     }
-    drop(rows);
+    Ok(t)
+}
+
+/// Compute the report (without suppression) on one connection.
+pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
+    compute_with(conn, opts, |s| scan(conn, s, None, 0))
+}
+
+/// Compute the report with the scan split over all cores: this connection
+/// takes the first share of the (random, uniformly spread) enrolment ids,
+/// and each other core opens its own read-only connection to `path`.
+///
+/// The parts see one consistent state only if no one can commit between
+/// their snapshots: call this while `conn` holds the write lock (as the
+/// CLI does, since recording the report in the audit trail takes it).
+pub fn compute_parallel(
+    conn: &Connection,
+    path: &std::path::Path,
+    opts: &Options,
+) -> Result<Report> {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16);
+    if parts == 1 {
+        return compute(conn, opts);
+    }
+    compute_with(conn, opts, |s| {
+        let ranges = crate::store::enrolments::id_ranges(parts);
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = (1..parts)
+                .map(|i| {
+                    let (lo, hi) = (ranges[i].0.as_str(), ranges[i].1.as_str());
+                    sc.spawn(move || -> Result<Tallies> {
+                        let c = Connection::open_with_flags(
+                            path,
+                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        )?;
+                        c.pragma_update(None, "cache_size", -16_384)?;
+                        scan(&c, s, Some((lo, hi)), i as u64)
+                    })
+                })
+                .collect();
+            let mut t = scan(
+                conn,
+                s,
+                Some((ranges[0].0.as_str(), ranges[0].1.as_str())),
+                0,
+            )?;
+            for h in handles {
+                t.merge(
+                    h.join()
+                        .map_err(|_| Error::Database("a report worker thread panicked".into()))??,
+                );
+            }
+            Ok(t)
+        })
+    })
+}
+
+fn compute_with(
+    conn: &Connection,
+    opts: &Options,
+    run: impl FnOnce(&Scan) -> Result<Tallies>,
+) -> Result<Report> {
+    let all = interventions::all(conn)?;
+    let selection = resolve_selection(&all, &opts.interventions)?;
+    let individual: Vec<&Intervention> = selection
+        .iter()
+        .filter(|i| i.kind == crate::codes::InterventionKind::Individual)
+        .collect();
+    let lang = opts.lang;
+    let bands = &opts.age_bands;
+    let months_band = opts.months_band.max(1);
+    let s = Scan {
+        index: individual
+            .iter()
+            .enumerate()
+            .map(|(n, i)| (i.code.as_str(), n))
+            .collect(),
+        from: opts.period.from.to_string(),
+        to: opts.period.to.to_string(),
+        bands,
+        months_band,
+        interventions: individual.len(),
+    };
+    let mut t = run(&s)?;
+    t.finish();
 
     let mut tables = vec![
         participation(&t, &individual, lang),
@@ -422,17 +578,12 @@ fn participation(t: &Tallies, individual: &[&Intervention], lang: Lang) -> Table
         .map(|(i, p)| Row {
             key: i.code.clone(),
             label: format!("{} – {}", i.code, i.name),
-            values: vec![
-                Some(p.active),
-                Some(p.new),
-                Some(p.exited),
-                Some(p.persons.len() as u64),
-            ],
+            values: vec![Some(p.active), Some(p.new), Some(p.exited), Some(p.unique)],
             shares: None,
         })
         .collect();
     let mut total = column_sums(&rows, 3);
-    total.push(Some(t.all_persons.len() as u64));
+    total.push(Some(t.all_unique));
     Table {
         id: "participation",
         title: lang

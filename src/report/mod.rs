@@ -179,7 +179,20 @@ pub fn of_ten(numerator: u64, denominator: u64, lang: Lang) -> Option<(u32, Stri
 
 /// Compute a report and apply suppression when asked.
 pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
-    let mut r = compute::compute(conn, opts)?;
+    finish(compute::compute(conn, opts)?, opts)
+}
+
+/// As [`build`], with the scan spread over all cores (see
+/// [`compute::compute_parallel`]: `conn` must hold the write lock).
+pub fn build_parallel(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+    opts: &Options,
+) -> Result<Report> {
+    finish(compute::compute_parallel(conn, path, opts)?, opts)
+}
+
+fn finish(mut r: Report, opts: &Options) -> Result<Report> {
     if let Some(n) = opts.suppress_below {
         suppress::apply(&mut r, n);
     }

@@ -194,3 +194,15 @@ pub fn erase_person(conn: &Connection, person_id: i64) -> Result<usize> {
     conn.execute("DELETE FROM person WHERE id = ?1", [person_id])?;
     Ok(n)
 }
+
+/// Split the enrolment id space (random lower-case hex uuids) into `parts`
+/// contiguous ranges `[lo, hi)`, for scans spread over several cores.
+pub fn id_ranges(parts: usize) -> Vec<(String, String)> {
+    let parts = parts.clamp(1, 16);
+    let bound = |i: usize| match i {
+        0 => String::new(),
+        i if i == parts => "~".to_string(),
+        i => format!("{:x}", i * 16 / parts),
+    };
+    (0..parts).map(|i| (bound(i), bound(i + 1))).collect()
+}

@@ -147,9 +147,9 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(60))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    // 64 MiB of page cache (allocated only as used): a report or export at
-    // national scale keeps its working set without re-reading pages.
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    // 16 MiB of page cache (allocated only as used). Reports and exports
+    // scan once, sequentially, so a larger cache would only raise memory use.
+    conn.pragma_update(None, "cache_size", -16_384)?;
     Ok(())
 }
 
