@@ -8,14 +8,47 @@ use common::{pnr, Env};
 
 fn with_intervention() -> Env {
     let env = Env::new();
-    env.ok(&["intervention", "add", "ALLIN", "--name", "Allin", "--target-work-studies", "40"]);
-    env.ok(&["intervention", "add", "SUB", "--name", "Delinsats", "--parent", "allin"]);
-    env.ok(&["intervention", "add", "OPEN", "--name", "Öppen verksamhet", "--kind", "volume"]);
+    env.ok(&[
+        "intervention",
+        "add",
+        "ALLIN",
+        "--name",
+        "Allin",
+        "--target-work-studies",
+        "40",
+    ]);
+    env.ok(&[
+        "intervention",
+        "add",
+        "SUB",
+        "--name",
+        "Delinsats",
+        "--parent",
+        "allin",
+    ]);
+    env.ok(&[
+        "intervention",
+        "add",
+        "OPEN",
+        "--name",
+        "Öppen verksamhet",
+        "--kind",
+        "volume",
+    ]);
     env
 }
 
 fn start(env: &Env, p: &str, date: &str) -> String {
-    let id = env.ok(&["start", "--intervention", "ALLIN", "--pnr", p, "--consent", "--date", date]);
+    let id = env.ok(&[
+        "start",
+        "--intervention",
+        "ALLIN",
+        "--pnr",
+        p,
+        "--consent",
+        "--date",
+        date,
+    ]);
     let id = id.trim().to_string();
     assert_eq!(id.len(), 36, "{id}");
     id
@@ -62,11 +95,50 @@ fn interventions_are_added_listed_and_checked() {
     assert!(list.contains("SUB") && list.contains("Delinsats"), "{list}");
     let before = env.dump();
     for (args, needle) in [
-        (vec!["intervention", "add", "ALLIN", "--name", "Again"], "already exists"),
-        (vec!["intervention", "add", "X1", "--name", "X", "--parent", "NOPE"], "unknown intervention 'NOPE'"),
-        (vec!["intervention", "add", "bad code!", "--name", "X"], "invalid intervention code"),
-        (vec!["intervention", "add", "X2", "--name", "X", "--kind", "group"], "invalid --kind 'group'"),
-        (vec!["intervention", "add", "X3", "--name", "X", "--target-work-studies", "140"], "percentage from 0 to 100"),
+        (
+            vec!["intervention", "add", "ALLIN", "--name", "Again"],
+            "already exists",
+        ),
+        (
+            vec![
+                "intervention",
+                "add",
+                "X1",
+                "--name",
+                "X",
+                "--parent",
+                "NOPE",
+            ],
+            "unknown intervention 'NOPE'",
+        ),
+        (
+            vec!["intervention", "add", "bad code!", "--name", "X"],
+            "invalid intervention code",
+        ),
+        (
+            vec![
+                "intervention",
+                "add",
+                "X2",
+                "--name",
+                "X",
+                "--kind",
+                "group",
+            ],
+            "invalid --kind 'group'",
+        ),
+        (
+            vec![
+                "intervention",
+                "add",
+                "X3",
+                "--name",
+                "X",
+                "--target-work-studies",
+                "140",
+            ],
+            "percentage from 0 to 100",
+        ),
     ] {
         let err = env.fails(&args, 2);
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -80,7 +152,10 @@ fn start_exit_show_with_personnummer() {
     let p = pnr("19850612", 242);
     let id = start(&env, &p, "2021-01-10");
     let shown = env.ok(&["show", "--pnr", &p]);
-    assert!(shown.contains(&id[..8]) && shown.contains("2021-01-10") && shown.contains("Kvinna"), "{shown}");
+    assert!(
+        shown.contains(&id[..8]) && shown.contains("2021-01-10") && shown.contains("Kvinna"),
+        "{shown}"
+    );
     // The 10-digit form finds the same person.
     let ten = format!("{}{}", &p[2..8], &p[8..]);
     let out = env.ok(&[
@@ -102,7 +177,10 @@ fn start_exit_show_with_personnummer() {
     ]);
     assert!(out.contains("exited"), "{out}");
     let shown = env.ok(&["show", "--id", &id[..6]]);
-    assert!(shown.contains("2021-06-01") && shown.contains("work") && shown.contains("wage"), "{shown}");
+    assert!(
+        shown.contains("2021-06-01") && shown.contains("work") && shown.contains("wage"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -131,9 +209,22 @@ fn anonymous_start_and_exit_by_id() {
         "af",
     ]);
     let id = id.trim();
-    env.ok(&["exit", "--id", &id[..8], "--date", "2021-03-01", "--outcome", "studies"]);
+    env.ok(&[
+        "exit",
+        "--id",
+        &id[..8],
+        "--date",
+        "2021-03-01",
+        "--outcome",
+        "studies",
+    ]);
     let shown = env.ok(&["show", "--id", id]);
-    assert!(shown.contains("Vänersborg") && shown.contains("social_assistance") && shown.contains("Man"), "{shown}");
+    assert!(
+        shown.contains("Vänersborg")
+            && shown.contains("social_assistance")
+            && shown.contains("Man"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -144,48 +235,299 @@ fn each_refusal_names_the_problem_and_writes_nothing() {
     let q = pnr("19700101", 123);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         // A date in the future.
-        (vec!["start", "--intervention", "ALLIN", "--pnr", &q, "--consent", "--date", "2999-01-01"], "in the future"),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                &q,
+                "--consent",
+                "--date",
+                "2999-01-01",
+            ],
+            "in the future",
+        ),
         // A second open enrolment of the same person in the same intervention.
-        (vec!["start", "--intervention", "ALLIN", "--pnr", &p, "--consent", "--date", "2021-02-01"], "already has an open enrolment"),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                &p,
+                "--consent",
+                "--date",
+                "2021-02-01",
+            ],
+            "already has an open enrolment",
+        ),
         // An exit before its start.
-        (vec!["exit", "--id", &id, "--date", "2021-01-09", "--outcome", "work"], "before the start date"),
+        (
+            vec![
+                "exit",
+                "--id",
+                &id,
+                "--date",
+                "2021-01-09",
+                "--outcome",
+                "work",
+            ],
+            "before the start date",
+        ),
         // An exit of an unknown enrolment.
-        (vec!["exit", "--id", "abcdef12", "--date", "2021-02-01", "--outcome", "work"], "no enrolment with id"),
-        (vec!["exit", "--intervention", "ALLIN", "--pnr", &q, "--date", "2021-02-01", "--outcome", "work"], "no person"),
+        (
+            vec![
+                "exit",
+                "--id",
+                "abcdef12",
+                "--date",
+                "2021-02-01",
+                "--outcome",
+                "work",
+            ],
+            "no enrolment with id",
+        ),
+        (
+            vec![
+                "exit",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                &q,
+                "--date",
+                "2021-02-01",
+                "--outcome",
+                "work",
+            ],
+            "no person",
+        ),
         // Bad values, each named with what is accepted.
-        (vec!["start", "--intervention", "ALLIN", "--pnr", &q, "--consent", "--date", "2021-13-01"], "YYYY-MM-DD"),
-        (vec!["start", "--intervention", "ALLIN", "--pnr", &q, "--consent", "--date", "2021-01-01", "--support", "salary2"], "accepted are"),
-        (vec!["start", "--intervention", "NOPE", "--pnr", &q, "--consent", "--date", "2021-01-01"], "known are"),
-        (vec!["start", "--intervention", "OPEN", "--pnr", &q, "--consent", "--date", "2021-01-01"], "volume intervention"),
-        (vec!["start", "--intervention", "ALLIN", "--pnr", "19700101-1234", "--consent", "--date", "2021-01-01"], "check digit"),
-        (vec!["start", "--intervention", "ALLIN", "--anonymous", "--gender", "X", "--date", "2021-01-01"], "invalid --gender 'X'"),
-        (vec!["start", "--intervention", "ALLIN", "--pnr", &q, "--consent", "--date", "2021-01-01", "--municipality", "123"], "municipality"),
-        (vec!["exit", "--id", "abc", "--date", "2021-02-01", "--outcome", "work"], "at least 6"),
-        (vec!["exit", "--id", &id, "--date", "2021-02-01", "--outcome", "holiday"], "invalid --outcome 'holiday'"),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                &q,
+                "--consent",
+                "--date",
+                "2021-13-01",
+            ],
+            "YYYY-MM-DD",
+        ),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                &q,
+                "--consent",
+                "--date",
+                "2021-01-01",
+                "--support",
+                "salary2",
+            ],
+            "accepted are",
+        ),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "NOPE",
+                "--pnr",
+                &q,
+                "--consent",
+                "--date",
+                "2021-01-01",
+            ],
+            "known are",
+        ),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "OPEN",
+                "--pnr",
+                &q,
+                "--consent",
+                "--date",
+                "2021-01-01",
+            ],
+            "volume intervention",
+        ),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                "19700101-1234",
+                "--consent",
+                "--date",
+                "2021-01-01",
+            ],
+            "check digit",
+        ),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--anonymous",
+                "--gender",
+                "X",
+                "--date",
+                "2021-01-01",
+            ],
+            "invalid --gender 'X'",
+        ),
+        (
+            vec![
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--pnr",
+                &q,
+                "--consent",
+                "--date",
+                "2021-01-01",
+                "--municipality",
+                "123",
+            ],
+            "municipality",
+        ),
+        (
+            vec![
+                "exit",
+                "--id",
+                "abc",
+                "--date",
+                "2021-02-01",
+                "--outcome",
+                "work",
+            ],
+            "at least 6",
+        ),
+        (
+            vec![
+                "exit",
+                "--id",
+                &id,
+                "--date",
+                "2021-02-01",
+                "--outcome",
+                "holiday",
+            ],
+            "invalid --outcome 'holiday'",
+        ),
         (vec!["reopen", &id], "has not exited"),
         (vec!["edit", &id], "nothing to change"),
         (vec!["edit", &id, "--outcome", "work"], "has not exited"),
-        (vec!["volume", "add", "--intervention", "ALLIN", "--month", "2021-01", "--women", "1", "--men", "1"], "individual enrolments"),
-        (vec!["volume", "add", "--intervention", "OPEN", "--month", "2021-13", "--women", "1", "--men", "1"], "YYYY-MM"),
-        (vec!["report", "--year", "2021", "--format", "pdf"], "accepted are text, csv"),
-        (vec!["report", "--from", "2021-05-01", "--to", "2021-01-01"], "before --from"),
+        (
+            vec![
+                "volume",
+                "add",
+                "--intervention",
+                "ALLIN",
+                "--month",
+                "2021-01",
+                "--women",
+                "1",
+                "--men",
+                "1",
+            ],
+            "individual enrolments",
+        ),
+        (
+            vec![
+                "volume",
+                "add",
+                "--intervention",
+                "OPEN",
+                "--month",
+                "2021-13",
+                "--women",
+                "1",
+                "--men",
+                "1",
+            ],
+            "YYYY-MM",
+        ),
+        (
+            vec!["report", "--year", "2021", "--format", "pdf"],
+            "accepted are text, csv",
+        ),
+        (
+            vec!["report", "--from", "2021-05-01", "--to", "2021-01-01"],
+            "before --from",
+        ),
     ];
     for (args, needle) in cases {
         let before = env.dump();
         let err = env.fails(&args, 2);
         assert!(err.contains(needle), "{args:?}\n{err}");
-        assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{err}"
+        );
         assert_eq!(env.dump(), before, "{args:?} changed the database");
     }
     // Exited twice.
-    env.ok(&["exit", "--id", &id, "--date", "2021-03-01", "--outcome", "work"]);
+    env.ok(&[
+        "exit",
+        "--id",
+        &id,
+        "--date",
+        "2021-03-01",
+        "--outcome",
+        "work",
+    ]);
     let before = env.dump();
-    let err = env.fails(&["exit", "--id", &id, "--date", "2021-04-01", "--outcome", "work"], 2);
+    let err = env.fails(
+        &[
+            "exit",
+            "--id",
+            &id,
+            "--date",
+            "2021-04-01",
+            "--outcome",
+            "work",
+        ],
+        2,
+    );
     assert!(err.contains("already exited"), "{err}");
-    let err = env.fails(&["exit", "--intervention", "ALLIN", "--pnr", &p, "--date", "2021-04-01", "--outcome", "work"], 2);
+    let err = env.fails(
+        &[
+            "exit",
+            "--intervention",
+            "ALLIN",
+            "--pnr",
+            &p,
+            "--date",
+            "2021-04-01",
+            "--outcome",
+            "work",
+        ],
+        2,
+    );
     assert!(err.contains("no open enrolment"), "{err}");
     // A new enrolment overlapping the closed one.
-    let err = env.fails(&["start", "--intervention", "ALLIN", "--pnr", &p, "--consent", "--date", "2021-02-15"], 2);
+    let err = env.fails(
+        &[
+            "start",
+            "--intervention",
+            "ALLIN",
+            "--pnr",
+            &p,
+            "--consent",
+            "--date",
+            "2021-02-15",
+        ],
+        2,
+    );
     assert!(err.contains("overlap"), "{err}");
     assert_eq!(env.dump(), before);
 }
@@ -196,7 +538,15 @@ fn usage_errors_exit_2() {
     let before = env.dump();
     // --pnr without --consent, and an unknown command, are refused by the parser.
     let p = pnr("19850612", 242);
-    let out = env.run(&["start", "--intervention", "ALLIN", "--pnr", &p, "--date", "2021-01-01"]);
+    let out = env.run(&[
+        "start",
+        "--intervention",
+        "ALLIN",
+        "--pnr",
+        &p,
+        "--date",
+        "2021-01-01",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(env.run(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(env.dump(), before);
@@ -207,10 +557,30 @@ fn edit_reopen_and_re_enrolment() {
     let env = with_intervention();
     let p = pnr("19850612", 242);
     let id = start(&env, &p, "2021-01-10");
-    env.ok(&["exit", "--id", &id, "--date", "2021-03-01", "--outcome", "dropout"]);
-    env.ok(&["edit", &id, "--start-date", "2021-01-05", "--outcome", "work", "--municipality", "Mellerud"]);
+    env.ok(&[
+        "exit",
+        "--id",
+        &id,
+        "--date",
+        "2021-03-01",
+        "--outcome",
+        "dropout",
+    ]);
+    env.ok(&[
+        "edit",
+        &id,
+        "--start-date",
+        "2021-01-05",
+        "--outcome",
+        "work",
+        "--municipality",
+        "Mellerud",
+    ]);
     let shown = env.ok(&["show", "--id", &id]);
-    assert!(shown.contains("2021-01-05") && shown.contains("work") && shown.contains("Mellerud"), "{shown}");
+    assert!(
+        shown.contains("2021-01-05") && shown.contains("work") && shown.contains("Mellerud"),
+        "{shown}"
+    );
     // Clearing an optional field with an empty value.
     env.ok(&["edit", &id, "--municipality", ""]);
     assert!(!env.ok(&["show", "--id", &id]).contains("Mellerud"));
@@ -220,7 +590,15 @@ fn edit_reopen_and_re_enrolment() {
     let second = start(&env, &p, "2021-04-01");
     let err = env.fails(&["reopen", &id], 2);
     assert!(err.contains("already has an open enrolment"), "{err}");
-    env.ok(&["exit", "--id", &second, "--date", "2021-05-01", "--outcome", "work"]);
+    env.ok(&[
+        "exit",
+        "--id",
+        &second,
+        "--date",
+        "2021-05-01",
+        "--outcome",
+        "work",
+    ]);
     env.ok(&["edit", &second, "--start-date", "2021-03-02"]);
     let err = env.fails(&["edit", &second, "--start-date", "2021-02-01"], 2);
     assert!(err.contains("overlap"), "{err}");
@@ -234,7 +612,16 @@ fn erase_removes_the_person_and_every_enrolment() {
     let env = with_intervention();
     let p = pnr("19850612", 242);
     start(&env, &p, "2021-01-10");
-    env.ok(&["start", "--intervention", "SUB", "--pnr", &p, "--consent", "--date", "2021-02-10"]);
+    env.ok(&[
+        "start",
+        "--intervention",
+        "SUB",
+        "--pnr",
+        &p,
+        "--consent",
+        "--date",
+        "2021-02-10",
+    ]);
     let other = pnr("19700101", 123);
     let kept = start(&env, &other, "2021-01-10");
     let out = env.ok(&["erase", "--pnr", &p]);
@@ -243,22 +630,67 @@ fn erase_removes_the_person_and_every_enrolment() {
     assert!(err.contains("no person"), "{err}");
     assert!(env.ok(&["show", "--id", &kept]).contains(&kept[..8]));
     let dump = env.dump();
-    assert_eq!(dump.lines().filter(|l| l.starts_with("enrolment:")).count(), 1);
+    assert_eq!(
+        dump.lines().filter(|l| l.starts_with("enrolment:")).count(),
+        1
+    );
     assert_eq!(dump.lines().filter(|l| l.starts_with("person:")).count(), 1);
 }
 
 #[test]
 fn volume_counts_are_registered_once_unless_replaced() {
     let env = with_intervention();
-    env.ok(&["volume", "add", "--intervention", "OPEN", "--month", "2021-03", "--women", "12", "--men", "7"]);
+    env.ok(&[
+        "volume",
+        "add",
+        "--intervention",
+        "OPEN",
+        "--month",
+        "2021-03",
+        "--women",
+        "12",
+        "--men",
+        "7",
+    ]);
     let before = env.dump();
-    let err = env.fails(&["volume", "add", "--intervention", "OPEN", "--month", "2021-03", "--women", "1", "--men", "1"], 2);
+    let err = env.fails(
+        &[
+            "volume",
+            "add",
+            "--intervention",
+            "OPEN",
+            "--month",
+            "2021-03",
+            "--women",
+            "1",
+            "--men",
+            "1",
+        ],
+        2,
+    );
     assert!(err.contains("--replace"), "{err}");
     assert_eq!(env.dump(), before);
-    env.ok(&["volume", "add", "--intervention", "OPEN", "--month", "2021-03", "--women", "13", "--men", "7", "--replace"]);
+    env.ok(&[
+        "volume",
+        "add",
+        "--intervention",
+        "OPEN",
+        "--month",
+        "2021-03",
+        "--women",
+        "13",
+        "--men",
+        "7",
+        "--replace",
+    ]);
     let json = env.ok(&["report", "--year", "2021", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let volume = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "volume").unwrap();
+    let volume = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "volume")
+        .unwrap();
     assert_eq!(volume["total"], serde_json::json!([13, 7, 20]));
 }
 
@@ -267,12 +699,28 @@ fn the_audit_trail_records_every_change_and_refuses_edits() {
     let env = with_intervention();
     let p = pnr("19850612", 242);
     let id = start(&env, &p, "2021-01-10");
-    let out = env.run(&["--by", "Anna Coordinator", "exit", "--id", &id, "--date", "2021-02-01", "--outcome", "work"]);
+    let out = env.run(&[
+        "--by",
+        "Anna Coordinator",
+        "exit",
+        "--id",
+        &id,
+        "--date",
+        "2021-02-01",
+        "--outcome",
+        "work",
+    ]);
     assert!(out.status.success());
     env.ok(&["report", "--year", "2021"]);
     let log = env.ok(&["log", "--limit", "5"]);
-    assert!(log.contains("report") && log.contains("2021-01-01..2021-12-31"), "{log}");
-    assert!(log.contains("Anna Coordinator") && log.contains("exit") && log.contains(&id), "{log}");
+    assert!(
+        log.contains("report") && log.contains("2021-01-01..2021-12-31"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Anna Coordinator") && log.contains("exit") && log.contains(&id),
+        "{log}"
+    );
     assert!(log.contains("tester"), "{log}");
     let conn = rusqlite::Connection::open(&env.db).unwrap();
     for sql in ["UPDATE audit SET actor = 'x'", "DELETE FROM audit"] {
@@ -292,14 +740,27 @@ fn check_and_backup() {
     let copy = env.path("copy.db");
     env.ok(&["backup", copy.to_str().unwrap()]);
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let out = assert_cmd::Command::cargo_bin("sustrack")
         .unwrap()
         .args(["--db", copy.to_str().unwrap(), "check"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", common::describe(&["check"], &out));
-    assert_eq!(common::dump(&copy).lines().filter(|l| l.starts_with("enrolment:")).count(), 1);
+    assert!(
+        out.status.success(),
+        "{}",
+        common::describe(&["check"], &out)
+    );
+    assert_eq!(
+        common::dump(&copy)
+            .lines()
+            .filter(|l| l.starts_with("enrolment:"))
+            .count(),
+        1
+    );
     // Never overwrites.
     let err = env.fails(&["backup", copy.to_str().unwrap()], 2);
     assert!(err.contains("already exists"), "{err}");
@@ -319,11 +780,49 @@ fn a_personnummer_never_leaves_the_command_line() {
         outputs.push_str(&String::from_utf8_lossy(&out.stdout));
         outputs.push_str(&String::from_utf8_lossy(&out.stderr));
     };
-    run(&["start", "--intervention", "ALLIN", "--pnr", &p, "--consent", "--date", "2021-01-10"]);
-    run(&["start", "--intervention", "ALLIN", "--pnr", &p, "--consent", "--date", "2021-01-11"]); // refused
+    run(&[
+        "start",
+        "--intervention",
+        "ALLIN",
+        "--pnr",
+        &p,
+        "--consent",
+        "--date",
+        "2021-01-10",
+    ]);
+    run(&[
+        "start",
+        "--intervention",
+        "ALLIN",
+        "--pnr",
+        &p,
+        "--consent",
+        "--date",
+        "2021-01-11",
+    ]); // refused
     run(&["show", "--pnr", &p]);
-    run(&["exit", "--intervention", "ALLIN", "--pnr", &digits10, "--date", "2021-02-01", "--outcome", "work"]);
-    run(&["exit", "--intervention", "ALLIN", "--pnr", &digits10, "--date", "2021-02-01", "--outcome", "work"]); // refused
+    run(&[
+        "exit",
+        "--intervention",
+        "ALLIN",
+        "--pnr",
+        &digits10,
+        "--date",
+        "2021-02-01",
+        "--outcome",
+        "work",
+    ]);
+    run(&[
+        "exit",
+        "--intervention",
+        "ALLIN",
+        "--pnr",
+        &digits10,
+        "--date",
+        "2021-02-01",
+        "--outcome",
+        "work",
+    ]); // refused
     run(&["log"]);
     run(&["report", "--year", "2021", "--format", "json"]);
     run(&["export", "--year", "2021", "--k", "1"]);
@@ -336,7 +835,10 @@ fn a_personnummer_never_leaves_the_command_line() {
     for n in needles {
         assert!(!outputs.contains(n), "output contains {n}");
         for f in &files {
-            assert!(!f.windows(n.len()).any(|w| w == n.as_bytes()), "a file contains the personnummer");
+            assert!(
+                !f.windows(n.len()).any(|w| w == n.as_bytes()),
+                "a file contains the personnummer"
+            );
         }
     }
     assert!(!files.is_empty());
@@ -346,8 +848,24 @@ fn a_personnummer_never_leaves_the_command_line() {
 fn pnr_from_standard_input_stays_out_of_the_process_list() {
     let env = with_intervention();
     let p = pnr("19850612", 242);
-    let out = env.run_stdin(&["start", "--intervention", "ALLIN", "--pnr", "-", "--consent", "--date", "2021-01-10"], &format!("{p}\n"));
-    assert!(out.status.success(), "{}", common::describe(&["start"], &out));
+    let out = env.run_stdin(
+        &[
+            "start",
+            "--intervention",
+            "ALLIN",
+            "--pnr",
+            "-",
+            "--consent",
+            "--date",
+            "2021-01-10",
+        ],
+        &format!("{p}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        common::describe(&["start"], &out)
+    );
     assert!(env.ok(&["show", "--pnr", &p]).contains("2021-01-10"));
 }
 
@@ -355,7 +873,11 @@ fn refused_unchanged(env: &Env, bytes: &[u8], needle: &str) {
     std::fs::write(&env.db, bytes).unwrap();
     let err = env.fails(&["intervention", "list"], 1);
     assert!(err.contains(needle), "{err}");
-    assert_eq!(std::fs::read(&env.db).unwrap(), bytes, "the refused file was modified");
+    assert_eq!(
+        std::fs::read(&env.db).unwrap(),
+        bytes,
+        "the refused file was modified"
+    );
     assert!(!std::path::Path::new(&format!("{}-wal", env.db.display())).exists());
 }
 
@@ -369,9 +891,14 @@ fn foreign_and_newer_files_are_refused_and_left_byte_identical() {
     let other = env.path("other.db");
     {
         let c = rusqlite::Connection::open(&other).unwrap();
-        c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
     }
-    refused_unchanged(&env, &std::fs::read(&other).unwrap(), "not a sustrack database");
+    refused_unchanged(
+        &env,
+        &std::fs::read(&other).unwrap(),
+        "not a sustrack database",
+    );
 
     // A sustrack database from a newer version.
     let newer = Env::new();
@@ -380,7 +907,11 @@ fn foreign_and_newer_files_are_refused_and_left_byte_identical() {
         c.pragma_update(None, "user_version", 99).unwrap();
         c.pragma_update(None, "journal_mode", "DELETE").unwrap();
     }
-    refused_unchanged(&env, &std::fs::read(&newer.db).unwrap(), "newer than this sustrack");
+    refused_unchanged(
+        &env,
+        &std::fs::read(&newer.db).unwrap(),
+        "newer than this sustrack",
+    );
 }
 
 #[test]
@@ -388,11 +919,33 @@ fn commands_have_help_text() {
     let env = Env::empty();
     let help = env.ok(&["--help"]);
     for cmd in [
-        "init", "intervention", "start", "exit", "edit", "reopen", "show", "erase", "volume", "import", "report", "export", "keygen", "log",
-        "check", "backup", "demo", "generate",
+        "init",
+        "intervention",
+        "start",
+        "exit",
+        "edit",
+        "reopen",
+        "show",
+        "erase",
+        "volume",
+        "import",
+        "report",
+        "export",
+        "keygen",
+        "log",
+        "check",
+        "backup",
+        "demo",
+        "generate",
     ] {
-        let line = help.lines().find(|l| l.trim_start().starts_with(&format!("{cmd} "))).unwrap_or_else(|| panic!("{cmd} missing\n{help}"));
-        assert!(line.split_whitespace().count() > 1, "{cmd} has no help text");
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{cmd} ")))
+            .unwrap_or_else(|| panic!("{cmd} missing\n{help}"));
+        assert!(
+            line.split_whitespace().count() > 1,
+            "{cmd} has no help text"
+        );
     }
     assert!(help.contains("Exit codes"), "{help}");
 }

@@ -14,7 +14,10 @@ fn demo(args: &[&str]) -> Vec<u8> {
         .unwrap();
     assert!(out.status.success(), "{}", common::describe(args, &out));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("test KDF profile"), "the demo says it uses the test profile: {err}");
+    assert!(
+        err.contains("test KDF profile"),
+        "the demo says it uses the test profile: {err}"
+    );
     // Nothing is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     out.stdout
@@ -26,7 +29,8 @@ fn snapshot(name: &str, actual: &[u8]) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read(&path).unwrap_or_else(|_| panic!("no snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+    let expected = std::fs::read(&path)
+        .unwrap_or_else(|_| panic!("no snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
     if expected != actual {
         panic!(
             "{name} differs from its snapshot (UPDATE_SNAPSHOTS=1 to accept)\n--- actual ---\n{}",
@@ -39,7 +43,10 @@ fn snapshot(name: &str, actual: &[u8]) {
 fn demo_text_matches_its_snapshot() {
     let out = demo(&[]);
     let text = String::from_utf8(out.clone()).unwrap();
-    assert!(text.contains("Uppföljning av deltagare 2021-01-01 – 2021-12-31"), "{text}");
+    assert!(
+        text.contains("Uppföljning av deltagare 2021-01-01 – 2021-12-31"),
+        "{text}"
+    );
     assert!(text.contains("till arbete eller studier"), "{text}");
     snapshot("demo.txt", &out);
 }
@@ -52,9 +59,17 @@ fn demo_csv_matches_its_snapshot() {
 #[test]
 fn demo_in_english_and_json() {
     let text = String::from_utf8(demo(&["--lang", "en"])).unwrap();
-    assert!(text.contains("Age band") && text.contains("to work or studies"), "{text}");
+    assert!(
+        text.contains("Age band") && text.contains("to work or studies"),
+        "{text}"
+    );
     let v: serde_json::Value = serde_json::from_slice(&demo(&["--format", "json"])).unwrap();
-    let participation = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "participation").unwrap();
+    let participation = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "participation")
+        .unwrap();
     let active = participation["total"][0].as_u64().unwrap();
     assert!((100..200).contains(&active), "{active}");
 }

@@ -13,9 +13,16 @@ fn populated() -> (Env, Vec<String>) {
     let mut csv = String::from("event,intervention,pnr,consent,date,municipality,outcome\n");
     let mut pnrs = Vec::new();
     for i in 0..24u32 {
-        let p = pnr(&format!("198{}0{}1{}", i % 3, 1 + i % 9, i % 10), 200 + i * 3);
+        let p = pnr(
+            &format!("198{}0{}1{}", i % 3, 1 + i % 9, i % 10),
+            200 + i * 3,
+        );
         let place = if i < 20 { "Vänersborg" } else { "Åmål" };
-        csv.push_str(&format!("start,ALLIN,{p},ja,2021-0{}-1{},{place},\n", 1 + i % 6, i % 10));
+        csv.push_str(&format!(
+            "start,ALLIN,{p},ja,2021-0{}-1{},{place},\n",
+            1 + i % 6,
+            i % 10
+        ));
         if i % 2 == 0 {
             csv.push_str(&format!("exit,ALLIN,{p},,2021-11-2{},,work\n", i % 10));
         }
@@ -37,7 +44,13 @@ fn export(env: &Env, extra: &[&str]) -> (Vec<HashMap<String, String>>, String, S
     let headers = r.headers().unwrap().clone();
     let rows = r
         .records()
-        .map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .map(|rec| {
+            headers
+                .iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
         .collect();
     (rows, text, String::from_utf8(out.stderr).unwrap())
 }
@@ -47,24 +60,37 @@ fn no_identity_or_exact_date_in_the_export() {
     let (env, pnrs) = populated();
     let (rows, text, stderr) = export(&env, &["--k", "1"]);
     assert_eq!(rows.len(), 24);
-    assert_eq!(text.lines().next().unwrap(), sustrack::export::HEADER.join(","));
+    assert_eq!(
+        text.lines().next().unwrap(),
+        sustrack::export::HEADER.join(",")
+    );
     for p in &pnrs {
         let digits = p.replace('-', "");
         for needle in [p.as_str(), &digits, &digits[2..], &p[..8], &p[2..8]] {
             assert!(!text.contains(needle), "the export contains {needle}");
         }
     }
-    assert!(!text.contains("2021-11-2") && !text.contains("2021-01-1"), "an exact date leaked");
+    assert!(
+        !text.contains("2021-11-2") && !text.contains("2021-01-1"),
+        "an exact date leaked"
+    );
     assert!(!text.contains("198"), "a birth year leaked");
     for r in &rows {
         assert_eq!(r["start_month"].len(), 7);
-        assert!(r["age_band"] == "30-44" || r["age_band"] == "other", "{r:?}");
+        assert!(
+            r["age_band"] == "30-44" || r["age_band"] == "other",
+            "{r:?}"
+        );
         assert_eq!(r["pseudonym"].len(), 16);
     }
     // No fingerprint either: compare with the stored ones.
     let conn = rusqlite::Connection::open(&env.db).unwrap();
     let mut stmt = conn.prepare("SELECT fingerprint FROM person").unwrap();
-    let fps: Vec<Vec<u8>> = stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+    let fps: Vec<Vec<u8>> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
     assert_eq!(fps.len(), 24);
     for fp in fps {
         let hex: String = fp.iter().map(|b| format!("{b:02x}")).collect();
@@ -80,7 +106,10 @@ fn pseudonyms_are_stable_with_a_key_and_unlinkable_without() {
     let key = env.path("k.key");
     env.ok(&["keygen", key.to_str().unwrap()]);
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let err = env.fails(&["keygen", key.to_str().unwrap()], 2);
     assert!(err.contains("never overwrites"), "{err}");
 
@@ -99,7 +128,16 @@ fn pseudonyms_are_stable_with_a_key_and_unlinkable_without() {
     assert!(a.iter().all(|x| !c.contains(x)));
     assert!(c.iter().all(|x| !d.contains(x)));
     std::fs::write(env.path("bad.key"), "nope").unwrap();
-    let err = env.fails(&["export", "--year", "2021", "--key-file", env.path("bad.key").to_str().unwrap()], 2);
+    let err = env.fails(
+        &[
+            "export",
+            "--year",
+            "2021",
+            "--key-file",
+            env.path("bad.key").to_str().unwrap(),
+        ],
+        2,
+    );
     assert!(err.contains("not a sustrack key file"), "{err}");
 }
 
@@ -111,13 +149,21 @@ fn small_groups_are_generalised_then_left_out() {
     let mut groups: HashMap<(String, String, String, String), usize> = HashMap::new();
     for r in &rows {
         *groups
-            .entry((r["intervention"].clone(), r["gender"].clone(), r["age_band"].clone(), r["municipality"].clone()))
+            .entry((
+                r["intervention"].clone(),
+                r["gender"].clone(),
+                r["age_band"].clone(),
+                r["municipality"].clone(),
+            ))
             .or_default() += 1;
     }
     assert!(groups.values().all(|&n| n >= 5), "{groups:?}");
     // The four Åmål rows are too few alone: generalised (or left out), never shown.
     assert!(rows.iter().all(|r| r["municipality"] != "Åmål"));
-    assert!(stderr.contains("generalised") && stderr.contains("left out"), "{stderr}");
+    assert!(
+        stderr.contains("generalised") && stderr.contains("left out"),
+        "{stderr}"
+    );
 }
 
 /// The k-anonymity rule as a property over random data: every group of the
@@ -129,7 +175,9 @@ fn random_register(n: usize, seed: u64) -> Env {
     let mut csv = String::from("event,intervention,local_id,gender,birth_year,date,municipality\n");
     let mut x = seed;
     let mut next = |m: u64| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (x >> 33) % m
     };
     for i in 0..n {
@@ -137,7 +185,10 @@ fn random_register(n: usize, seed: u64) -> Env {
         let g = if next(2) == 0 { "K" } else { "M" };
         let by = 1950 + next(50);
         let place = ["Ale", "Borås", "Åmål", "Kil"][next(4) as usize];
-        csv.push_str(&format!("start,{iv},L{i},{g},{by},2021-0{}-01,{place}\n", 1 + next(9)));
+        csv.push_str(&format!(
+            "start,{iv},L{i},{g},{by},2021-0{}-01,{place}\n",
+            1 + next(9)
+        ));
     }
     let file = env.path("r.csv");
     std::fs::write(&file, csv).unwrap();

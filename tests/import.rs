@@ -19,7 +19,13 @@ fn json_report(env: &Env) -> serde_json::Value {
 }
 
 fn table_total(v: &serde_json::Value, id: &str) -> serde_json::Value {
-    v["tables"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["total"].clone()
+    v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap()["total"]
+        .clone()
 }
 
 #[test]
@@ -29,19 +35,54 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
     assert!(out.contains("3 starts, 1 exits"), "{out}");
     // å, ä, ö arrived intact from Windows-1252, and Swedish labels became codes.
     let v = json_report(&env);
-    let muni = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "municipality").unwrap();
-    let keys: Vec<&str> = muni["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    let muni = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "municipality")
+        .unwrap();
+    let keys: Vec<&str> = muni["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, vec!["Mellerud", "Vänersborg", "Åmål"]);
-    let yis = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "years_in_support").unwrap();
-    assert_eq!(yis["rows"][1]["values"], serde_json::json!([1, 0, 1]), "1–3 år");
+    let yis = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "years_in_support")
+        .unwrap();
+    assert_eq!(
+        yis["rows"][1]["values"],
+        serde_json::json!([1, 0, 1]),
+        "1–3 år"
+    );
 
     // The LibreOffice file exits the Excel file's participants, the anonymous one by local_id.
     let out = env.ok(&["import", &fixture("libreoffice.csv")]);
     assert!(out.contains("1 starts, 2 exits"), "{out}");
     let v = json_report(&env);
-    assert_eq!(table_total(&v, "participation"), serde_json::json!([4, 4, 3, 4]));
-    let outcome = v["tables"].as_array().unwrap().iter().find(|t| t["id"] == "outcome").unwrap();
-    let get = |k: &str| outcome["rows"].as_array().unwrap().iter().find(|r| r["key"] == k).unwrap()["values"].clone();
+    assert_eq!(
+        table_total(&v, "participation"),
+        serde_json::json!([4, 4, 3, 4])
+    );
+    let outcome = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "outcome")
+        .unwrap();
+    let get = |k: &str| {
+        outcome["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == k)
+            .unwrap()["values"]
+            .clone()
+    };
     assert_eq!(get("work"), serde_json::json!([1, 0, 1])); // 19800315-2421: second-to-last digit 2, a woman
     assert_eq!(get("dropout"), serde_json::json!([1, 0, 1]));
     assert!(env.ok(&["check"]).contains("ok"));
@@ -56,7 +97,12 @@ fn reimport_changes_nothing_and_says_so() {
     assert!(out.contains("already present"), "{out}");
     let after = common::dump(&env.db);
     // Only the audit trail may grow (nothing is recorded for a no-op import).
-    let strip = |s: &str| s.lines().filter(|l| !l.starts_with("audit:")).collect::<Vec<_>>().join("\n");
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("audit:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(strip(&before), strip(&after));
 }
 
@@ -66,10 +112,17 @@ fn a_conflicting_row_is_an_error_not_skipped() {
     env.ok(&["import", &fixture("excel_sv.csv")]);
     let a = pnr("19800315", 242);
     let file = env.path("conflict.csv");
-    std::fs::write(&file, format!("event,intervention,pnr,date,outcome\nexit,ALLIN,{a},2021-09-30,dropout\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!("event,intervention,pnr,date,outcome\nexit,ALLIN,{a},2021-09-30,dropout\n"),
+    )
+    .unwrap();
     let before = env.dump();
     let err = env.fails(&["import", file.to_str().unwrap()], 2);
-    assert!(err.contains("line 2, column outcome: conflicts with what is stored"), "{err}");
+    assert!(
+        err.contains("line 2, column outcome: conflicts with what is stored"),
+        "{err}"
+    );
     assert_eq!(env.dump(), before);
 }
 
@@ -78,7 +131,8 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
     let env = env();
     let a = pnr("19800315", 242);
     let b = pnr("19750101", 131);
-    let mut csv = String::from("event;intervention;pnr;consent;local_id;gender;date;outcome;support\n");
+    let mut csv =
+        String::from("event;intervention;pnr;consent;local_id;gender;date;outcome;support\n");
     csv.push_str(&format!("start;ALLIN;{a};ja;;;2021-01-01;;sjukpenning\n")); // fine
     csv.push_str(&format!("start;ALLIN;{b};;;;2021-01-01;;\n")); // line 3: no consent
     csv.push_str("start;ALLIN;;;L1;;2021-01-01;;\n"); // line 4: anonymous without gender
@@ -110,7 +164,10 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
     ] {
         assert!(err.contains(needle), "missing '{needle}' in\n{err}");
     }
-    assert!(!err.contains("19800315-242"), "a personnummer was echoed\n{err}");
+    assert!(
+        !err.contains("19800315-242"),
+        "a personnummer was echoed\n{err}"
+    );
     assert_eq!(env.dump(), before);
 }
 
@@ -150,7 +207,10 @@ fn interventions_and_volume_files_from_the_sample_data() {
     let out = env.ok(&["import", &format!("{root}/sample_data/interventions.csv")]);
     assert!(out.contains("nothing to do"), "{out}");
     let list = env.ok(&["intervention", "list"]);
-    assert!(list.contains("VAGEN-UNG") && list.contains("Hälsostöd i vardagen"), "{list}");
+    assert!(
+        list.contains("VAGEN-UNG") && list.contains("Hälsostöd i vardagen"),
+        "{list}"
+    );
 }
 
 #[test]
@@ -167,7 +227,10 @@ fn headers_and_encodings() {
     let file = env.path("h.csv");
     std::fs::write(&file, "event,intervention,date,colour\n").unwrap();
     let err = env.fails(&["import", file.to_str().unwrap()], 2);
-    assert!(err.contains("line 1, column colour: unknown column 'colour'"), "{err}");
+    assert!(
+        err.contains("line 1, column colour: unknown column 'colour'"),
+        "{err}"
+    );
     std::fs::write(&file, "").unwrap();
     let err = env.fails(&["import", file.to_str().unwrap()], 2);
     assert!(err.contains("empty"), "{err}");
