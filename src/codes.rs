@@ -88,6 +88,10 @@ pub trait Code: Sized + Copy + Eq + 'static {
 
     /// Parse a canonical code, a Swedish or English label or an alias.
     fn parse(s: &str) -> Result<Self, CodeError> {
+        // Fast path: the canonical code as written by exports and templates.
+        if let Some(v) = Self::from_code(s) {
+            return Ok(v);
+        }
         let f = fold(s);
         if !f.is_empty() {
             for &v in Self::ALL {

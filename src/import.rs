@@ -13,9 +13,10 @@
 //! The import is all-or-nothing and runs in two phases. Phase 1 parses
 //! every row without touching the database and collects every error. Phase
 //! 2 applies the rows in file order through `register` (the same rules as
-//! `start` and `exit`) inside one transaction, each row under a savepoint so
-//! one bad row does not hide the errors of the rows after it. Any error,
-//! or `--dry-run`, and the transaction is rolled back.
+//! `start` and `exit`) inside one transaction. `register` checks every rule
+//! before it writes, so a refused row leaves nothing behind and the rows
+//! after it are still checked (every error is reported, not just the
+//! first). Any error, or `--dry-run`, and the transaction is rolled back.
 //!
 //! Idempotence: a row that is already stored exactly as given is skipped;
 //! a row that matches a stored enrolment by participant, intervention and
@@ -375,7 +376,11 @@ pub fn import(db: &mut Db, bytes: &[u8], opts: &Options) -> Result<Summary, Fail
         ..Summary::default()
     };
     let actor = db.actor.clone();
-    let mut tx = db
+    // A big import touches pages all over the enrolment table; a larger page
+    // cache keeps SQLite from spilling (and rewriting) them to the WAL
+    // before the commit.
+    db.conn.pragma_update(None, "cache_size", -262_144)?;
+    let tx = db
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let bar = if opts.progress && events.len() > 1000 {
@@ -390,17 +395,24 @@ pub fn import(db: &mut Db, bytes: &[u8], opts: &Options) -> Result<Summary, Fail
     } else {
         indicatif::ProgressBar::hidden()
     };
+    // Interventions already checked in this import.
+    let mut known = std::collections::HashSet::new();
     for (n, ev) in events.into_iter().enumerate() {
         if n % 256 == 0 {
             bar.set_position(n as u64);
         }
-        let sp = tx.savepoint()?;
-        match apply(&sp, &actor, opts.today, ev, &fingerprints, &mut summary) {
-            Ok(()) => sp.commit()?,
-            Err(e) => {
-                errors.push(e);
-                drop(sp);
-            }
+        // `register` checks every rule before it writes, so a refused row
+        // leaves nothing behind and later rows are checked as if it were absent.
+        if let Err(e) = apply(
+            &tx,
+            &actor,
+            opts.today,
+            ev,
+            &fingerprints,
+            &mut known,
+            &mut summary,
+        ) {
+            errors.push(e);
         }
     }
     bar.finish_and_clear();
@@ -737,6 +749,7 @@ fn apply(
     today: NaiveDate,
     ev: Event,
     fps: &[Fingerprint],
+    known: &mut std::collections::HashSet<String>,
     summary: &mut Summary,
 ) -> Result<(), RowError> {
     let line = match &ev {
@@ -765,18 +778,51 @@ fn apply(
             facts,
             ..
         } => {
-            let iv = register::individual_intervention(conn, &intervention)
-                .map_err(|e| err("intervention", e))?;
-            let (participant, existing) =
-                participant(conn, &who, &iv.code, fps).map_err(|e| err("date", e))?;
-            if let Some(e) = existing.iter().find(|e| e.start == date) {
-                let (gender, birth_year) = match &participant {
-                    Participant::Person {
-                        gender, birth_year, ..
-                    } => (*gender, Some(*birth_year)),
-                    Participant::Anonymous {
-                        gender, birth_year, ..
-                    } => (*gender, *birth_year),
+            if !known.contains(&intervention) {
+                register::individual_intervention(conn, &intervention)
+                    .map_err(|e| err("intervention", e))?;
+                known.insert(intervention.clone());
+            }
+            let participant = match &who {
+                Who::Pnr {
+                    index,
+                    gender,
+                    birth_year,
+                } => Participant::Person {
+                    fingerprint: fps[*index],
+                    gender: *gender,
+                    birth_year: *birth_year,
+                },
+                Who::Local {
+                    local_id,
+                    gender,
+                    birth_year,
+                } => Participant::Anonymous {
+                    gender: gender.unwrap_or(Gender::Woman),
+                    birth_year: *birth_year,
+                    local_id: Some(local_id.clone()),
+                },
+            };
+            let (gender, birth_year) = match &participant {
+                Participant::Person {
+                    gender, birth_year, ..
+                } => (*gender, Some(*birth_year)),
+                Participant::Anonymous {
+                    gender, birth_year, ..
+                } => (*gender, *birth_year),
+            };
+            let input = StartInput {
+                intervention: intervention.clone(),
+                participant,
+                date,
+                facts: facts.clone(),
+            };
+            // The common case first; the re-import check runs only when the rules refuse.
+            if let Err(refused) = register::start(conn, actor, today, input) {
+                let stored = stored_enrolments(conn, &who, &intervention, fps)
+                    .map_err(|e| err("date", e))?;
+                let Some(e) = stored.iter().find(|e| e.start == date) else {
+                    return Err(err("date", refused));
                 };
                 if e.facts != facts || e.gender != gender || e.birth_year != birth_year {
                     return Err(conflict(
@@ -791,13 +837,6 @@ fn apply(
                 summary.skipped += 1;
                 return Ok(());
             }
-            let input = StartInput {
-                intervention: iv.code,
-                participant,
-                date,
-                facts,
-            };
-            register::start(conn, actor, today, input).map_err(|e| err("date", e))?;
             summary.starts += 1;
         }
         Event::Exit {
@@ -808,17 +847,51 @@ fn apply(
             after,
             ..
         } => {
-            let iv = register::individual_intervention(conn, &intervention)
-                .map_err(|e| err("intervention", e))?;
-            let who_column = if matches!(who, Who::Pnr { .. }) {
-                "pnr"
-            } else {
-                "local_id"
+            if !known.contains(&intervention) {
+                register::individual_intervention(conn, &intervention)
+                    .map_err(|e| err("intervention", e))?;
+                known.insert(intervention.clone());
+            }
+            let (who_column, target) = match &who {
+                Who::Pnr { index, .. } => (
+                    "pnr",
+                    ExitTarget::Person {
+                        fingerprint: fps[*index],
+                        intervention: intervention.clone(),
+                    },
+                ),
+                Who::Local { local_id, .. } => (
+                    "local_id",
+                    ExitTarget::Local {
+                        local_id: local_id.clone(),
+                        intervention: intervention.clone(),
+                    },
+                ),
             };
-            let (_, existing) =
-                participant(conn, &who, &iv.code, fps).map_err(|e| err(who_column, e))?;
-            // Already stored (a re-import)? Then it must match exactly.
-            if let Some(e) = existing.iter().find(|e| e.exit == Some(date)) {
+            let input = ExitInput {
+                date,
+                outcome,
+                after: after.clone(),
+            };
+            if let Err(refused) = register::exit(conn, actor, today, &target, input) {
+                // Already stored (a re-import)? Then it must match exactly.
+                let stored = stored_enrolments(conn, &who, &intervention, fps)
+                    .map_err(|e| err(who_column, e))?;
+                let Some(e) = stored.iter().find(|e| e.exit == Some(date)) else {
+                    let text = refused.to_string();
+                    let about_who = ["no person", "no open enrolment", "has no enrolment"]
+                        .iter()
+                        .any(|n| text.contains(n));
+                    let text = if text.contains("has no enrolment") {
+                        format!("{text} (is the start row missing?)")
+                    } else {
+                        text
+                    };
+                    return Err(err(
+                        if about_who { who_column } else { "date" },
+                        Error::Invalid(text),
+                    ));
+                };
                 if e.outcome != Some(outcome) || e.after != after {
                     return Err(conflict(
                         "outcome",
@@ -832,30 +905,6 @@ fn apply(
                 summary.skipped += 1;
                 return Ok(());
             }
-            let target = match existing.iter().find(|e| e.exit.is_none()) {
-                Some(open) => ExitTarget::Id(open.id.clone()),
-                None => {
-                    let msg = match existing.last() {
-                        Some(last) => format!(
-                            "no open enrolment in {} to exit: the last one ({}) exited on {}",
-                            iv.code,
-                            last.short_id(),
-                            last.exit.map(|d| d.to_string()).unwrap_or_default()
-                        ),
-                        None => format!(
-                            "no enrolment in {} to exit (is the start row missing?)",
-                            iv.code
-                        ),
-                    };
-                    return Err(err(who_column, Error::Invalid(msg)));
-                }
-            };
-            let input = ExitInput {
-                date,
-                outcome,
-                after,
-            };
-            register::exit(conn, actor, today, &target, input).map_err(|e| err("date", e))?;
             summary.exits += 1;
         }
         Event::Intervention {
@@ -915,45 +964,20 @@ fn apply(
     Ok(())
 }
 
-/// The participant of a row and their stored enrolments in the intervention.
-fn participant(
+/// The stored enrolments of a row's participant in the intervention.
+fn stored_enrolments(
     conn: &Connection,
     who: &Who,
     intervention: &str,
     fps: &[Fingerprint],
-) -> crate::error::Result<(Participant, Vec<Enrolment>)> {
-    Ok(match who {
-        Who::Pnr {
-            index,
-            gender,
-            birth_year,
-        } => {
-            let fp = fps[*index];
-            let existing = match store::find_person(conn, &fp)? {
-                Some(id) => store::of_participant(conn, ParticipantKey::Person(id), intervention)?,
-                None => Vec::new(),
-            };
-            (
-                Participant::Person {
-                    fingerprint: fp,
-                    gender: *gender,
-                    birth_year: *birth_year,
-                },
-                existing,
-            )
+) -> crate::error::Result<Vec<Enrolment>> {
+    match who {
+        Who::Pnr { index, .. } => match store::find_person(conn, &fps[*index])? {
+            Some(id) => store::of_participant(conn, ParticipantKey::Person(id), intervention),
+            None => Ok(Vec::new()),
+        },
+        Who::Local { local_id, .. } => {
+            store::of_participant(conn, ParticipantKey::Local(local_id), intervention)
         }
-        Who::Local {
-            local_id,
-            gender,
-            birth_year,
-        } => (
-            Participant::Anonymous {
-                // An exit row may leave gender empty; it is not used for exits.
-                gender: gender.unwrap_or(Gender::Woman),
-                birth_year: *birth_year,
-                local_id: Some(local_id.clone()),
-            },
-            store::of_participant(conn, ParticipantKey::Local(local_id), intervention)?,
-        ),
-    })
+    }
 }

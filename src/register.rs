@@ -157,23 +157,22 @@ pub fn start(
 ) -> Result<Enrolment> {
     let intervention = individual_intervention(conn, &input.intervention)?;
     not_future(input.date, "start date", today)?;
-    let (person_id, local_id, gender, birth_year) = match input.participant {
+    // Every check comes before the first write, so a refused start leaves
+    // nothing behind (the import relies on this).
+    let (known_person, new_person, local_id, gender, birth_year) = match input.participant {
         Participant::Person {
             fingerprint,
             gender,
             birth_year,
-        } => {
-            let id = match store::find_person(conn, &fingerprint)? {
-                Some(id) => id,
-                None => store::insert_person(conn, &fingerprint, gender, birth_year, today)?,
-            };
-            (Some(id), None, gender, Some(birth_year))
-        }
+        } => match store::find_person(conn, &fingerprint)? {
+            Some(id) => (Some(id), None, None, gender, Some(birth_year)),
+            None => (None, Some(fingerprint), None, gender, Some(birth_year)),
+        },
         Participant::Anonymous {
             gender,
             birth_year,
             local_id,
-        } => (None, local_id, gender, birth_year),
+        } => (None, None, local_id, gender, birth_year),
     };
     if let Some(by) = birth_year {
         if by > crate::model::year_of(input.date) {
@@ -183,10 +182,10 @@ pub fn start(
             ));
         }
     }
-    let e = Enrolment {
+    let mut e = Enrolment {
         id: uuid::Uuid::new_v4().to_string(),
         intervention: intervention.code,
-        person_id,
+        person_id: known_person,
         local_id,
         gender,
         birth_year,
@@ -196,7 +195,11 @@ pub fn start(
         outcome: None,
         after: ExitFacts::default(),
     };
+    // A person seen for the first time has no other enrolments to overlap.
     check_no_overlap(&siblings(conn, &e)?, &e.id, e.start, None)?;
+    if let (Some(fp), Some(by)) = (new_person, birth_year) {
+        e.person_id = Some(store::insert_person(conn, &fp, gender, by, today)?);
+    }
     store::insert(conn, &e)?;
     audit::record(
         conn,

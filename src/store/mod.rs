@@ -150,6 +150,9 @@ fn configure(conn: &Connection) -> Result<()> {
     // 16 MiB of page cache (allocated only as used). Reports and exports
     // scan once, sequentially, so a larger cache would only raise memory use.
     conn.pragma_update(None, "cache_size", -16_384)?;
+    // Savepoints (one per imported row) keep their undo copies in memory
+    // rather than in a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 
@@ -283,5 +286,16 @@ fn read_kdf(conn: &Connection) -> Result<Kdf> {
 
 /// Current UTC time, RFC 3339, second precision.
 pub fn now_utc() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    use chrono::{Datelike, Timelike};
+    // Formatted by hand: an import writes one audit entry per row.
+    let t = chrono::Utc::now();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
