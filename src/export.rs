@@ -90,20 +90,10 @@ pub fn read_key(path: &Path) -> Result<Vec<u8>> {
 
 /// Write a new key file: 32 random bytes as hex, owner-only, never overwriting.
 pub fn keygen(path: &Path) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => invalid!(
-            "{} already exists; keygen never overwrites a key (pseudonyms depend on it)",
-            path.display()
-        ),
-        _ => Error::Io(format!("cannot create {}: {e}", path.display())),
-    })?;
+    let mut f = crate::store::create_private_file(
+        path,
+        "keygen never overwrites a key (pseudonyms depend on it)",
+    )?;
     let hex: String = random_bytes(32)
         .iter()
         .map(|b| format!("{b:02x}"))

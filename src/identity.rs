@@ -104,16 +104,7 @@ impl Personnummer {
             }
             (y, &digits[..])
         };
-        // Luhn over YYMMDDNNNC.
-        let sum: u32 = rest
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| {
-                let v = if i % 2 == 0 { d as u32 * 2 } else { d as u32 };
-                v / 10 + v % 10
-            })
-            .sum();
-        if sum % 10 != 0 {
+        if luhn_check_digit(&rest[..9]) != rest[9] {
             return Err(PnrError("the check digit does not match (typo?)"));
         }
         let month = num(&rest[2..4]) as u32;
@@ -164,6 +155,21 @@ impl Personnummer {
         }
         fp
     }
+}
+
+/// The Luhn check digit of nine digits `YYMMDDNNN` (values 0-9), as
+/// Skatteverket defines it for personnummer. Public so that tests and tools
+/// can make synthetic numbers.
+pub fn luhn_check_digit(nine: &[u8]) -> u8 {
+    let sum: u32 = nine
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            let v = if i % 2 == 0 { d as u32 * 2 } else { d as u32 };
+            v / 10 + v % 10
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
 }
 
 /// The argon2id parameters and salt of one database.
@@ -383,15 +389,7 @@ mod tests {
 
     /// Append the Luhn check digit to nine digits (YYMMDDNNN).
     pub(crate) fn with_check(nine: &str) -> String {
-        let sum: u32 = nine
-            .bytes()
-            .enumerate()
-            .map(|(i, b)| {
-                let d = (b - b'0') as u32;
-                let v = if i % 2 == 0 { d * 2 } else { d };
-                v / 10 + v % 10
-            })
-            .sum();
-        format!("{nine}{}", (10 - sum % 10) % 10)
+        let digits: Vec<u8> = nine.bytes().map(|b| b - b'0').collect();
+        format!("{nine}{}", luhn_check_digit(&digits))
     }
 }

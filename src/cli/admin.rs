@@ -140,23 +140,7 @@ pub fn check(db: &Db) -> Result<()> {
 pub fn backup(db: &mut Db, file: &Path) -> Result<()> {
     // An empty owner-only file first: VACUUM INTO accepts an empty file and
     // the copy keeps our permissions; an existing file is never overwritten.
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(file).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            invalid!(
-                "{} already exists; backup never overwrites a file",
-                file.display()
-            )
-        } else {
-            Error::Io(format!("cannot create {}: {e}", file.display()))
-        }
-    })?;
+    crate::store::create_private_file(file, "backup never overwrites a file")?;
     let target = file.to_string_lossy().to_string();
     let result = db.write(|tx, actor| {
         audit::record(tx, actor, "backup", None, Some(&target))?;

@@ -52,7 +52,10 @@ pub struct Db {
 impl Db {
     /// Create a new database at `path`; refuses to overwrite anything.
     pub fn create(path: &Path, profile: KdfProfile, actor: &str) -> Result<Db> {
-        create_private_file(path)?;
+        create_private_file(
+            path,
+            "sustrack init never overwrites a file (choose another --db path)",
+        )?;
         let result = (|| {
             let mut conn = Connection::open(path)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -156,8 +159,9 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn create_private_file(path: &Path) -> Result<()> {
-    use std::io::ErrorKind;
+/// Create a new owner-only (0600) file; never overwrites. `why` finishes
+/// the message when the file exists ("sustrack init never overwrites a file").
+pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -165,14 +169,12 @@ fn create_private_file(path: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    match opts.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(Error::Invalid(format!(
-            "{} already exists; sustrack init never overwrites a file (choose another --db path)",
-            path.display()
-        ))),
-        Err(e) => Err(Error::Io(format!("cannot create {}: {e}", path.display()))),
-    }
+    opts.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            Error::Invalid(format!("{} already exists; {why}", path.display()))
+        }
+        _ => Error::Io(format!("cannot create {}: {e}", path.display())),
+    })
 }
 
 /// Refuse anything that is not a sustrack database this program understands,

@@ -119,15 +119,12 @@ pub fn dump(db: &Path) -> String {
 /// A synthetic personnummer `YYYYMMDD-NNNC` with a valid check digit.
 /// `yyyymmdd` and a three-digit serial; odd last serial digit = man.
 pub fn pnr(yyyymmdd: &str, serial: u32) -> String {
-    let nine = format!("{}{serial:03}", &yyyymmdd[2..]);
-    let sum: u32 = nine
+    let nine: Vec<u8> = format!("{}{serial:03}", &yyyymmdd[2..])
         .bytes()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = (b - b'0') as u32;
-            let v = if i % 2 == 0 { d * 2 } else { d };
-            v / 10 + v % 10
-        })
-        .sum();
-    format!("{yyyymmdd}-{serial:03}{}", (10 - sum % 10) % 10)
+        .map(|b| b - b'0')
+        .collect();
+    format!(
+        "{yyyymmdd}-{serial:03}{}",
+        sustrack::identity::luhn_check_digit(&nine)
+    )
 }
