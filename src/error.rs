@@ -10,8 +10,9 @@ use crate::identity::PnrError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad usage or invalid input: exit code 2.
-    #[error("{0}")]
+    /// Bad usage or invalid input: exit code 2. Shown with anything shaped
+    /// like a personnummer masked, since it may quote what the user typed.
+    #[error("{}", crate::identity::scrub(.0))]
     Invalid(String),
     /// The database file is missing, foreign, newer, or otherwise unusable: exit code 1.
     #[error("{0}")]

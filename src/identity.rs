@@ -311,6 +311,59 @@ pub fn pseudonym(key: &[u8], data: &[u8]) -> String {
     data_encoding::BASE32_NOPAD.encode(&out[..10])
 }
 
+/// Mask anything shaped like a personnummer (6 or 8 digits, an optional
+/// `-` or `+`, 4 digits, standing alone) in a message that quotes what a
+/// user typed, so that a number put in the wrong column or option is never
+/// printed back. Uuids (`8 hex-4 hex-...`) are left alone: a match followed
+/// by `-` or an alphanumeric character is not a personnummer.
+pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let digits_at = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
+    let run = |from: usize| {
+        (from..b.len())
+            .take_while(|&j| b[j].is_ascii_digit())
+            .count()
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let boundary_before = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-');
+        if boundary_before && digits_at(i) {
+            let first = run(i);
+            let mut end = None;
+            if first == 10 || first == 12 {
+                end = Some(i + first);
+            } else if (first == 6 || first == 8)
+                && matches!(b.get(i + first), Some(b'-' | b'+'))
+                && run(i + first + 1) == 4
+            {
+                end = Some(i + first + 5);
+            }
+            if let Some(e) = end {
+                let boundary_after = b
+                    .get(e)
+                    .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'-'));
+                if boundary_after {
+                    out.push_str(&text[copied..i]);
+                    out.push_str("<personnummer>");
+                    copied = e;
+                    i = e;
+                    continue;
+                }
+            }
+            i += first.max(1);
+            continue;
+        }
+        i += 1;
+    }
+    if copied == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// True when `s` would parse as a personnummer, used to refuse one where a
 /// local id, a municipality or a user name is expected.
 pub fn looks_like_pnr(s: &str, today: NaiveDate) -> bool {
@@ -377,6 +430,22 @@ mod tests {
             format!("{p:?} {p}"),
             "Personnummer(<redacted>) <personnummer>"
         );
+    }
+
+    #[test]
+    fn scrub_masks_personnummer_shapes_but_not_ids_or_dates() {
+        assert_eq!(
+            scrub("invalid date '19850630-1236': expected"),
+            "invalid date '<personnummer>': expected"
+        );
+        assert_eq!(
+            scrub("x 8506301236 y 198506301236"),
+            "x <personnummer> y <personnummer>"
+        );
+        assert_eq!(scrub("850630+1236"), "<personnummer>");
+        let kept = "enrolment 12345678-1234-4abc-8def-123456789012 on 2021-03-01, 1234 rows";
+        assert_eq!(scrub(kept), kept);
+        assert_eq!(scrub("line 12, column date"), "line 12, column date");
     }
 
     #[test]

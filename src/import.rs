@@ -53,10 +53,13 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Cells are quoted in reasons: mask a personnummer in the wrong column.
         write!(
             f,
             "line {}, column {}: {}",
-            self.line, self.column, self.reason
+            self.line,
+            crate::identity::scrub(&self.column),
+            crate::identity::scrub(&self.reason)
         )
     }
 }

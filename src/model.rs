@@ -65,7 +65,8 @@ impl Enrolment {
 }
 
 pub fn short_id(id: &str) -> &str {
-    &id[..id.len().min(8)]
+    // By characters: `check` shows ids that may have been damaged.
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
 }
 
 /// Months in intervention: ceil(days / 30.4375), at least 1 (SPEC section 6).
@@ -102,7 +103,7 @@ pub fn parse_past_date(s: &str, field: &str, today: NaiveDate) -> Result<NaiveDa
 /// Parse `YYYY-MM` for volume registrations.
 pub fn parse_month(s: &str) -> Result<(i32, u32)> {
     let t = s.trim();
-    let ok = t.len() == 7 && &t[4..5] == "-";
+    let ok = t.len() == 7 && t.as_bytes()[4] == b'-';
     let y = t.get(0..4).and_then(|y| y.parse::<i32>().ok());
     let m = t.get(5..7).and_then(|m| m.parse::<u32>().ok());
     match (ok, y, m) {

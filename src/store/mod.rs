@@ -95,6 +95,8 @@ impl Db {
         )?;
         configure(&conn)?;
         let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        // The file may have changed since `inspect` looked.
+        refuse_newer(path, version)?;
         if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
             migrate(&tx)?;
@@ -182,9 +184,9 @@ pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
 fn inspect(path: &Path) -> Result<()> {
     use std::io::Read;
     let shown = path.display();
-    let mut header = [0u8; 16];
+    let mut header = [0u8; 100];
     let n = match std::fs::File::open(path) {
-        Ok(mut f) => f.read(&mut header)?,
+        Ok(f) => f.take(100).read(&mut header)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::Database(format!(
                 "no database at {shown}; create one with `sustrack init` or point --db (or SUSTRACK_DB) at an existing one"
@@ -192,32 +194,50 @@ fn inspect(path: &Path) -> Result<()> {
         }
         Err(e) => return Err(Error::Io(format!("cannot read {shown}: {e}"))),
     };
-    if n < 16 || &header != b"SQLite format 3\0" {
+    if n < 100 || &header[..16] != b"SQLite format 3\0" {
         return Err(Error::Database(format!(
             "{shown} is not a sustrack database (not an SQLite file); it was not modified"
         )));
     }
-    let ro = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    let app: i32 = ro
-        .pragma_query_value(None, "application_id", |r| r.get(0))
-        .map_err(|e| {
-            Error::Database(format!(
-                "{shown} cannot be read as SQLite ({e}); it was not modified"
-            ))
-        })?;
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let (app, version) = if wal.exists() {
+        // The write-ahead log may hold newer values than the file's header:
+        // ask SQLite (read-only; the sidecar files exist already).
+        let ro = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let read = |pragma: &str| -> Result<i32> {
+            ro.pragma_query_value(None, pragma, |r| r.get(0))
+                .map_err(|e| {
+                    Error::Database(format!(
+                        "{shown} cannot be read as SQLite ({e}); it was not modified"
+                    ))
+                })
+        };
+        (read("application_id")?, read("user_version")?)
+    } else {
+        // No log: the header is authoritative, and reading it with plain file
+        // I/O leaves no -wal or -shm file behind beside a file we refuse.
+        let be = |at: usize| {
+            i32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+        };
+        (be(68), be(60))
+    };
     if app != APPLICATION_ID {
         return Err(Error::Database(format!(
             "{shown} is an SQLite database but not a sustrack database; refusing to use it (it was not modified)"
         )));
     }
-    let version: i32 = ro.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    refuse_newer(path, version)
+}
+
+fn refuse_newer(path: &Path, version: i32) -> Result<()> {
     if version > SCHEMA_VERSION {
         return Err(Error::Database(format!(
-            "{shown} has schema version {version}, newer than this sustrack understands ({SCHEMA_VERSION}); \
-             upgrade sustrack (the file was not modified)"
+            "{} has schema version {version}, newer than this sustrack understands ({SCHEMA_VERSION}); \
+             upgrade sustrack (the file was not modified)",
+            path.display()
         )));
     }
     Ok(())
