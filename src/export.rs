@@ -424,54 +424,89 @@ pub fn export(
         .chain(["other".to_string(), "unknown".to_string()])
         .collect();
     let codes: Vec<&str> = selection.iter().map(|i| i.code.as_str()).collect();
-    let mut w = csv::WriterBuilder::new().from_writer(out);
-    w.write_record(HEADER).map_err(csv_error)?;
+    // Format chunks of rows into CSV on all cores, and write them in order.
+    let format_chunk = |chunk: &[Compact]| -> Result<(Vec<u8>, ExportSummary)> {
+        let mut summary = ExportSummary::default();
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(chunk.len() * 140));
+        for r in chunk {
+            let (key, base) = group(r);
+            let municipality = if exact[&key] >= k {
+                names[r.municipality as usize].as_str()
+            } else if generalised_sizes[&base] >= k {
+                summary.generalised += 1;
+                "*"
+            } else {
+                summary.left_out += 1;
+                continue;
+            };
+            let Who::Pseudonym(pseudo) = &r.who else {
+                unreachable!("read_part resolves every person to a pseudonym")
+            };
+            let mut months_buf = [0u8; 5];
+            let months = if r.months == 0 {
+                ""
+            } else {
+                digits(r.months, &mut months_buf)
+            };
+            let (start, exit) = (ym(r.start), r.exit.map(ym));
+            let c = |slot: usize| code_text(slot, r.codes[slot]);
+            w.write_record([
+                std::str::from_utf8(pseudo).unwrap_or(""),
+                codes[r.intervention as usize],
+                if r.gender == 1 { "man" } else { "woman" },
+                &band_names[r.band as usize],
+                municipality,
+                std::str::from_utf8(&start).unwrap_or(""),
+                exit.as_ref()
+                    .map_or("", |e| std::str::from_utf8(e).unwrap_or("")),
+                months,
+                c(0),
+                c(1),
+                c(2),
+                c(3),
+                c(4),
+                c(5),
+                c(6),
+                c(7),
+            ])
+            .map_err(csv_error)?;
+            summary.rows += 1;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::Io(format!("cannot write the export: {e}")))?;
+        Ok((bytes, summary))
+    };
+    let mut out = out;
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header.write_record(HEADER).map_err(csv_error)?;
+    out.write_all(&header.into_inner().map_err(|e| Error::Io(e.to_string()))?)?;
     let mut summary = ExportSummary::default();
-    for r in &rows {
-        let (key, base) = group(r);
-        let municipality = if exact[&key] >= k {
-            names[r.municipality as usize].as_str()
-        } else if generalised_sizes[&base] >= k {
-            summary.generalised += 1;
-            "*"
-        } else {
-            summary.left_out += 1;
-            continue;
-        };
-        let Who::Pseudonym(pseudo) = &r.who else {
-            unreachable!("read_part resolves every person to a pseudonym")
-        };
-        let mut months_buf = [0u8; 5];
-        let months = if r.months == 0 {
-            ""
-        } else {
-            digits(r.months, &mut months_buf)
-        };
-        let (start, exit) = (ym(r.start), r.exit.map(ym));
-        let c = |slot: usize| code_text(slot, r.codes[slot]);
-        w.write_record([
-            std::str::from_utf8(pseudo).unwrap_or(""),
-            codes[r.intervention as usize],
-            if r.gender == 1 { "man" } else { "woman" },
-            &band_names[r.band as usize],
-            municipality,
-            std::str::from_utf8(&start).unwrap_or(""),
-            exit.as_ref()
-                .map_or("", |e| std::str::from_utf8(e).unwrap_or("")),
-            months,
-            c(0),
-            c(1),
-            c(2),
-            c(3),
-            c(4),
-            c(5),
-            c(6),
-            c(7),
-        ])
-        .map_err(csv_error)?;
-        summary.rows += 1;
+    const CHUNK: usize = 32_768;
+    for batch in rows.chunks(CHUNK * parts) {
+        let formatted: Vec<Result<(Vec<u8>, ExportSummary)>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = batch
+                .chunks(CHUNK)
+                .skip(1)
+                .map(|c| sc.spawn(move || format_chunk(c)))
+                .collect();
+            let mut done = vec![format_chunk(batch.chunks(CHUNK).next().unwrap_or(&[]))];
+            done.extend(handles.into_iter().map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Database("an export worker thread panicked".into()))
+                })
+            }));
+            done
+        });
+        for f in formatted {
+            let (bytes, s) = f?;
+            out.write_all(&bytes)?;
+            summary.rows += s.rows;
+            summary.generalised += s.generalised;
+            summary.left_out += s.left_out;
+        }
     }
-    w.flush()?;
+    out.flush()?;
     Ok(summary)
 }
 

@@ -132,15 +132,6 @@ pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
 /// "vänersborg" and "Vänersborg" are one municipality.
 pub fn parse_municipality(s: &str) -> Result<String> {
     let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let valid = !t.is_empty()
-        && t.chars().count() <= 40
-        && t.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
-        && t.chars().next().is_some_and(|c| c.is_alphabetic());
-    if !valid {
-        return Err(invalid!(
-            "invalid municipality '{s}': expected a municipality name (letters, spaces and hyphens, at most 40 characters)"
-        ));
-    }
     let mut out = String::with_capacity(t.len());
     let mut at_word_start = true;
     for c in t.chars() {
@@ -150,6 +141,17 @@ pub fn parse_municipality(s: &str) -> Result<String> {
             out.extend(c.to_lowercase());
         }
         at_word_start = c == ' ' || c == '-';
+    }
+    // Checked after normalising: some letters change shape when their case
+    // does, and the stored spelling must itself be valid.
+    let valid = !out.is_empty()
+        && out.chars().count() <= 40
+        && out.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+        && out.chars().next().is_some_and(|c| c.is_alphabetic());
+    if !valid {
+        return Err(invalid!(
+            "invalid municipality '{s}': expected a municipality name (letters, spaces and hyphens, at most 40 characters)"
+        ));
     }
     Ok(out)
 }
