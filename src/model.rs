@@ -146,7 +146,9 @@ pub fn parse_municipality(s: &str) -> Result<String> {
     // does, and the stored spelling must itself be valid.
     let valid = !out.is_empty()
         && out.chars().count() <= 40
-        && out.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+        && out
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
         && out.chars().next().is_some_and(|c| c.is_alphabetic());
     if !valid {
         return Err(invalid!(
