@@ -131,20 +131,33 @@ pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
 /// never a personnummer), at most 40 characters, each word capitalised so
 /// "vänersborg" and "Vänersborg" are one municipality.
 pub fn parse_municipality(s: &str) -> Result<String> {
-    let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out = String::with_capacity(t.len());
-    let mut at_word_start = true;
-    for c in t.chars() {
-        if at_word_start {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
+    let capitalise = |t: &str| {
+        let mut out = String::with_capacity(t.len());
+        let mut at_word_start = true;
+        for c in t.chars() {
+            if at_word_start {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+            at_word_start = c == ' ' || c == '-';
         }
-        at_word_start = c == ' ' || c == '-';
+        out
+    };
+    // A few letters become two when upper-cased (ᾼ → ΑΙ): repeat until the
+    // spelling no longer changes, so one municipality has one spelling.
+    let mut out = capitalise(&s.split_whitespace().collect::<Vec<_>>().join(" "));
+    for _ in 0..3 {
+        let again = capitalise(&out);
+        if again == out {
+            break;
+        }
+        out = again;
     }
     // Checked after normalising: some letters change shape when their case
     // does, and the stored spelling must itself be valid.
     let valid = !out.is_empty()
+        && capitalise(&out) == out
         && out.chars().count() <= 40
         && out
             .chars()
