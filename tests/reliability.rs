@@ -133,16 +133,8 @@ fn audit(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
 
 /// Append the Luhn check digit to nine digits (YYMMDDNNN).
 fn with_check(nine: &str) -> String {
-    let sum: u32 = nine
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = (b - b'0') as u32;
-            let v = if i % 2 == 0 { d * 2 } else { d };
-            v / 10 + v % 10
-        })
-        .sum();
-    format!("{nine}{}", (10 - sum % 10) % 10)
+    let digits: Vec<u8> = nine.bytes().map(|b| b - b'0').collect();
+    format!("{nine}{}", sustrack::identity::luhn_check_digit(&digits))
 }
 
 /// The `n`-th synthetic personnummer, `YYYYMMDD-NNNC`: a thousand serials
