@@ -311,57 +311,54 @@ pub fn pseudonym(key: &[u8], data: &[u8]) -> String {
     data_encoding::BASE32_NOPAD.encode(&out[..10])
 }
 
-/// Mask anything shaped like a personnummer (6 or 8 digits, an optional
-/// `-` or `+`, 4 digits, standing alone) in a message that quotes what a
-/// user typed, so that a number put in the wrong column or option is never
-/// printed back. Uuids (`8 hex-4 hex-...`) are left alone: a match followed
-/// by `-` or an alphanumeric character is not a personnummer.
+/// Mask anything that could be a personnummer in a message that quotes what
+/// a user typed, so that a number put in the wrong column or option is
+/// never printed back: every run of digits with single spaces, `-` or `+`
+/// between them that holds ten or more digits, whatever stands around it.
+/// Dates (8 digits) and counts stay readable.
 pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
     let b = text.as_bytes();
-    let digits_at = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
-    let run = |from: usize| {
-        (from..b.len())
-            .take_while(|&j| b[j].is_ascii_digit())
-            .count()
-    };
     let mut out = String::new();
     let mut copied = 0;
     let mut i = 0;
     while i < b.len() {
-        let boundary_before = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-');
-        if boundary_before && digits_at(i) {
-            let first = run(i);
-            let mut end = None;
-            if first == 10 || first == 12 {
-                end = Some(i + first);
-            } else if (first == 6 || first == 8)
-                && matches!(b.get(i + first), Some(b'-' | b'+'))
-                && run(i + first + 1) == 4
-            {
-                end = Some(i + first + 5);
-            }
-            if let Some(e) = end {
-                let boundary_after = b
-                    .get(e)
-                    .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'-'));
-                if boundary_after {
-                    out.push_str(&text[copied..i]);
-                    out.push_str("<personnummer>");
-                    copied = e;
-                    i = e;
-                    continue;
-                }
-            }
-            i += first.max(1);
+        if !b[i].is_ascii_digit() {
+            i += 1;
             continue;
         }
-        i += 1;
+        // Extend over digits and single separators followed by a digit.
+        let (start, mut end, mut digits) = (i, i, 0);
+        while end < b.len() {
+            if b[end].is_ascii_digit() {
+                digits += 1;
+                end += 1;
+            } else if matches!(b[end], b' ' | b'-' | b'+')
+                && b.get(end + 1).is_some_and(|c| c.is_ascii_digit())
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        if digits >= 10 {
+            out.push_str(&text[copied..start]);
+            out.push_str("<personnummer>");
+            copied = end;
+        }
+        i = end;
     }
     if copied == 0 {
         return std::borrow::Cow::Borrowed(text);
     }
     out.push_str(&text[copied..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// True when `s` holds ten or more digits (ignoring everything else): it
+/// could be a personnummer, so it is refused where a user name or a local
+/// id is expected.
+pub fn could_hold_pnr(s: &str) -> bool {
+    s.chars().filter(|c| c.is_ascii_digit()).count() >= 10
 }
 
 /// True when `s` would parse as a personnummer, used to refuse one where a
@@ -443,7 +440,9 @@ mod tests {
             "x <personnummer> y <personnummer>"
         );
         assert_eq!(scrub("850630+1236"), "<personnummer>");
-        let kept = "enrolment 12345678-1234-4abc-8def-123456789012 on 2021-03-01, 1234 rows";
+        assert_eq!(scrub("a 19121212 1212 b"), "a <personnummer> b");
+        assert_eq!(scrub("P19121212-1212x"), "P<personnummer>x");
+        let kept = "enrolment 512689ae on 2021-03-01, 1234 rows, line 123456";
         assert_eq!(scrub(kept), kept);
         assert_eq!(scrub("line 12, column date"), "line 12, column date");
     }

@@ -7,10 +7,15 @@ fn main() {
     let cli = match sustrack::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            // clap prints help and version itself; usage errors exit 2.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            std::process::exit(code);
+            // Help and version go to stdout as clap prints them; usage errors
+            // exit 2, with anything shaped like a personnummer masked (clap
+            // quotes the arguments it did not understand).
+            if !e.use_stderr() {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            eprint!("{}", sustrack::identity::scrub(&e.render().to_string()));
+            std::process::exit(2);
         }
     };
     if let Err(e) = sustrack::cli::run(cli) {

@@ -77,16 +77,25 @@ pub fn months_between(start: NaiveDate, exit: NaiveDate) -> u32 {
 
 /// Parse `YYYY-MM-DD` or `YYYYMMDD`. `field` names the option in errors.
 pub fn parse_date(s: &str, field: &str) -> Result<NaiveDate> {
-    let t = s.trim();
-    let parsed = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        NaiveDate::parse_from_str(t, "%Y%m%d").ok()
-    } else if t.len() == 10 {
-        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
-    } else {
-        None
+    let t = s.trim().as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        t.get(r)?.iter().try_fold(0u32, |a, &c| {
+            c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32)
+        })
     };
-    parsed
-        .ok_or_else(|| invalid!("invalid {field} '{s}': expected a date as YYYY-MM-DD or YYYYMMDD"))
+    // Exactly YYYYMMDD or YYYY-MM-DD: no signs, no short years.
+    let (y, m, d) = match t.len() {
+        8 => (digits(0..4), digits(4..6), digits(6..8)),
+        10 if t[4] == b'-' && t[7] == b'-' => (digits(0..4), digits(5..7), digits(8..10)),
+        _ => (None, None, None),
+    };
+    match (y, m, d) {
+        (Some(y), Some(m), Some(d)) if y >= 1900 => NaiveDate::from_ymd_opt(y as i32, m, d),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        invalid!("invalid {field} '{s}': expected a date as YYYY-MM-DD or YYYYMMDD (from 1900)")
+    })
 }
 
 /// A date that must not be after `today`.

@@ -949,3 +949,59 @@ fn commands_have_help_text() {
     }
     assert!(help.contains("Exit codes"), "{help}");
 }
+
+/// Findings of a review, kept fixed: a personnummer in the wrong place is
+/// never echoed (by clap, by --by, by a value check), and dates are strict.
+#[test]
+fn a_personnummer_in_the_wrong_place_is_never_echoed() {
+    let env = with_intervention();
+    let p = pnr("19850612", 242);
+    // clap quotes an unexpected argument (here a forgotten --pnr): masked.
+    let out = env.run(&["erase", &p]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains(&p[..8]) && err.contains("<personnummer>"),
+        "{err}"
+    );
+    let err = env.fails(&["--by", &format!("anna {p}"), "log"], 2);
+    assert!(!err.contains(&p[..8]), "{err}");
+    let spaced = p.replace('-', " ");
+    let err = env.fails(
+        &[
+            "start",
+            "--intervention",
+            "ALLIN",
+            "--anonymous",
+            "--gender",
+            "K",
+            "--date",
+            "2021-01-01",
+            "--municipality",
+            &spaced,
+        ],
+        2,
+    );
+    assert!(
+        !err.contains(&p[..8]) && err.contains("municipality"),
+        "{err}"
+    );
+    let before = env.dump();
+    for bad in ["-001-01-01", "+202-01-01", "1899-12-31", "2021-1-011"] {
+        let arg = format!("--date={bad}");
+        let err = env.fails(
+            &[
+                "start",
+                "--intervention",
+                "ALLIN",
+                "--anonymous",
+                "--gender",
+                "K",
+                &arg,
+            ],
+            2,
+        );
+        assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
+    }
+    assert_eq!(env.dump(), before);
+}

@@ -122,7 +122,9 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
         k: a.k,
     };
     let path = db.path.clone();
-    let summary = db.write(|tx, actor| {
+    // The audit entry is committed before the output file is put in place,
+    // so no export exists that the audit trail does not know of.
+    let (summary, buf) = db.write(|tx, actor| {
         let mut buf = super::Output::new(a.out.as_deref())?;
         let summary = crate::export::export(tx, Some(&path), &opts, &mut buf)?;
         audit::record(
@@ -143,9 +145,9 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
                 }
             )),
         )?;
-        buf.finish()?;
-        Ok(summary)
+        Ok((summary, buf))
     })?;
+    buf.finish()?;
     eprintln!(
         "exported {} rows; k = {}: municipality generalised to * in {} rows, {} rows left out",
         summary.rows, opts.k, summary.generalised, summary.left_out

@@ -377,11 +377,11 @@ fn actor(by: Option<&str>) -> Result<String> {
             && name
                 .chars()
                 .all(|c| c.is_alphanumeric() || " ._-@".contains(c))
-            && !crate::identity::looks_like_pnr(name, today());
+            && !crate::identity::could_hold_pnr(name);
         if !ok {
             return Err(invalid!(
-                "invalid --by '{}': expected a user name (letters, digits, space, . _ - @; at most 64 characters)",
-                if crate::identity::looks_like_pnr(name, today()) { "<personnummer>" } else { name }
+                "invalid --by '{}': expected a user name (letters, digits, space, . _ - @; at most 64 characters, fewer than ten digits)",
+                crate::identity::scrub(name)
             ));
         }
         return Ok(name.to_string());

@@ -52,12 +52,28 @@ pub struct Db {
 impl Db {
     /// Create a new database at `path`; refuses to overwrite anything.
     pub fn create(path: &Path, profile: KdfProfile, actor: &str) -> Result<Db> {
-        create_private_file(
-            path,
-            "sustrack init never overwrites a file (choose another --db path)",
-        )?;
-        let result = (|| {
-            let mut conn = Connection::open(path)?;
+        let refuse = || {
+            Error::Invalid(format!(
+                "{} already exists; sustrack init never overwrites a file (choose another --db path)",
+                path.display()
+            ))
+        };
+        if path.exists() {
+            return Err(refuse());
+        }
+        // Built complete in an owner-only temporary file beside the target
+        // and moved into place without overwriting: a crash during `init`
+        // never leaves a half-made database under the user's name.
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".sustrack-init-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::Io(format!("cannot create a file in {}: {e}", dir.display())))?;
+        {
+            let mut conn = Connection::open(tmp.path())?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             configure(&conn)?;
             let kdf = Kdf::new_random(profile);
@@ -72,18 +88,17 @@ impl Db {
                 Some(&format!("kdf {}", profile.name())),
             )?;
             tx.commit()?;
-            Ok(Db {
-                conn,
-                kdf,
-                path: path.to_path_buf(),
-                actor: actor.to_string(),
-            })
-        })();
-        if result.is_err() {
-            // We created it a moment ago: nothing of the user's is lost.
-            let _ = std::fs::remove_file(path);
+            // Closing checkpoints the log into the file and removes it.
+            conn.close().map_err(|(_, e)| e)?;
         }
-        result
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                refuse()
+            } else {
+                Error::Io(format!("cannot create {}: {}", path.display(), e.error))
+            }
+        })?;
+        Db::open(path, actor)
     }
 
     /// Open an existing sustrack database, migrating it if it is older.
@@ -158,6 +173,9 @@ fn configure(conn: &Connection) -> Result<()> {
     // Savepoints (one per imported row) keep their undo copies in memory
     // rather than in a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Erased people and corrected values are overwritten with zeros, not
+    // left in free pages of the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 

@@ -22,12 +22,15 @@ pub fn render(r: &Report) -> Vec<u8> {
         for t in &r.tables {
             let (header, body) = cells(t, r.lang);
             write(&[String::new()]);
+            // The table's id (as in json) on its own line, for scripts.
+            write(&[format!("[{}]", t.id)]);
             write(&header);
             for row in &body {
                 write(row);
             }
         }
         write(&[String::new()]);
+        write(&["[indicators]".to_string()]);
         write(&[indicators_title(r.lang).to_string()]);
         write(&indicator_header(r.lang));
         for i in &r.indicators {
