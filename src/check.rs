@@ -87,14 +87,22 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
     let mut by_participant: HashMap<(String, String), Vec<Span>> = HashMap::new();
     for (id, intervention, person, local, start, exit, codes) in &rows {
         let sid = short_id(id);
-        let s = parse_date(start, "start");
+        // Stored dates are always YYYY-MM-DD; the reports read nothing else.
+        let stored = |d: &str| {
+            if d.len() == 10 {
+                parse_date(d, "date")
+            } else {
+                Err(crate::invalid!("not YYYY-MM-DD"))
+            }
+        };
+        let s = stored(start);
         if s.is_err() {
             out.push(format!(
                 "enrolment {sid}: start date '{start}' is not a valid date"
             ));
         }
         if let Some(x) = exit {
-            match (parse_date(x, "exit"), &s) {
+            match (stored(x), &s) {
                 (Err(_), _) => out.push(format!(
                     "enrolment {sid}: exit date '{x}' is not a valid date"
                 )),
