@@ -361,12 +361,6 @@ pub fn could_hold_pnr(s: &str) -> bool {
     s.chars().filter(|c| c.is_ascii_digit()).count() >= 10
 }
 
-/// True when `s` would parse as a personnummer, used to refuse one where a
-/// local id, a municipality or a user name is expected.
-pub fn looks_like_pnr(s: &str, today: NaiveDate) -> bool {
-    Personnummer::parse(s, today).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
