@@ -685,12 +685,7 @@ fn volume_counts_are_registered_once_unless_replaced() {
     ]);
     let json = env.ok(&["report", "--year", "2021", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let volume = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "volume")
-        .unwrap();
+    let volume = common::json_table(&v, "volume");
     assert_eq!(volume["total"], serde_json::json!([13, 7, 20]));
 }
 

@@ -64,12 +64,7 @@ fn demo_in_english_and_json() {
         "{text}"
     );
     let v: serde_json::Value = serde_json::from_slice(&demo(&["--format", "json"])).unwrap();
-    let participation = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "participation")
-        .unwrap();
+    let participation = common::json_table(&v, "participation");
     let active = participation["total"][0].as_u64().unwrap();
     assert!((100..200).contains(&active), "{active}");
 }

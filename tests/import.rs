@@ -19,13 +19,7 @@ fn json_report(env: &Env) -> serde_json::Value {
 }
 
 fn table_total(v: &serde_json::Value, id: &str) -> serde_json::Value {
-    v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id)
-        .unwrap()["total"]
-        .clone()
+    common::json_table(v, id)["total"].clone()
 }
 
 #[test]
@@ -35,12 +29,7 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
     assert!(out.contains("3 starts, 1 exits"), "{out}");
     // å, ä, ö arrived intact from Windows-1252, and Swedish labels became codes.
     let v = json_report(&env);
-    let muni = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "municipality")
-        .unwrap();
+    let muni = common::json_table(&v, "municipality");
     let keys: Vec<&str> = muni["rows"]
         .as_array()
         .unwrap()
@@ -48,12 +37,7 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
         .map(|r| r["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, vec!["Mellerud", "Vänersborg", "Åmål"]);
-    let yis = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "years_in_support")
-        .unwrap();
+    let yis = common::json_table(&v, "years_in_support");
     assert_eq!(
         yis["rows"][1]["values"],
         serde_json::json!([1, 0, 1]),
@@ -68,12 +52,7 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
         table_total(&v, "participation"),
         serde_json::json!([4, 4, 3, 4])
     );
-    let outcome = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "outcome")
-        .unwrap();
+    let outcome = common::json_table(&v, "outcome");
     let get = |k: &str| {
         outcome["rows"]
             .as_array()

@@ -547,12 +547,7 @@ fn json_has_the_spec_shape() {
         v["period"],
         serde_json::json!({"from": "2021-01-01", "to": "2021-12-31"})
     );
-    let age = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "age")
-        .unwrap();
+    let age = common::json_table(&v, "age");
     assert_eq!(age["title"], "Åldersintervall");
     assert_eq!(
         age["columns"],
@@ -572,12 +567,7 @@ fn json_has_the_spec_shape() {
     assert_eq!(ws["share"], serde_json::json!(0.6));
     assert_eq!(ws["of_ten"], 6);
     assert_eq!(ws["phrase"], "6 av 10");
-    let yis = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "years_in_support")
-        .unwrap();
+    let yis = common::json_table(&v, "years_in_support");
     assert_eq!(yis["rows"][0]["shares"], serde_json::json!([0.2, 0.0, 0.1]));
 }
 

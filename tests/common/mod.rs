@@ -128,3 +128,13 @@ pub fn pnr(yyyymmdd: &str, serial: u32) -> String {
         sustrack::identity::luhn_check_digit(&nine)
     )
 }
+
+/// The table with this id in a report's JSON; panics naming it if absent.
+pub fn json_table<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["tables"]
+        .as_array()
+        .expect("tables is an array")
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no table {id} in the report"))
+}
