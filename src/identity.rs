@@ -296,9 +296,11 @@ impl fmt::Debug for Fingerprint {
 
 /// Random bytes from the OS.
 pub fn random_bytes(n: usize) -> Vec<u8> {
-    use rand::RngCore;
+    use rand::TryRng;
     let mut v = vec![0u8; n];
-    rand::rngs::OsRng.fill_bytes(&mut v);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut v)
+        .expect("the operating system's random source is available");
     v
 }
 

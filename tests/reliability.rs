@@ -24,7 +24,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rusqlite::Connection;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sustrack");
@@ -384,7 +384,7 @@ fn big_import_csv(participants: u32) -> String {
          years_in_support,education,referrer,outcome,support_after,step_progress,quality_of_life\n",
     );
     let who = |i: u32| {
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             (pnr(i), String::new())
         } else {
             (String::new(), format!("L{i}"))
@@ -414,7 +414,7 @@ fn seed() -> u64 {
     std::env::var("RELIABILITY_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen())
+        .unwrap_or_else(|| rand::rng().random())
 }
 
 /// What a killed (or finished) import left behind: `check` passes and the
@@ -594,7 +594,7 @@ fn killed_import_is_all_or_nothing() {
     // commit: its first page, half of it, all of it.
     let mut moments: Vec<Moment> = (0..KILLS)
         .map(|i| {
-            let f = (i as f64 + rng.gen::<f64>()) / KILLS as f64;
+            let f = (i as f64 + rng.random::<f64>()) / KILLS as f64;
             Moment::Cpu(((total as f64) * f) as u64)
         })
         .collect();
