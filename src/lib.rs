@@ -9,6 +9,7 @@
 //!
 //! `codes` and `model` hold the value types all layers share.
 
+pub mod actor;
 pub mod check;
 pub mod cli;
 pub mod codes;
@@ -19,6 +20,7 @@ pub mod generate;
 pub mod identity;
 pub mod import;
 pub mod model;
+pub mod parallel;
 pub mod register;
 pub mod report;
 pub mod store;
