@@ -8,11 +8,22 @@
 //!
 //! Populations (SPEC section 6): *active* = start <= to and (no exit or
 //! exit >= from); *new* = start in the period; *exited* = exit in the period.
+//!
+//! The shape, in the order a report runs:
+//! - `compute_with` resolves the selection and fixes what every part of
+//!   the scan shares (`Scan`);
+//! - `scan` reads one part's rows from `store::report_scan` (the SQL lives in
+//!   the store) and tallies each in `Tallies::add`, which splits into the
+//!   active tables (`Tallies::add_active`), the referrer of a new one, and
+//!   the exit tables and indicators (`Tallies::add_exited`);
+//! - `compute_on` runs one part per core on a snapshot and merges them
+//!   (`Tallies::merge`); `Tallies::finish` counts distinct persons;
+//! - `tables` builds each table from the tallies, one function per table,
+//!   and `indicators` the headline shares against their targets.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use super::{of_ten, Indicator, Options, Report, Row, Table};
@@ -24,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::invalid;
 use crate::model::{months_between, Intervention};
 use crate::store::interventions;
+use crate::store::report_scan::{self, Col, ScanRow};
 
 const SV_EN_GENDER_COLUMNS: [(&str, &str); 3] =
     [("Kvinnor", "Women"), ("Män", "Men"), ("Totalt", "Total")];
@@ -98,32 +110,6 @@ struct Tallies {
     all_unique: u64,
 }
 
-fn code<C: Code>(v: ValueRef<'_>) -> Result<Option<C>> {
-    match v {
-        ValueRef::Null => Ok(None),
-        ValueRef::Text(t) => {
-            let s = std::str::from_utf8(t).unwrap_or("");
-            C::from_code(s).map(Some).ok_or_else(|| {
-                Error::Database(format!(
-                    "unknown {} code '{s}' in the database; run `sustrack check`",
-                    C::FIELD
-                ))
-            })
-        }
-        _ => Err(Error::Database(format!(
-            "a {} value in the database is not text; run `sustrack check`",
-            C::FIELD
-        ))),
-    }
-}
-
-fn text(v: ValueRef<'_>) -> Option<&str> {
-    match v {
-        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
-        _ => None,
-    }
-}
-
 /// Parse a stored `YYYY-MM-DD` without the generic format machinery.
 pub fn fast_date(s: &str) -> Result<NaiveDate> {
     let b = s.as_bytes();
@@ -159,6 +145,24 @@ struct Scan<'a> {
     interventions: usize,
 }
 
+impl<'a> Scan<'a> {
+    /// `individual` are the selected individual interventions, in table order.
+    fn new(opts: &'a Options, individual: &[&'a Intervention]) -> Scan<'a> {
+        Scan {
+            index: individual
+                .iter()
+                .enumerate()
+                .map(|(n, i)| (i.code.as_str(), n))
+                .collect(),
+            from: opts.period.from.to_string(),
+            to: opts.period.to.to_string(),
+            bands: &opts.age_bands,
+            months_band: opts.months_band.max(1),
+            interventions: individual.len(),
+        }
+    }
+}
+
 impl Tallies {
     fn new(scan: &Scan) -> Tallies {
         let n_support = Support::ALL.len();
@@ -178,6 +182,120 @@ impl Tallies {
             persons: Vec::new(),
             all_unique: 0,
         }
+    }
+
+    /// Tally one enrolment of the scan: every active one counts in the
+    /// active tables, new ones also by referrer, exited ones also in the
+    /// exit tables and the indicators. Rows of unselected interventions
+    /// are skipped.
+    fn add(&mut self, s: &Scan, r: &ScanRow, anonymous: &mut Anonymous) -> Result<()> {
+        let Some(&iv) = r.text(Col::Intervention)?.and_then(|c| s.index.get(c)) else {
+            return Ok(());
+        };
+        let g = r
+            .code::<Gender>(Col::Gender)?
+            .ok_or_else(|| {
+                Error::Database("an enrolment has no gender; run `sustrack check`".into())
+            })?
+            .index();
+        let start = r.text(Col::Start)?.unwrap_or("");
+        let exit = r.text(Col::Exit)?;
+        let person = person_key(r, iv, anonymous)?;
+        self.per[iv].active += 1;
+        self.persons.push((iv, person));
+        self.add_active(s, r, g, start)?;
+        if start >= s.from.as_str() {
+            self.per[iv].new += 1;
+            let rf = r
+                .code::<Referrer>(Col::Referrer)?
+                .map_or(Referrer::ALL.len(), |c| c.index());
+            self.referrer[rf][g] += 1;
+        }
+        if let Some(exit) = exit.filter(|&x| x <= s.to.as_str()) {
+            self.add_exited(s, r, iv, g, start, exit)?;
+        }
+        Ok(())
+    }
+
+    /// The tables of the active population: municipality, age, years in
+    /// support, education.
+    fn add_active(&mut self, s: &Scan, r: &ScanRow, g: usize, start: &str) -> Result<()> {
+        match r.text(Col::Municipality)? {
+            Some(m) => match self.municipality.get_mut(m) {
+                Some(c) => c[g] += 1,
+                None => {
+                    let mut c = [0; 2];
+                    c[g] = 1;
+                    self.municipality.insert(m.to_string(), c);
+                }
+            },
+            None => self.municipality_unknown[g] += 1,
+        }
+        let age_row = match r.integer(Col::BirthYear)? {
+            Some(by) => {
+                let age = start
+                    .get(0..4)
+                    .and_then(|y| y.parse::<i64>().ok())
+                    .unwrap_or(0)
+                    - by;
+                s.bands
+                    .iter()
+                    .position(|&(lo, hi)| age >= lo as i64 && age <= hi as i64)
+                    .unwrap_or(s.bands.len())
+            }
+            None => s.bands.len() + 1,
+        };
+        self.age[age_row][g] += 1;
+        let y = r
+            .code::<YearsInSupport>(Col::YearsInSupport)?
+            .map_or(YearsInSupport::ALL.len(), |c| c.index());
+        self.years[y][g] += 1;
+        let e = r
+            .code::<Education>(Col::Education)?
+            .unwrap_or(Education::NoneOrUnknown)
+            .index();
+        self.education[e][g] += 1;
+        Ok(())
+    }
+
+    /// The tables of the exited population (months in the intervention,
+    /// support before and after, outcome) and the indicators.
+    fn add_exited(
+        &mut self,
+        s: &Scan,
+        r: &ScanRow,
+        iv: usize,
+        g: usize,
+        start: &str,
+        exit: &str,
+    ) -> Result<()> {
+        let months = months_between(fast_date(start)?, fast_date(exit)?);
+        let band = ((months - 1) / s.months_band) as usize;
+        if self.months.len() <= band {
+            self.months.resize(band + 1, [0; 2]);
+        }
+        self.months[band][g] += 1;
+        let before = r
+            .code::<Support>(Col::Support)?
+            .unwrap_or(Support::Unknown)
+            .index();
+        let after = r
+            .code::<Support>(Col::SupportAfter)?
+            .unwrap_or(Support::Unknown)
+            .index();
+        self.before[before][g] += 1;
+        self.after[after][g] += 1;
+        self.transition[before][after] += 1;
+        let outcome = r.code::<Outcome>(Col::Outcome)?.ok_or_else(|| {
+            Error::Database("an exited enrolment has no outcome; run `sustrack check`".into())
+        })?;
+        self.outcome[outcome.index()][g] += 1;
+        self.per[iv].add_exit(
+            outcome,
+            r.code::<StepProgress>(Col::StepProgress)?,
+            r.code::<QualityOfLife>(Col::QualityOfLife)?,
+        );
+        Ok(())
     }
 
     /// Add another part's counts to these.
@@ -239,6 +357,63 @@ impl Tallies {
     }
 }
 
+impl PerIntervention {
+    /// Count one exit and its indicators: work or studies over every exit,
+    /// step progress and quality of life over those where it was answered.
+    fn add_exit(
+        &mut self,
+        outcome: Outcome,
+        step: Option<StepProgress>,
+        qol: Option<QualityOfLife>,
+    ) {
+        self.exited += 1;
+        self.indicators[0].0 += outcome.is_work_or_studies() as u64;
+        self.indicators[0].1 += 1;
+        match step {
+            Some(StepProgress::Yes) => {
+                self.indicators[1].0 += 1;
+                self.indicators[1].1 += 1
+            }
+            Some(StepProgress::No) => self.indicators[1].1 += 1,
+            _ => {}
+        }
+        match qol {
+            Some(QualityOfLife::Improved) => {
+                self.indicators[2].0 += 1;
+                self.indicators[2].1 += 1
+            }
+            Some(QualityOfLife::Unchanged | QualityOfLife::Worse) => self.indicators[2].1 += 1,
+            _ => {}
+        }
+    }
+}
+
+/// Keys for enrolments with neither person nor local id: each counts as a
+/// person of its own. `part` keeps the keys of different parts of a
+/// parallel scan apart.
+struct Anonymous(u64);
+
+impl Anonymous {
+    fn new(part: u64) -> Anonymous {
+        Anonymous((1 << 62) + (part << 40))
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+/// Who, for unique persons: the person id, or (intervention, local id), or
+/// the enrolment itself.
+fn person_key(r: &ScanRow, iv: usize, anonymous: &mut Anonymous) -> Result<u64> {
+    Ok(match (r.integer(Col::PersonId)?, r.text(Col::LocalId)?) {
+        (Some(p), _) => p as u64,
+        (_, Some(local)) => local_key(iv, local),
+        _ => anonymous.next(),
+    })
+}
+
 /// A person key for anonymous participants with a local id: the same in
 /// every part of a parallel scan, and disjoint from person ids (top bit set).
 fn local_key(iv: usize, local: &str) -> u64 {
@@ -248,132 +423,14 @@ fn local_key(iv: usize, local: &str) -> u64 {
     (1 << 63) | (h.finish() >> 1)
 }
 
-/// Scan the enrolments whose id lies in `range` (all when `None`).
-/// `part` keeps anonymous keys of different parts apart.
+/// Tally the enrolments whose id lies in `range` (all when `None`) as part
+/// `part` of the scan.
 fn scan(conn: &Connection, s: &Scan, range: Option<(&str, &str)>, part: u64) -> Result<Tallies> {
     let mut t = Tallies::new(s);
-    let mut next_anonymous: u64 = (1 << 62) + (part << 40);
-    let sql = format!(
-        "SELECT intervention, person_id, local_id, gender, birth_year, start_date, exit_date, municipality, \
-         support, years_in_support, education, referrer, outcome, support_after, step_progress, quality_of_life \
-         FROM enrolment WHERE start_date <= ?2 AND (exit_date IS NULL OR exit_date >= ?1){}",
-        if range.is_some() { " AND id >= ?3 AND id < ?4" } else { "" }
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = match range {
-        Some((lo, hi)) => stmt.query(rusqlite::params![s.from, s.to, lo, hi])?,
-        None => stmt.query(rusqlite::params![s.from, s.to])?,
-    };
-    let (from, to, bands, months_band) = (s.from.as_str(), s.to.as_str(), s.bands, s.months_band);
-    while let Some(r) = rows.next()? {
-        let Some(&iv) = text(r.get_ref(0)?).and_then(|c| s.index.get(c)) else {
-            continue;
-        };
-        let g = code::<Gender>(r.get_ref(3)?)?
-            .ok_or_else(|| {
-                Error::Database("an enrolment has no gender; run `sustrack check`".into())
-            })?
-            .index();
-        let start = text(r.get_ref(5)?).unwrap_or("");
-        let exit = text(r.get_ref(6)?);
-        let is_new = start >= from;
-        let is_exited = exit.is_some_and(|x| x <= to);
-
-        // Who, for unique persons: person id, or (intervention, local id), or the enrolment itself.
-        let person = match (r.get_ref(1)?, text(r.get_ref(2)?)) {
-            (ValueRef::Integer(p), _) => p as u64,
-            (_, Some(local)) => local_key(iv, local),
-            _ => {
-                next_anonymous += 1;
-                next_anonymous
-            }
-        };
-        let per = &mut t.per[iv];
-        per.active += 1;
-        t.persons.push((iv, person));
-        // Active population.
-        match text(r.get_ref(7)?) {
-            Some(m) => match t.municipality.get_mut(m) {
-                Some(c) => c[g] += 1,
-                None => {
-                    let mut c = [0; 2];
-                    c[g] = 1;
-                    t.municipality.insert(m.to_string(), c);
-                }
-            },
-            None => t.municipality_unknown[g] += 1,
-        }
-        let age_row = match r.get_ref(4)? {
-            ValueRef::Integer(by) => {
-                let age = start
-                    .get(0..4)
-                    .and_then(|y| y.parse::<i64>().ok())
-                    .unwrap_or(0)
-                    - by;
-                bands
-                    .iter()
-                    .position(|&(lo, hi)| age >= lo as i64 && age <= hi as i64)
-                    .unwrap_or(bands.len())
-            }
-            _ => bands.len() + 1,
-        };
-        t.age[age_row][g] += 1;
-        let y =
-            code::<YearsInSupport>(r.get_ref(9)?)?.map_or(YearsInSupport::ALL.len(), |c| c.index());
-        t.years[y][g] += 1;
-        let e = code::<Education>(r.get_ref(10)?)?
-            .unwrap_or(Education::NoneOrUnknown)
-            .index();
-        t.education[e][g] += 1;
-
-        if is_new {
-            per.new += 1;
-            let rf = code::<Referrer>(r.get_ref(11)?)?.map_or(Referrer::ALL.len(), |c| c.index());
-            t.referrer[rf][g] += 1;
-        }
-
-        if is_exited {
-            per.exited += 1;
-            let exit = exit.expect("exited has an exit date");
-            let months = months_between(fast_date(start)?, fast_date(exit)?);
-            let band = ((months - 1) / months_band) as usize;
-            if t.months.len() <= band {
-                t.months.resize(band + 1, [0; 2]);
-            }
-            t.months[band][g] += 1;
-            let before = code::<Support>(r.get_ref(8)?)?
-                .unwrap_or(Support::Unknown)
-                .index();
-            let after = code::<Support>(r.get_ref(13)?)?
-                .unwrap_or(Support::Unknown)
-                .index();
-            t.before[before][g] += 1;
-            t.after[after][g] += 1;
-            t.transition[before][after] += 1;
-            let outcome = code::<Outcome>(r.get_ref(12)?)?.ok_or_else(|| {
-                Error::Database("an exited enrolment has no outcome; run `sustrack check`".into())
-            })?;
-            t.outcome[outcome.index()][g] += 1;
-            per.indicators[0].0 += outcome.is_work_or_studies() as u64;
-            per.indicators[0].1 += 1;
-            match code::<StepProgress>(r.get_ref(14)?)? {
-                Some(StepProgress::Yes) => {
-                    per.indicators[1].0 += 1;
-                    per.indicators[1].1 += 1
-                }
-                Some(StepProgress::No) => per.indicators[1].1 += 1,
-                _ => {}
-            }
-            match code::<QualityOfLife>(r.get_ref(15)?)? {
-                Some(QualityOfLife::Improved) => {
-                    per.indicators[2].0 += 1;
-                    per.indicators[2].1 += 1
-                }
-                Some(QualityOfLife::Unchanged | QualityOfLife::Worse) => per.indicators[2].1 += 1,
-                _ => {}
-            }
-        }
-    }
+    let mut anonymous = Anonymous::new(part);
+    report_scan::active_enrolments(conn, &s.from, &s.to, range, |r| {
+        t.add(s, &r, &mut anonymous)
+    })?;
     Ok(t)
 }
 
@@ -409,6 +466,8 @@ pub fn compute_on(mut readers: Vec<Connection>, opts: &Options) -> Result<Report
     })
 }
 
+/// Resolve the selection, tally its enrolments with `run`, and lay out
+/// the tables and indicators.
 fn compute_with(
     conn: &Connection,
     opts: &Options,
@@ -420,57 +479,12 @@ fn compute_with(
         .iter()
         .filter(|i| i.kind == crate::codes::InterventionKind::Individual)
         .collect();
-    let lang = opts.lang;
-    let bands = &opts.age_bands;
-    let months_band = opts.months_band.max(1);
-    let s = Scan {
-        index: individual
-            .iter()
-            .enumerate()
-            .map(|(n, i)| (i.code.as_str(), n))
-            .collect(),
-        from: opts.period.from.to_string(),
-        to: opts.period.to.to_string(),
-        bands,
-        months_band,
-        interventions: individual.len(),
-    };
+    let s = Scan::new(opts, &individual);
     let mut t = run(&s)?;
     t.finish();
-
-    let mut tables = vec![
-        participation(&t, &individual, lang),
-        volume(conn, opts, &selection, lang)?,
-    ];
-    tables.push(municipality(&t, lang));
-    tables.push(age(&t, bands, lang));
-    tables.push(months(&t, months_band, lang));
-    tables.push(years_in_support(&t, lang));
-    tables.push(code_table::<Education>(
-        "education",
-        lang.pick("Utbildningsnivå", "Education"),
-        &t.education,
-        None,
-        lang,
-    ));
-    tables.push(code_table::<Referrer>(
-        "referrer",
-        lang.pick("Remittent (nya deltagare)", "Referrer (new participants)"),
-        &t.referrer,
-        Some(&t.referrer[Referrer::ALL.len()]),
-        lang,
-    ));
-    tables.push(support_before_after(&t, lang));
-    tables.push(support_transition(&t, lang));
-    tables.push(code_table::<Outcome>(
-        "outcome",
-        lang.pick("Vad hände vid avslut", "Outcome at exit"),
-        &t.outcome,
-        None,
-        lang,
-    ));
-
-    let indicators = indicators(&t, &individual, &all, lang);
+    let volume = volume(conn, opts, &selection, opts.lang)?;
+    let tables = tables(&t, &s, &individual, volume, opts.lang);
+    let indicators = indicators(&t, &individual, &all, opts.lang);
     let mut codes: Vec<String> = selection.iter().map(|i| i.code.clone()).collect();
     codes.sort();
     Ok(Report {
@@ -478,9 +492,50 @@ fn compute_with(
         interventions: codes,
         tables,
         indicators,
-        lang,
+        lang: opts.lang,
         suppress_below: None,
     })
+}
+
+/// Every table of the report, in the order SPEC section 6 lists them.
+fn tables(
+    t: &Tallies,
+    s: &Scan,
+    individual: &[&Intervention],
+    volume: Table,
+    lang: Lang,
+) -> Vec<Table> {
+    vec![
+        participation(t, individual, lang),
+        volume,
+        municipality(t, lang),
+        age(t, s.bands, lang),
+        months(t, s.months_band, lang),
+        years_in_support(t, lang),
+        code_table::<Education>(
+            "education",
+            lang.pick("Utbildningsnivå", "Education"),
+            &t.education,
+            None,
+            lang,
+        ),
+        code_table::<Referrer>(
+            "referrer",
+            lang.pick("Remittent (nya deltagare)", "Referrer (new participants)"),
+            &t.referrer,
+            Some(&t.referrer[Referrer::ALL.len()]),
+            lang,
+        ),
+        support_before_after(t, lang),
+        support_transition(t, lang),
+        code_table::<Outcome>(
+            "outcome",
+            lang.pick("Vad hände vid avslut", "Outcome at exit"),
+            &t.outcome,
+            None,
+            lang,
+        ),
+    ]
 }
 
 fn gender_columns(lang: Lang) -> (Vec<String>, Vec<String>) {
@@ -594,17 +649,12 @@ fn volume(
 ) -> Result<Table> {
     let first = opts.period.from.format("%Y-%m").to_string();
     let last = opts.period.to.format("%Y-%m").to_string();
-    let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(SUM(women), 0), COALESCE(SUM(men), 0) FROM volume WHERE intervention = ?1 AND month BETWEEN ?2 AND ?3",
-    )?;
     let mut rows = Vec::new();
     for i in selection
         .iter()
         .filter(|i| i.kind == crate::codes::InterventionKind::Volume)
     {
-        let p: Pair = stmt.query_row((&i.code, &first, &last), |r| {
-            Ok([r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64])
-        })?;
+        let p: Pair = report_scan::volume_sums(conn, &i.code, &first, &last)?;
         rows.push(pair_row(&i.code, &format!("{} – {}", i.code, i.name), &p));
     }
     Ok(gender_table(

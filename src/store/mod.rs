@@ -30,6 +30,7 @@ pub mod audit;
 pub mod enrolments;
 pub mod interventions;
 pub mod migrations;
+pub mod report_scan;
 
 use std::path::{Path, PathBuf};
 
