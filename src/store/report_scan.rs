@@ -135,3 +135,149 @@ pub fn volume_sums(
             |r| Ok([r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64]),
         )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{Gender, InterventionKind, Outcome};
+    use crate::identity::KdfProfile;
+    use crate::model::Intervention;
+    use crate::store::{interventions, Memory};
+
+    fn db() -> Connection {
+        let m = Memory::open(KdfProfile::Test).unwrap();
+        for (code, kind) in [
+            ("A", InterventionKind::Individual),
+            ("V", InterventionKind::Volume),
+        ] {
+            interventions::insert(
+                &m.conn,
+                &Intervention {
+                    code: code.into(),
+                    name: code.into(),
+                    parent: None,
+                    kind,
+                    target_work_studies: None,
+                    target_step: None,
+                    target_qol: None,
+                },
+            )
+            .unwrap();
+        }
+        m.conn
+    }
+
+    fn enrol(conn: &Connection, id: &str, gender: &str, start: &str, exit: Option<&str>) {
+        conn.execute(
+            "INSERT INTO enrolment (id, intervention, gender, start_date, exit_date, outcome, birth_year) \
+             VALUES (:id, 'A', :gender, :start, :exit, CASE WHEN :exit IS NULL THEN NULL ELSE 'work' END, 1990)",
+            named_params! {":id": id, ":gender": gender, ":start": start, ":exit": exit},
+        )
+        .unwrap();
+    }
+
+    fn ids(conn: &Connection, from: &str, to: &str, part: Option<(&str, &str)>) -> Vec<String> {
+        let mut out = Vec::new();
+        active_enrolments(conn, from, to, part, |r| {
+            out.push(r.text(Col::Id)?.unwrap().to_string());
+            Ok(())
+        })
+        .unwrap();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn columns_name_the_positions_of_the_one_column_list() {
+        let names: Vec<&str> = enrolments::COLUMNS.split(',').map(str::trim).collect();
+        let expect = [
+            (Col::Id, "id"),
+            (Col::Intervention, "intervention"),
+            (Col::PersonId, "person_id"),
+            (Col::LocalId, "local_id"),
+            (Col::Gender, "gender"),
+            (Col::BirthYear, "birth_year"),
+            (Col::Start, "start_date"),
+            (Col::Exit, "exit_date"),
+            (Col::Municipality, "municipality"),
+            (Col::Support, "support"),
+            (Col::YearsInSupport, "years_in_support"),
+            (Col::Education, "education"),
+            (Col::Referrer, "referrer"),
+            (Col::Outcome, "outcome"),
+            (Col::SupportAfter, "support_after"),
+            (Col::StepProgress, "step_progress"),
+            (Col::QualityOfLife, "quality_of_life"),
+        ];
+        assert_eq!(names.len(), expect.len());
+        for (c, name) in expect {
+            assert_eq!(names[c as usize], name, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn scan_reads_the_active_population_whole_or_in_id_parts() {
+        let conn = db();
+        enrol(&conn, "0a", "woman", "2020-03-01", None); // active, still open
+        enrol(&conn, "3b", "man", "2021-12-31", None); // starts on the last day
+        enrol(&conn, "7c", "man", "2019-01-01", Some("2021-01-01")); // exits on the first day
+        enrol(&conn, "9d", "woman", "2019-01-01", Some("2020-12-31")); // gone before
+        enrol(&conn, "ce", "woman", "2022-01-01", None); // not yet started
+        enrol(&conn, "ff", "woman", "2021-06-01", Some("2021-07-01"));
+        let all = ids(&conn, "2021-01-01", "2021-12-31", None);
+        assert_eq!(all, ["0a", "3b", "7c", "ff"]);
+        let mut parts = Vec::new();
+        for (lo, hi) in enrolments::id_ranges(3) {
+            let part = ids(&conn, "2021-01-01", "2021-12-31", Some((&lo, &hi)));
+            assert!(part.len() < all.len(), "{lo}..{hi} is only a part");
+            parts.extend(part);
+        }
+        parts.sort();
+        assert_eq!(parts, all);
+    }
+
+    #[test]
+    fn scan_rows_decode_codes_and_refuse_damaged_ones() {
+        let conn = db();
+        enrol(&conn, "01", "woman", "2021-01-01", None);
+        enrol(&conn, "02", "alien", "2021-01-01", None);
+        let mut seen = Vec::new();
+        let err = active_enrolments(&conn, "2021-01-01", "2021-12-31", None, |r| {
+            assert_eq!(r.integer(Col::BirthYear)?, Some(1990));
+            assert_eq!(r.integer(Col::PersonId)?, None);
+            assert_eq!(r.text(Col::Municipality)?, None);
+            assert_eq!(r.code::<Outcome>(Col::Outcome)?, None);
+            seen.push(r.code::<Gender>(Col::Gender)?);
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(seen, [Some(Gender::Woman)]);
+        let msg = err.to_string();
+        assert!(msg.contains("unknown gender code 'alien'"), "{msg}");
+        assert!(msg.contains("sustrack check"), "{msg}");
+    }
+
+    #[test]
+    fn volume_sums_cover_the_months_asked_and_zero_without_any() {
+        let conn = db();
+        assert_eq!(
+            volume_sums(&conn, "V", "2021-01", "2021-12").unwrap(),
+            [0, 0]
+        );
+        for (month, w, m) in [("2020-12", 100, 100), ("2021-01", 3, 4), ("2021-12", 5, 6)] {
+            conn.execute(
+                "INSERT INTO volume (intervention, month, women, men) VALUES ('V', ?1, ?2, ?3)",
+                (month, w, m),
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            volume_sums(&conn, "V", "2021-01", "2021-12").unwrap(),
+            [8, 10]
+        );
+        assert_eq!(
+            volume_sums(&conn, "A", "2021-01", "2021-12").unwrap(),
+            [0, 0]
+        );
+    }
+}
