@@ -2,6 +2,9 @@
 //! domain rules, over data that may have been edited behind our back.
 //! Findings name the enrolment (short id) and what is wrong; they never
 //! name a person.
+//!
+//! The reads are in `store::check`; here each rule is one function over
+//! the stored rows, run in the order the findings are listed.
 
 use std::collections::HashMap;
 
@@ -13,143 +16,132 @@ use crate::codes::{
 };
 use crate::error::Result;
 use crate::model::{parse_date, short_id};
+use crate::store::check::{self as stored, StoredEnrolment};
 
 /// (enrolment id, start date, exit date) as stored.
 type Span = (String, String, Option<String>);
 
+/// Each participant's enrolments in one intervention, in start order.
+type ByParticipant = HashMap<(String, String), Vec<Span>>;
+
 pub fn run(conn: &Connection) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let mut stmt = conn.prepare("PRAGMA integrity_check")?;
-    for r in stmt.query_map([], |r| r.get::<_, String>(0))? {
-        let r = r?;
-        if r != "ok" {
-            out.push(format!("integrity: {r}"));
-        }
+    integrity(conn, &mut out)?;
+    foreign_keys(conn, &mut out)?;
+
+    // Domain rules, read as raw text so that damaged values are reported, not fatal.
+    let rows = stored::enrolments(conn)?;
+    let mut by_participant = ByParticipant::new();
+    for row in &rows {
+        let sid = short_id(&row.id);
+        dates(row, &sid, &mut out);
+        codes(row, &sid, &mut out);
+        exit_and_outcome(row, &sid, &mut out);
+        participant(row, &mut by_participant);
     }
-    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
-    for r in stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<i64>>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })? {
-        let (table, rowid, parent) = r?;
+    out.extend(overlaps(by_participant));
+    Ok(out)
+}
+
+fn integrity(conn: &Connection, out: &mut Vec<String>) -> Result<()> {
+    for r in stored::integrity(conn)? {
+        out.push(format!("integrity: {r}"));
+    }
+    Ok(())
+}
+
+fn foreign_keys(conn: &Connection, out: &mut Vec<String>) -> Result<()> {
+    for (table, rowid, parent) in stored::foreign_keys(conn)? {
         out.push(format!(
             "foreign key: {table} row {} refers to a missing {parent}",
             rowid.map(|x| x.to_string()).unwrap_or_default()
         ));
     }
+    Ok(())
+}
 
-    // Domain rules, read as raw text so that damaged values are reported, not fatal.
-    type Row = (
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        String,
-        Option<String>,
-        Vec<(String, Option<String>)>,
-    );
-    let mut stmt = conn.prepare(
-        "SELECT id, intervention, person_id, local_id, start_date, exit_date, gender, support, years_in_support, \
-         education, referrer, outcome, support_after, step_progress, quality_of_life FROM enrolment ORDER BY start_date",
-    )?;
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            let fields = [
-                "gender",
-                "support",
-                "years_in_support",
-                "education",
-                "referrer",
-                "outcome",
-                "support_after",
-                "step_progress",
-                "quality_of_life",
-            ];
-            let mut codes = Vec::new();
-            for (i, f) in fields.iter().enumerate() {
-                codes.push((f.to_string(), r.get::<_, Option<String>>(6 + i)?));
-            }
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                codes,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-
-    let mut by_participant: HashMap<(String, String), Vec<Span>> = HashMap::new();
-    for (id, intervention, person, local, start, exit, codes) in &rows {
-        let sid = short_id(id);
-        // Stored dates are always YYYY-MM-DD; the reports read nothing else.
-        let stored = |d: &str| {
-            if d.len() == 10 {
-                parse_date(d, "date")
-            } else {
-                Err(crate::invalid!("not YYYY-MM-DD"))
-            }
-        };
-        let s = stored(start);
-        if s.is_err() {
-            out.push(format!(
-                "enrolment {sid}: start date '{start}' is not a valid date"
-            ));
+/// Start and exit are valid dates, and the exit is not before the start.
+fn dates(row: &StoredEnrolment, sid: &str, out: &mut Vec<String>) {
+    let (start, exit) = (&row.start, &row.exit);
+    // Stored dates are always YYYY-MM-DD; the reports read nothing else.
+    let stored = |d: &str| {
+        if d.len() == 10 {
+            parse_date(d, "date")
+        } else {
+            Err(crate::invalid!("not YYYY-MM-DD"))
         }
-        if let Some(x) = exit {
-            match (stored(x), &s) {
-                (Err(_), _) => out.push(format!(
-                    "enrolment {sid}: exit date '{x}' is not a valid date"
-                )),
-                (Ok(xd), Ok(sd)) if xd < *sd => {
-                    out.push(format!("enrolment {sid}: exit {x} is before start {start}"))
-                }
-                _ => {}
+    };
+    let s = stored(start);
+    if s.is_err() {
+        out.push(format!(
+            "enrolment {sid}: start date '{start}' is not a valid date"
+        ));
+    }
+    if let Some(x) = exit {
+        match (stored(x), &s) {
+            (Err(_), _) => out.push(format!(
+                "enrolment {sid}: exit date '{x}' is not a valid date"
+            )),
+            (Ok(xd), Ok(sd)) if xd < *sd => {
+                out.push(format!("enrolment {sid}: exit {x} is before start {start}"))
             }
-        }
-        for (field, value) in codes {
-            let Some(v) = value else {
-                if field == "gender" {
-                    out.push(format!("enrolment {sid}: gender is missing"));
-                }
-                continue;
-            };
-            let valid = match field.as_str() {
-                "gender" => Gender::from_code(v).is_some(),
-                "support" | "support_after" => Support::from_code(v).is_some(),
-                "years_in_support" => YearsInSupport::from_code(v).is_some(),
-                "education" => Education::from_code(v).is_some(),
-                "referrer" => Referrer::from_code(v).is_some(),
-                "outcome" => Outcome::from_code(v).is_some(),
-                "step_progress" => StepProgress::from_code(v).is_some(),
-                _ => QualityOfLife::from_code(v).is_some(),
-            };
-            if !valid {
-                out.push(format!("enrolment {sid}: unknown {field} code '{v}'"));
-            }
-        }
-        if exit.is_some() != codes[5].1.is_some() {
-            out.push(format!(
-                "enrolment {sid}: exit date and outcome must be both present or both absent"
-            ));
-        }
-        let key = match (person, local) {
-            (Some(p), _) => Some(format!("p{p}")),
-            (None, Some(l)) => Some(format!("l{l}")),
-            _ => None,
-        };
-        if let Some(k) = key {
-            by_participant
-                .entry((k, intervention.clone()))
-                .or_default()
-                .push((id.clone(), start.clone(), exit.clone()));
+            _ => {}
         }
     }
+}
+
+/// Every code is known; gender is present.
+fn codes(row: &StoredEnrolment, sid: &str, out: &mut Vec<String>) {
+    for (field, value) in &row.codes {
+        let Some(v) = value else {
+            if *field == "gender" {
+                out.push(format!("enrolment {sid}: gender is missing"));
+            }
+            continue;
+        };
+        let valid = match *field {
+            "gender" => Gender::from_code(v).is_some(),
+            "support" | "support_after" => Support::from_code(v).is_some(),
+            "years_in_support" => YearsInSupport::from_code(v).is_some(),
+            "education" => Education::from_code(v).is_some(),
+            "referrer" => Referrer::from_code(v).is_some(),
+            "outcome" => Outcome::from_code(v).is_some(),
+            "step_progress" => StepProgress::from_code(v).is_some(),
+            _ => QualityOfLife::from_code(v).is_some(),
+        };
+        if !valid {
+            out.push(format!("enrolment {sid}: unknown {field} code '{v}'"));
+        }
+    }
+}
+
+/// An exit date and an outcome come together.
+fn exit_and_outcome(row: &StoredEnrolment, sid: &str, out: &mut Vec<String>) {
+    if row.exit.is_some() != row.codes[5].1.is_some() {
+        out.push(format!(
+            "enrolment {sid}: exit date and outcome must be both present or both absent"
+        ));
+    }
+}
+
+/// File the enrolment under its participant (person or local id), for the
+/// overlap rule; enrolments with neither cannot overlap.
+fn participant(row: &StoredEnrolment, by_participant: &mut ByParticipant) {
+    let key = match (row.person_id, &row.local_id) {
+        (Some(p), _) => Some(format!("p{p}")),
+        (None, Some(l)) => Some(format!("l{l}")),
+        _ => None,
+    };
+    if let Some(k) = key {
+        by_participant
+            .entry((k, row.intervention.clone()))
+            .or_default()
+            .push((row.id.clone(), row.start.clone(), row.exit.clone()));
+    }
+}
+
+/// One participant's enrolments in one intervention do not overlap.
+fn overlaps(by_participant: ByParticipant) -> Vec<String> {
     let mut overlaps = Vec::new();
     for ((_, intervention), list) in by_participant {
         // Sorted by start (query order); each must end before the next starts.
@@ -166,6 +158,5 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
         }
     }
     overlaps.sort();
-    out.extend(overlaps);
-    Ok(out)
+    overlaps
 }

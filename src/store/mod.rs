@@ -27,6 +27,7 @@
 //! SQLite gives the `-wal` and `-shm` files the same mode.
 
 pub mod audit;
+pub mod check;
 pub mod enrolments;
 pub mod interventions;
 pub mod migrations;
