@@ -5,8 +5,9 @@
 //! länskod), compiled into the binary. A municipality is stored as its
 //! four-digit kommunkod, so every spelling of one kommun counts as one row.
 //!
-//! The parser accepts a kommunkod (or the three digits Excel leaves of a code
-//! with a leading zero) or a name in any case, in either Unicode
+//! The parser accepts a four-digit kommunkod (three digits, what a
+//! spreadsheet leaves of 0114, are refused saying "write 0114": "148" may
+//! be 1487 missing a digit) or a name in any case, in either Unicode
 //! normalisation (a decomposed "ä" from macOS or a copy-paste is the same
 //! letter), with or without its diacritics, with hyphens or spaces between
 //! words, and with a trailing "kommun" or "stad" ("Vänersborgs kommun",
@@ -98,8 +99,14 @@ pub fn all() -> &'static [Kommun] {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unmatched {
     Empty,
-    /// Up to four digits that are no kommunkod.
+    /// Four digits that are no kommunkod.
     NoSuchCode(String),
+    /// Three digits: a code a spreadsheet stripped of its leading zero,
+    /// or a four-digit code missing a digit. Not guessed.
+    ThreeDigits {
+        input: String,
+        padded: Option<Kommun>,
+    },
     /// Digits, control characters or signs no kommun name has.
     NotAName,
     TooLong {
@@ -151,9 +158,20 @@ impl fmt::Display for Unmatched {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unmatched::Empty => write!(f, "the municipality is empty: {ACCEPTED}"),
-            Unmatched::NoSuchCode(c) => {
-                write!(f, "no kommun has the kommunkod {c}: {ACCEPTED}")
-            }
+            Unmatched::NoSuchCode(c) => write!(
+                f,
+                "unknown municipality {c}: no kommun has that kommunkod; {ACCEPTED}"
+            ),
+            Unmatched::ThreeDigits { input, padded: Some(k) } => write!(
+                f,
+                "invalid municipality {input}: a kommunkod has four digits; for {} write {} \
+                 (a spreadsheet drops the leading zero unless the column is formatted as text)",
+                k.name, k.code
+            ),
+            Unmatched::ThreeDigits { input, padded: None } => write!(
+                f,
+                "invalid municipality {input}: a kommunkod has four digits; {ACCEPTED}"
+            ),
             Unmatched::NotAName => write!(
                 f,
                 "invalid municipality (it has digits or signs no kommun name has, so it is not shown): {ACCEPTED}"
@@ -336,13 +354,16 @@ fn parse(input: &str) -> Result<Kommun, Unmatched> {
         return Err(Unmatched::Empty);
     }
     if t.bytes().all(|b| b.is_ascii_digit()) {
-        let code = match t.len() {
-            4 => t.to_string(),
-            // Excel reads 0114 as the number 114.
-            3 => format!("0{t}"),
-            _ => return Err(Unmatched::NotAName),
+        return match t.len() {
+            4 => Kommun::from_code(t).ok_or_else(|| Unmatched::NoSuchCode(t.to_string())),
+            // Excel reads 0114 as the number 114, but "148" may as well be
+            // 1487 missing a digit: say which it would be, never guess.
+            3 => Err(Unmatched::ThreeDigits {
+                input: t.to_string(),
+                padded: Kommun::from_code(&format!("0{t}")),
+            }),
+            _ => Err(Unmatched::NotAName),
         };
-        return Kommun::from_code(&code).ok_or_else(|| Unmatched::NoSuchCode(t.to_string()));
     }
     // Only letters, spaces and dashes are ever quoted back: no digits (a
     // mistyped personnummer or birth date), no control characters (a
@@ -395,7 +416,7 @@ fn nearest(variants: &[String]) -> Vec<Kommun> {
                 .iter()
                 .filter_map(|v| {
                     let d = strsim::damerau_levenshtein(v, &name);
-                    (d <= (v.chars().count() + 2) / 3).then_some(d)
+                    (d <= v.chars().count().div_ceil(3)).then_some(d)
                 })
                 .min()
                 .map(|d| (d, k))
@@ -488,8 +509,6 @@ mod tests {
         assert_eq!(code("Borås"), "1490");
         assert_eq!(code("Östra Göinge"), "1256");
         assert_eq!(code("ostra goinge"), "1256");
-        // Excel drops the leading zero of a code.
-        assert_eq!(code("114"), "0114");
     }
 
     #[test]
@@ -548,7 +567,8 @@ mod tests {
     fn digits_are_codes_and_never_echoed_otherwise() {
         assert_eq!(
             parse("9999").unwrap_err().to_string(),
-            "no kommun has the kommunkod 9999: give a kommun's name or its four-digit kommunkod, e.g. Vänersborg or 1487"
+            "unknown municipality 9999: no kommun has that kommunkod; \
+             give a kommun's name or its four-digit kommunkod, e.g. Vänersborg or 1487"
         );
         for s in [
             "19121212-1212",
@@ -563,6 +583,16 @@ mod tests {
             assert!(!e.to_string().contains(s));
         }
         assert_eq!(parse("  "), Err(Unmatched::Empty));
+        // Three digits are not guessed, but the message says what to write.
+        assert_eq!(
+            parse("114").unwrap_err().to_string(),
+            "invalid municipality 114: a kommunkod has four digits; for Upplands Väsby write 0114 \
+             (a spreadsheet drops the leading zero unless the column is formatted as text)"
+        );
+        assert!(matches!(
+            parse("148"),
+            Err(Unmatched::ThreeDigits { padded: None, .. })
+        ));
         let long = "x".repeat(1000);
         assert!(!parse(&long).unwrap_err().to_string().contains(&long));
     }

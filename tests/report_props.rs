@@ -9,7 +9,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 use proptest::prelude::*;
 use sustrack::codes::*;
 use sustrack::identity::{Fingerprint, KdfProfile};
-use sustrack::model::{months_between, Enrolment, ExitFacts, Intervention, StartFacts};
+use sustrack::model::{
+    months_between, parse_municipality, Enrolment, ExitFacts, Intervention, StartFacts,
+};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use sustrack::report::{self, suppress, Options, Period, Report};
 use sustrack::store::Db;
@@ -119,7 +121,9 @@ fn build(specs: &[Spec]) -> Db {
             participant,
             date: start,
             facts: StartFacts {
-                municipality: s.municipality.map(|m| PLACES[m].to_string()),
+                municipality: s
+                    .municipality
+                    .map(|m| parse_municipality(PLACES[m]).unwrap()),
                 support: s.support.map(|i| Support::ALL[i]),
                 ..StartFacts::default()
             },

@@ -12,7 +12,8 @@
 //!    WAL (readers never block the writer), foreign keys, full sync (a
 //!    crash or power cut never loses a committed registration), and a busy
 //!    timeout so several staff can register at once.
-//! 3. Migrations are an append-only list; migration 1 is `schema.sql`. They
+//! 3. Migrations are an append-only list; migration 1 is `schema.sql`,
+//!    migration 2 (`kommunkod`) turns municipality names into codes. They
 //!    run inside one `BEGIN EXCLUSIVE` transaction that also re-reads the
 //!    version, so two processes upgrading at once cannot both apply one.
 //!    Never remove, edit or reorder a migration: append a new one.
@@ -23,6 +24,7 @@
 pub mod audit;
 pub mod enrolments;
 pub mod interventions;
+mod kommunkod;
 
 use std::path::{Path, PathBuf};
 
@@ -34,8 +36,18 @@ use crate::identity::{Kdf, KdfProfile};
 /// "SUST", stored in the SQLite header so a foreign database is recognised.
 pub const APPLICATION_ID: i32 = 0x5355_5354;
 
+/// One step of the schema: SQL, or Rust where data must be read and
+/// rewritten (given the actor, to audit what it did).
+enum Migration {
+    Sql(&'static str),
+    Rust(fn(&Transaction, &str) -> Result<()>),
+}
+
 /// Append-only: see the module note.
-const MIGRATIONS: &[&str] = &[include_str!("../../schema.sql")];
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(include_str!("../../schema.sql")),
+    Migration::Rust(kommunkod::migrate),
+];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -78,7 +90,7 @@ impl Db {
             configure(&conn)?;
             let kdf = Kdf::new_random(profile);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            migrate(&tx)?;
+            migrate(&tx, actor)?;
             write_kdf(&tx, &kdf)?;
             audit::record(
                 &tx,
@@ -114,7 +126,7 @@ impl Db {
         refuse_newer(path, version)?;
         if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            migrate(&tx)?;
+            migrate(&tx, actor)?;
             audit::record(
                 &tx,
                 actor,
@@ -139,7 +151,7 @@ impl Db {
         configure(&conn)?;
         let kdf = Kdf::new_random(profile);
         let tx = conn.transaction()?;
-        migrate(&tx)?;
+        migrate(&tx, "test")?;
         write_kdf(&tx, &kdf)?;
         tx.commit()?;
         Ok(Db {
@@ -261,10 +273,13 @@ fn refuse_newer(path: &Path, version: i32) -> Result<()> {
     Ok(())
 }
 
-fn migrate(tx: &Transaction) -> Result<()> {
+fn migrate(tx: &Transaction, actor: &str) -> Result<()> {
     let version: i32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-        tx.execute_batch(sql)?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        match m {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Rust(f) => f(tx, actor)?,
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i32)?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
