@@ -20,12 +20,13 @@ use rand_chacha::rand_core::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::params;
 
+use crate::actor::Actor;
 use crate::codes::{
     Code, Education, Outcome, QualityOfLife, Referrer, StepProgress, Support, YearsInSupport,
 };
 use crate::error::Result;
 use crate::identity::KdfProfile;
-use crate::store::{audit, Db};
+use crate::store::{audit, Store};
 
 const FORBUND: usize = 75;
 
@@ -90,13 +91,14 @@ fn weighted(rng: &mut Stream, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
-pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<Generated> {
-    let mut db = Db::create(path, KdfProfile::Test, actor)?;
+pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Result<Generated> {
+    let store = Store::create(path, KdfProfile::Test, actor)?;
+    let mut conn = store.connect()?;
     // Bulk loading only: a large page cache keeps the random-order inserts cheap.
-    db.conn.pragma_update(None, "cache_size", -262_144)?;
+    conn.pragma_update(None, "cache_size", -262_144)?;
     let mut rng = Stream(ChaCha8Rng::seed_from_u64(seed));
     let kommuner = crate::kommun::all();
-    let tx = db.conn.transaction()?;
+    let tx = conn.transaction()?;
     let now = crate::store::now_utc();
 
     // Interventions per förbund.
@@ -292,6 +294,6 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
         Some(&format!("{} enrolments, seed {seed}", out.enrolments)),
     )?;
     tx.commit()?;
-    db.conn.execute_batch("ANALYZE")?;
+    conn.execute_batch("ANALYZE")?;
     Ok(out)
 }

@@ -9,6 +9,7 @@
 //!
 //! `codes`, `kommun` and `model` hold the value types all layers share.
 
+pub mod actor;
 pub mod check;
 pub mod cli;
 pub mod codes;
@@ -20,6 +21,7 @@ pub mod identity;
 pub mod import;
 pub mod kommun;
 pub mod model;
+pub mod parallel;
 pub mod register;
 pub mod report;
 pub mod store;

@@ -8,7 +8,7 @@ use crate::codes::{
     Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress, Support,
     YearsInSupport,
 };
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::invalid;
 pub use crate::kommun::{Kommun, Municipality};
 
@@ -142,7 +142,7 @@ pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
 pub fn parse_municipality(s: &str) -> Result<Municipality> {
     Kommun::parse(s)
         .map(Municipality::Kommun)
-        .map_err(|e| invalid!("{e}"))
+        .map_err(|e| Error::invalid(Field::Municipality, e.to_string()))
 }
 
 /// A target given in percent (0-100), stored as a fraction.
@@ -221,5 +221,9 @@ mod tests {
         assert!(!err("19121212-1212").contains("1212"));
         assert!(err("").contains("empty"));
         assert!(err("Vänersbrg").contains("Vänersborg (1487)"));
+        assert_eq!(
+            parse_municipality("x").unwrap_err().field(),
+            Some(Field::Municipality)
+        );
     }
 }

@@ -6,15 +6,15 @@ use crate::codes::{Code, InterventionKind};
 use crate::error::{Error, Result};
 use crate::identity::KdfProfile;
 use crate::model::{parse_intervention_code, parse_percent, Intervention};
-use crate::store::{audit, interventions, Db};
+use crate::store::{audit, interventions};
 use crate::{check as checks, invalid, register};
 
 use super::{emit, InterventionCmd};
 
-pub fn init(path: &Path, actor: &str, kdf: &str) -> Result<()> {
+pub fn init(path: &Path, actor: &crate::actor::Actor, kdf: &str) -> Result<()> {
     let profile = KdfProfile::parse(kdf)
         .ok_or_else(|| invalid!("invalid --kdf '{kdf}': accepted are default, test"))?;
-    Db::create(path, profile, actor)?;
+    crate::store::Store::create(path, profile, actor)?;
     println!(
         "created {} (owner-only permissions, KDF profile {})",
         path.display(),
@@ -28,7 +28,7 @@ pub fn init(path: &Path, actor: &str, kdf: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn intervention(db: &mut Db, cmd: InterventionCmd) -> Result<()> {
+pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
     match cmd {
         InterventionCmd::Add {
             code,
@@ -100,7 +100,7 @@ pub fn intervention(db: &mut Db, cmd: InterventionCmd) -> Result<()> {
     }
 }
 
-pub fn log(db: &Db, limit: u32) -> Result<()> {
+pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
     let mut rows = vec![vec![
         "#".to_string(),
         "time (UTC)".into(),
@@ -122,7 +122,7 @@ pub fn log(db: &Db, limit: u32) -> Result<()> {
     emit(None, crate::report::render::text::grid(&rows).as_bytes())
 }
 
-pub fn check(db: &Db) -> Result<()> {
+pub fn check(db: &super::Ctx) -> Result<()> {
     let findings = checks::run(&db.conn)?;
     if findings.is_empty() {
         println!("ok: integrity, foreign keys and domain rules all pass");
@@ -137,7 +137,7 @@ pub fn check(db: &Db) -> Result<()> {
     )))
 }
 
-pub fn backup(db: &mut Db, file: &Path) -> Result<()> {
+pub fn backup(db: &mut super::Ctx, file: &Path) -> Result<()> {
     // An empty owner-only file first: VACUUM INTO accepts an empty file and
     // the copy keeps our permissions; an existing file is never overwritten.
     crate::store::create_private_file(file, "backup never overwrites a file")?;

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::invalid;
 use crate::model::parse_date;
 use crate::report::{self, render::Format, Options, Period};
-use crate::store::{audit, Db};
+use crate::store::audit;
 
 use super::{emit, ExportArgs, PeriodArgs, ReportArgs};
 
@@ -23,7 +23,7 @@ pub fn period(a: &PeriodArgs) -> Result<Period> {
     }
 }
 
-pub fn report(db: &mut Db, a: ReportArgs) -> Result<()> {
+pub fn report(db: &mut super::Ctx, a: ReportArgs) -> Result<()> {
     let format = Format::parse(&a.format)?;
     let mut opts = Options::new(period(&a.period)?);
     opts.interventions = a.period.interventions.clone();
@@ -52,39 +52,21 @@ pub fn report(db: &mut Db, a: ReportArgs) -> Result<()> {
             "--format xlsx writes a binary file: give --out FILE.xlsx"
         ));
     }
-    let path = db.path.clone();
-    let r = db.write(|tx, actor| {
-        let r = report::build_parallel(tx, &path, &opts)?;
-        audit::record(
-            tx,
-            actor,
-            "report",
-            Some(&format!("{}..{}", opts.period.from, opts.period.to)),
-            Some(&format!(
-                "interventions {}",
-                if opts.interventions.is_empty() {
-                    "all".into()
-                } else {
-                    opts.interventions.join(",")
-                }
-            )),
-        )?;
-        Ok(r)
-    })?;
+    let r = report::run(&db.store, &db.actor, &opts, &a.format.to_ascii_lowercase())?;
     emit(a.out.as_deref(), &report::render::render(&r, format)?)
 }
 
-pub fn import(db: &mut Db, file: &Path, dry_run: bool) -> Result<()> {
+pub fn import(db: &mut super::Ctx, file: &Path, dry_run: bool) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => invalid!("no file {}", file.display()),
-        _ => Error::Io(format!("cannot read {}: {e}", file.display())),
+        _ => Error::io_text(format!("cannot read {}: {e}", file.display())),
     })?;
     let opts = crate::import::Options {
         dry_run,
         today: super::today(),
         progress: std::io::stderr().is_terminal(),
     };
-    match crate::import::import(db, &bytes, &opts) {
+    match crate::import::import(&mut db.conn, db.store.kdf(), &db.actor, &bytes, &opts) {
         Ok(s) if dry_run => {
             println!("dry run, nothing written: {s}");
             Ok(())
@@ -111,7 +93,7 @@ pub fn import(db: &mut Db, file: &Path, dry_run: bool) -> Result<()> {
     }
 }
 
-pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
+pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
     let opts = crate::export::ExportOptions {
         period: period(&a.period)?,
         interventions: a.period.interventions.clone(),
@@ -121,7 +103,7 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
         },
         k: a.k,
     };
-    let path = db.path.clone();
+    let path = db.store.path().to_path_buf();
     // The audit entry is committed before the output file is put in place,
     // so no export exists that the audit trail does not know of.
     let (summary, buf) = db.write(|tx, actor| {
@@ -178,7 +160,7 @@ pub fn demo(lang: &str, format: &str) -> Result<()> {
     emit(None, &report::render::render(&r, format)?)
 }
 
-pub fn generate(db: &Path, actor: &str, n: u64, seed: u64) -> Result<()> {
+pub fn generate(db: &Path, actor: &crate::actor::Actor, n: u64, seed: u64) -> Result<()> {
     if n == 0 || n > 20_000_000 {
         return Err(invalid!("invalid --enrolments {n}: expected 1 to 20000000"));
     }

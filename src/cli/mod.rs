@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use crate::actor::Actor;
 use crate::error::{Error, Result};
 use crate::identity::{KdfProfile, Personnummer};
 use crate::invalid;
-use crate::store::Db;
+use crate::store::Store;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -356,10 +357,35 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// What a command that uses the database works with: the opened store,
+/// one connection, and the actor its changes and reads are recorded for.
+pub(crate) struct Ctx {
+    pub store: Store,
+    pub conn: rusqlite::Connection,
+    pub actor: Actor,
+}
+
+impl Ctx {
+    /// One write transaction (see [`crate::store::write`]).
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction, &Actor) -> Result<T>,
+    ) -> Result<T> {
+        let actor = &self.actor;
+        crate::store::write(&mut self.conn, |tx| f(tx, actor))
+    }
+}
+
 /// Open the database and warn when it uses the test KDF profile.
-fn open(path: &Path, actor: &str) -> Result<Db> {
-    let db = Db::open(path, actor)?;
-    if db.kdf.profile == KdfProfile::Test {
+fn open(path: &Path, actor: &Actor) -> Result<Ctx> {
+    let store = Store::open(path, actor)?;
+    let conn = store.connect()?;
+    let db = Ctx {
+        store,
+        conn,
+        actor: actor.clone(),
+    };
+    if db.store.kdf().profile == KdfProfile::Test {
         eprintln!(
             "warning: {} uses the test KDF profile (weak hashing); it is for tests and generated data, never for real data",
             path.display()
@@ -369,7 +395,11 @@ fn open(path: &Path, actor: &str) -> Result<Db> {
 }
 
 /// Who the audit trail records.
-fn actor(by: Option<&str>) -> Result<String> {
+fn actor(by: Option<&str>) -> Result<Actor> {
+    actor_login(by).map(Actor::owner)
+}
+
+fn actor_login(by: Option<&str>) -> Result<String> {
     if let Some(name) = by {
         let name = name.trim();
         let ok = !name.is_empty()
@@ -447,8 +477,9 @@ impl Output {
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
-                let tmp = tempfile::NamedTempFile::new_in(dir)
-                    .map_err(|e| Error::Io(format!("cannot write in {}: {e}", dir.display())))?;
+                let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+                    Error::io_text(format!("cannot write in {}: {e}", dir.display()))
+                })?;
                 Output::File(tmp, p.to_path_buf())
             }
             None => Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
@@ -461,7 +492,7 @@ impl Output {
                 tmp.flush()?;
                 tmp.as_file().sync_all()?;
                 tmp.persist(&path).map_err(|e| {
-                    Error::Io(format!("cannot write {}: {}", path.display(), e.error))
+                    Error::io_text(format!("cannot write {}: {}", path.display(), e.error))
                 })?;
                 Ok(())
             }

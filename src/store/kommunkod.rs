@@ -10,14 +10,16 @@
 //! No constraint changes, so no table rebuild: one `UPDATE` per distinct
 //! name, inside the migration's transaction. What it did is recorded in the
 //! audit trail as counts (municipality names are not personal data, but
-//! counts are all a reader needs).
+//! counts are all a reader needs), by "sustrack" itself: the person who
+//! opened the file is in the "schema 1 -> 2" entry that follows.
 
 use rusqlite::{named_params, Transaction};
 
+use crate::actor::Actor;
 use crate::error::Result;
 use crate::kommun::Kommun;
 
-pub fn migrate(tx: &Transaction, actor: &str) -> Result<()> {
+pub fn migrate(tx: &Transaction) -> Result<()> {
     let names: Vec<(String, i64)> = tx
         .prepare(
             "SELECT municipality, count(*) FROM enrolment \
@@ -48,7 +50,7 @@ pub fn migrate(tx: &Transaction, actor: &str) -> Result<()> {
     }
     super::audit::record(
         tx,
-        actor,
+        &Actor::owner("sustrack"),
         "migrate",
         Some("schema 2"),
         Some(&format!(

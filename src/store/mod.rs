@@ -12,11 +12,16 @@
 //!    WAL (readers never block the writer), foreign keys, full sync (a
 //!    crash or power cut never loses a committed registration), and a busy
 //!    timeout so several staff can register at once.
-//! 3. Migrations are an append-only list; migration 1 is `schema.sql`,
-//!    migration 2 (`kommunkod`) turns municipality names into codes. They
-//!    run inside one `BEGIN EXCLUSIVE` transaction that also re-reads the
-//!    version, so two processes upgrading at once cannot both apply one.
-//!    Never remove, edit or reorder a migration: append a new one.
+//! 3. Migrations (`migrations.rs`) are an append-only list; migration 1 is
+//!    `schema.sql`. They run inside one `BEGIN EXCLUSIVE` transaction that
+//!    also re-reads the version, so two processes upgrading at once cannot
+//!    both apply one. Never remove, edit or reorder a migration.
+//! 4. Opening happens once per process ([`Store::open`]); the store then
+//!    hands out connections ([`Store::connect`]) and consistent read
+//!    snapshots for parallel scans ([`Store::snapshot`]). The actor is not
+//!    part of the store: each domain call takes the [`Actor`] it acts for.
+//!
+//! All SQL of the program lives under this module.
 //!
 //! New files are created owner-only (0600) before SQLite touches them;
 //! SQLite gives the `-wal` and `-shm` files the same mode.
@@ -25,48 +30,37 @@ pub mod audit;
 pub mod enrolments;
 pub mod interventions;
 mod kommunkod;
+pub mod migrations;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
+use crate::actor::Actor;
 use crate::error::{Error, Result};
 use crate::identity::{Kdf, KdfProfile};
+
+pub use migrations::SCHEMA_VERSION;
 
 /// "SUST", stored in the SQLite header so a foreign database is recognised.
 pub const APPLICATION_ID: i32 = 0x5355_5354;
 
-/// One step of the schema: SQL, or Rust where data must be read and
-/// rewritten (given the actor, to audit what it did).
-enum Migration {
-    Sql(&'static str),
-    Rust(fn(&Transaction, &str) -> Result<()>),
+/// An opened, migrated sustrack database. Opening (checks, migrations,
+/// reading the KDF parameters) happens once; after that the store hands
+/// out configured connections, one per command in the CLI or one per
+/// request in a server, and read snapshots for reports and exports.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    kdf: Kdf,
 }
 
-/// Append-only: see the module note.
-const MIGRATIONS: &[Migration] = &[
-    Migration::Sql(include_str!("../../schema.sql")),
-    Migration::Rust(kommunkod::migrate),
-];
-
-/// The schema version this program writes.
-pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
-
-/// An open sustrack database.
-pub struct Db {
-    pub conn: Connection,
-    pub kdf: Kdf,
-    pub path: PathBuf,
-    /// Who is recorded in the audit trail (the OS user or `--by`).
-    pub actor: String,
-}
-
-impl Db {
+impl Store {
     /// Create a new database at `path`; refuses to overwrite anything.
-    pub fn create(path: &Path, profile: KdfProfile, actor: &str) -> Result<Db> {
+    pub fn create(path: &Path, profile: KdfProfile, actor: &Actor) -> Result<Store> {
         let refuse = || {
-            Error::Invalid(format!(
-                "{} already exists; sustrack init never overwrites a file (choose another --db path)",
+            Error::usage(format!(
+                "{} already exists; sustrack init never overwrites a file (choose another database path)",
                 path.display()
             ))
         };
@@ -83,14 +77,14 @@ impl Db {
         let tmp = tempfile::Builder::new()
             .prefix(".sustrack-init-")
             .tempfile_in(dir)
-            .map_err(|e| Error::Io(format!("cannot create a file in {}: {e}", dir.display())))?;
+            .map_err(|e| Error::io(dir, format!("cannot create a file there: {e}")))?;
         {
             let mut conn = Connection::open(tmp.path())?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             configure(&conn)?;
             let kdf = Kdf::new_random(profile);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            migrate(&tx, actor)?;
+            migrations::migrate(&tx)?;
             write_kdf(&tx, &kdf)?;
             audit::record(
                 &tx,
@@ -107,14 +101,14 @@ impl Db {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                 refuse()
             } else {
-                Error::Io(format!("cannot create {}: {}", path.display(), e.error))
+                Error::io(path, format!("cannot create it: {}", e.error))
             }
         })?;
-        Db::open(path, actor)
+        Store::open(path, actor)
     }
 
     /// Open an existing sustrack database, migrating it if it is older.
-    pub fn open(path: &Path, actor: &str) -> Result<Db> {
+    pub fn open(path: &Path, actor: &Actor) -> Result<Store> {
         inspect(path)?;
         let mut conn = Connection::open_with_flags(
             path,
@@ -126,52 +120,98 @@ impl Db {
         refuse_newer(path, version)?;
         if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            migrate(&tx, actor)?;
-            audit::record(
-                &tx,
-                actor,
-                "migrate",
-                None,
-                Some(&format!("schema {version} -> {SCHEMA_VERSION}")),
-            )?;
+            let from = migrations::migrate(&tx)?;
+            if from < SCHEMA_VERSION {
+                audit::record(
+                    &tx,
+                    actor,
+                    "migrate",
+                    None,
+                    Some(&format!("schema {from} -> {SCHEMA_VERSION}")),
+                )?;
+            }
             tx.commit()?;
         }
         let kdf = read_kdf(&conn)?;
-        Ok(Db {
-            conn,
-            kdf,
+        Ok(Store {
             path: path.to_path_buf(),
-            actor: actor.to_string(),
+            kdf,
         })
     }
 
-    /// An in-memory database for unit tests.
-    pub fn open_in_memory(profile: KdfProfile) -> Result<Db> {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The fingerprint parameters of this database.
+    pub fn kdf(&self) -> &Kdf {
+        &self.kdf
+    }
+
+    /// A new read-write connection with the pragmas every command relies on.
+    pub fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        Ok(conn)
+    }
+
+    /// `n` read-only connections, each inside a read transaction, that all
+    /// see one and the same committed state, for a report or export that
+    /// scans in parallel. The write lock is held only while the readers
+    /// open their transactions (SQLite's WAL gives each its snapshot at its
+    /// first read), then released: a registration made during a long scan
+    /// is not blocked by it. Dropping a connection ends its transaction.
+    pub fn snapshot(&self, n: usize) -> Result<Vec<Connection>> {
+        let gate = self.connect()?;
+        gate.execute_batch("BEGIN IMMEDIATE")?;
+        let readers = (0..n.max(1))
+            .map(|_| -> Result<Connection> {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(60))?;
+                c.pragma_update(None, "cache_size", -16_384)?;
+                c.execute_batch("BEGIN DEFERRED")?;
+                // The first read fixes the snapshot.
+                c.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+                Ok(c)
+            })
+            .collect::<Result<Vec<_>>>();
+        gate.execute_batch("ROLLBACK")?;
+        readers
+    }
+}
+
+/// Run `f` in one write transaction: all of it is committed or none.
+/// `IMMEDIATE` takes the write lock up front, so concurrent writers wait
+/// (busy timeout) instead of failing on a lock upgrade.
+pub fn write<T>(conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// An in-memory database on one connection, for tests of the domain.
+pub struct Memory {
+    pub conn: Connection,
+    pub kdf: Kdf,
+}
+
+impl Memory {
+    pub fn open(profile: KdfProfile) -> Result<Memory> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         let kdf = Kdf::new_random(profile);
         let tx = conn.transaction()?;
-        migrate(&tx, "test")?;
+        migrations::migrate(&tx)?;
         write_kdf(&tx, &kdf)?;
         tx.commit()?;
-        Ok(Db {
-            conn,
-            kdf,
-            path: PathBuf::from(":memory:"),
-            actor: "test".into(),
-        })
-    }
-
-    /// Run `f` in one write transaction: all of it is committed or none.
-    /// `IMMEDIATE` takes the write lock up front, so concurrent writers wait
-    /// (busy timeout) instead of failing on a lock upgrade.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction, &str) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx, &self.actor)?;
-        tx.commit()?;
-        Ok(out)
+        Ok(Memory { conn, kdf })
     }
 }
 
@@ -203,9 +243,9 @@ pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
     }
     opts.open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => {
-            Error::Invalid(format!("{} already exists; {why}", path.display()))
+            Error::usage(format!("{} already exists; {why}", path.display()))
         }
-        _ => Error::Io(format!("cannot create {}: {e}", path.display())),
+        _ => Error::io_text(format!("cannot create {}: {e}", path.display())),
     })
 }
 
@@ -222,7 +262,7 @@ fn inspect(path: &Path) -> Result<()> {
                 "no database at {shown}; create one with `sustrack init` or point --db (or SUSTRACK_DB) at an existing one"
             )))
         }
-        Err(e) => return Err(Error::Io(format!("cannot read {shown}: {e}"))),
+        Err(e) => return Err(Error::io_text(format!("cannot read {shown}: {e}"))),
     };
     if n < 100 || &header[..16] != b"SQLite format 3\0" {
         return Err(Error::Database(format!(
@@ -270,19 +310,6 @@ fn refuse_newer(path: &Path, version: i32) -> Result<()> {
             path.display()
         )));
     }
-    Ok(())
-}
-
-fn migrate(tx: &Transaction, actor: &str) -> Result<()> {
-    let version: i32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-        match m {
-            Migration::Sql(sql) => tx.execute_batch(sql)?,
-            Migration::Rust(f) => f(tx, actor)?,
-        }
-        tx.pragma_update(None, "user_version", (i + 1) as i32)?;
-    }
-    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     Ok(())
 }
 
