@@ -8,7 +8,7 @@ use crate::codes::{
     Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress, Support,
     YearsInSupport,
 };
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::invalid;
 
 /// One enrolment (one participant in one intervention, start to exit).
@@ -129,9 +129,10 @@ pub fn parse_month(s: &str) -> Result<(i32, u32)> {
 pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
     match s.trim().parse::<i32>() {
         Ok(y) if (1900..=today.year()).contains(&y) => Ok(y),
-        _ => Err(invalid!(
-            "invalid birth year '{s}': expected a four-digit year from 1900 to {}",
-            today.year()
+        // The value is not repeated: it may be a whole birth date.
+        _ => Err(Error::invalid(
+            Field::BirthYear,
+            format!("expected a four-digit year from 1900 to {}", today.year()),
         )),
     }
 }
