@@ -24,7 +24,7 @@ use crate::actor::Actor;
 use crate::codes::{
     Code, Education, Outcome, QualityOfLife, Referrer, StepProgress, Support, YearsInSupport,
 };
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::identity::KdfProfile;
 use crate::store::{audit, Store};
 
@@ -91,7 +91,17 @@ fn weighted(rng: &mut Stream, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
+/// Twenty times the benchmark register: more is no use for training or
+/// measuring, and would only fill the disk.
+pub const MAX_ENROLMENTS: u64 = 20_000_000;
+
 pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Result<Generated> {
+    if !(1..=MAX_ENROLMENTS).contains(&enrolments) {
+        return Err(Error::invalid(
+            Field::Enrolments,
+            format!("{enrolments} is out of range: expected 1 to {MAX_ENROLMENTS}"),
+        ));
+    }
     let store = Store::create(path, KdfProfile::Test, actor)?;
     let mut conn = store.connect()?;
     // Bulk loading only: a large page cache keeps the random-order inserts cheap.

@@ -632,6 +632,10 @@ fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -
                 c.error("local_id", "a local_id must not hold ten or more digits (it could be a personnummer); use the team's own short code, and put a personnummer in the pnr column (with consent)");
                 return None;
             }
+            if identity::holds_birth_date(&l) {
+                c.error("local_id", "a local_id must not hold a birth date (YYYYMMDD or YYMMDD): with gender and municipality it points at one person; use the team's own short code");
+                return None;
+            }
             let gender = c.code::<Gender>("gender");
             if is_start && gender.is_none() && c.get("gender").is_none() {
                 c.error(

@@ -160,7 +160,7 @@ impl fmt::Display for Unmatched {
             Unmatched::Empty => write!(f, "the municipality is empty: {ACCEPTED}"),
             Unmatched::NoSuchCode(c) => write!(
                 f,
-                "unknown municipality {c}: no kommun has that kommunkod; {ACCEPTED}"
+                "{c} is no kommun's kommunkod; {ACCEPTED}"
             ),
             Unmatched::ThreeDigits { input, padded: Some(k) } => write!(
                 f,
@@ -187,11 +187,11 @@ impl fmt::Display for Unmatched {
             ),
             Unmatched::Unknown { input, nearest } if nearest.is_empty() => write!(
                 f,
-                "unknown municipality '{input}': it is none of Sweden's 290 kommuner; {ACCEPTED}"
+                "'{input}' is none of Sweden's 290 kommuner; {ACCEPTED}"
             ),
             Unmatched::Unknown { input, nearest } => write!(
                 f,
-                "unknown municipality '{input}': did you mean {}? {}",
+                "'{input}' is not a kommun: did you mean {}? {}",
                 listed(nearest, "or"),
                 upper_first(ACCEPTED)
             ),
@@ -540,7 +540,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "unknown municipality 'Vänersbrg': did you mean Vänersborg (1487)? \
+            "'Vänersbrg' is not a kommun: did you mean Vänersborg (1487)? \
              Give a kommun's name or its four-digit kommunkod, e.g. Vänersborg or 1487"
         );
         assert_eq!(e.hint().as_deref(), Some("did you mean Vänersborg (1487)?"));
@@ -567,7 +567,7 @@ mod tests {
     fn digits_are_codes_and_never_echoed_otherwise() {
         assert_eq!(
             parse("9999").unwrap_err().to_string(),
-            "unknown municipality 9999: no kommun has that kommunkod; \
+            "9999 is no kommun's kommunkod; \
              give a kommun's name or its four-digit kommunkod, e.g. Vänersborg or 1487"
         );
         for s in [

@@ -130,9 +130,10 @@ pub fn parse_month(s: &str) -> Result<(i32, u32)> {
 pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
     match s.trim().parse::<i32>() {
         Ok(y) if (1900..=today.year()).contains(&y) => Ok(y),
-        _ => Err(invalid!(
-            "invalid birth year '{s}': expected a four-digit year from 1900 to {}",
-            today.year()
+        // The value is not repeated: it may be a whole birth date.
+        _ => Err(Error::invalid(
+            Field::BirthYear,
+            format!("expected a four-digit year from 1900 to {}", today.year()),
         )),
     }
 }

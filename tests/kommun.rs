@@ -92,16 +92,13 @@ fn an_unknown_name_is_refused_with_the_nearest_and_nothing_is_written() {
     let err = env.fails(&[&args[..], &["Vänersbrg"]].concat(), 2);
     assert_eq!(
         err.trim_end().lines().last().unwrap(),
-        "error: unknown municipality 'Vänersbrg': did you mean Vänersborg (1487)? \
+        "error: invalid --municipality: 'Vänersbrg' is not a kommun: did you mean Vänersborg (1487)? \
          Give a kommun's name or its four-digit kommunkod, e.g. Vänersborg or 1487"
     );
     let err = env.fails(&[&args[..], &["Häbo"]].concat(), 2);
     assert!(err.contains("could be Håbo (0305) or Habo (0643)"), "{err}");
     let err = env.fails(&[&args[..], &["9999"]].concat(), 2);
-    assert!(
-        err.contains("unknown municipality 9999: no kommun has that kommunkod"),
-        "{err}"
-    );
+    assert!(err.contains("9999 is no kommun's kommunkod"), "{err}");
     let err = env.fails(&[&args[..], &["123"]].concat(), 2);
     assert!(err.contains("for Järfälla write 0123"), "{err}");
     assert_eq!(env.dump(), before);

@@ -74,7 +74,7 @@ pub fn start(db: &mut super::Ctx, a: StartArgs) -> Result<()> {
         facts: start_facts(&a.facts)?,
     };
     let e = db.write(|tx, actor| register::start(tx, actor, today, input))?;
-    println!("{}", e.id);
+    say!("{}", e.id)?;
     Ok(())
 }
 
@@ -98,11 +98,11 @@ pub fn exit(db: &mut super::Ctx, a: ExitArgs) -> Result<()> {
         after: exit_facts(&a.facts)?,
     };
     let e = db.write(|tx, actor| register::exit(tx, actor, today, &target, input))?;
-    println!(
+    say!(
         "exited {} on {}",
         e.short_id(),
         e.exit.map(|d| d.to_string()).unwrap_or_default()
-    );
+    )?;
     Ok(())
 }
 
@@ -153,13 +153,13 @@ pub fn edit(db: &mut super::Ctx, a: EditArgs) -> Result<()> {
         quality_of_life: clearable_code(&a.exit.quality_of_life, "quality-of-life")?,
     };
     let e = db.write(|tx, actor| register::edit(tx, actor, today, &a.enrolment, e))?;
-    println!("updated {}", e.short_id());
+    say!("updated {}", e.short_id())?;
     Ok(())
 }
 
 pub fn reopen(db: &mut super::Ctx, id: &str) -> Result<()> {
     let e = db.write(|tx, actor| register::reopen(tx, actor, id))?;
-    println!("reopened {}", e.short_id());
+    say!("reopened {}", e.short_id())?;
     Ok(())
 }
 
@@ -229,7 +229,7 @@ pub fn show(db: &mut super::Ctx, a: ShowArgs) -> Result<()> {
 pub fn erase(db: &mut super::Ctx, pnr: &str) -> Result<()> {
     let fp = read_pnr(pnr)?.fingerprint(db.store.kdf());
     let n = db.write(|tx, actor| register::erase(tx, actor, &fp))?;
-    println!("erased the person and {n} enrolment(s)");
+    say!("erased the person and {n} enrolment(s)")?;
     Ok(())
 }
 
@@ -257,9 +257,9 @@ pub fn volume(db: &mut super::Ctx, cmd: VolumeCmd) -> Result<()> {
             replace,
         )
     })?;
-    println!(
+    say!(
         "registered {women} women and {men} men in {} for {month}",
         intervention.to_ascii_uppercase()
-    );
+    )?;
     Ok(())
 }
