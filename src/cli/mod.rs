@@ -67,6 +67,11 @@ pub enum Command {
         /// Enrolment id (or a unique prefix of at least 6 characters)
         enrolment: String,
     },
+    /// Delete an enrolment registered by mistake (felregistrering); a person left with none goes too
+    Delete {
+        /// Enrolment id (or a unique prefix of at least 6 characters)
+        enrolment: String,
+    },
     /// Show a person's enrolments, or one enrolment
     Show(ShowArgs),
     /// Erase a person and all their enrolments (right to erasure)
@@ -246,6 +251,9 @@ pub struct ExitArgs {
 pub struct EditArgs {
     /// Enrolment id (or a unique prefix of at least 6 characters)
     pub enrolment: String,
+    /// Move the enrolment to another intervention (same rules as a start there)
+    #[arg(long)]
+    pub intervention: Option<String>,
     #[arg(long)]
     pub start_date: Option<String>,
     #[arg(long)]
@@ -340,6 +348,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reopen { enrolment } => {
             participants::reopen(&mut open(db_path, &actor)?, &enrolment)
         }
+        Command::Delete { enrolment } => {
+            participants::delete(&mut open(db_path, &actor)?, &enrolment)
+        }
         Command::Show(a) => participants::show(&mut open(db_path, &actor)?, a),
         Command::Erase { pnr } => participants::erase(&mut open(db_path, &actor)?, &pnr),
         Command::Volume(c) => participants::volume(&mut open(db_path, &actor)?, c),
@@ -349,7 +360,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(a) => data::report(&mut open(db_path, &actor)?, a),
         Command::Export(a) => data::export(&mut open(db_path, &actor)?, a),
         Command::Keygen { file } => data::keygen(&file),
-        Command::Log { limit } => admin::log(&open(db_path, &actor)?, limit),
+        Command::Log { limit } => admin::log(&mut open(db_path, &actor)?, limit),
         Command::Check => admin::check(&open(db_path, &actor)?),
         Command::Backup { file } => admin::backup(&mut open(db_path, &actor)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),

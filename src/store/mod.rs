@@ -27,9 +27,11 @@
 //! SQLite gives the `-wal` and `-shm` files the same mode.
 
 pub mod audit;
+pub mod backup;
 pub mod enrolments;
 pub mod interventions;
 pub mod migrations;
+pub mod volume;
 
 use std::path::{Path, PathBuf};
 
