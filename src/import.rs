@@ -38,7 +38,8 @@ use crate::error::{Error, Field};
 use crate::identity::{self, Fingerprint, Personnummer};
 use crate::model::{
     parse_birth_year, parse_intervention_code, parse_intervention_name, parse_month,
-    parse_municipality, parse_past_date, parse_percent, Enrolment, ExitFacts, Intervention, StartFacts,
+    parse_municipality, parse_past_date, parse_percent, Enrolment, ExitFacts, Intervention,
+    StartFacts,
 };
 use crate::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use crate::store::enrolments::{self as store, ParticipantKey};

@@ -320,10 +320,7 @@ pub fn parse_intervention_name(s: &str) -> Result<String> {
     }
     let name = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 120 {
-        return Err(Error::invalid(
-            Field::Name,
-            "must have 1 to 120 characters",
-        ));
+        return Err(Error::invalid(Field::Name, "must have 1 to 120 characters"));
     }
     Ok(name)
 }
@@ -407,8 +404,18 @@ mod tests {
 
     #[test]
     fn names_refuse_control_and_invisible_characters() {
-        assert_eq!(parse_intervention_name("  Steg  för steg ").unwrap(), "Steg för steg");
-        for bad in ["a\u{1b}[31mred", "two\nlines", "tab\there", "rtl\u{202e}gnp", "zero\u{200b}width", "\u{feff}bom"] {
+        assert_eq!(
+            parse_intervention_name("  Steg  för steg ").unwrap(),
+            "Steg för steg"
+        );
+        for bad in [
+            "a\u{1b}[31mred",
+            "two\nlines",
+            "tab\there",
+            "rtl\u{202e}gnp",
+            "zero\u{200b}width",
+            "\u{feff}bom",
+        ] {
             let e = parse_intervention_name(bad).unwrap_err();
             assert_eq!(e.field(), Some(Field::Name), "{bad:?}");
             assert!(e.to_string().contains("U+"), "{e}");

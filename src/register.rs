@@ -230,9 +230,7 @@ fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let here = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(here + 1);
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(here + 1);
             prev = here;
         }
     }
@@ -493,7 +491,13 @@ pub fn exit(
     e.outcome = Some(input.outcome);
     e.after = input.after;
     store::update(conn, &e)?;
-    audit::record(conn, actor, "exit", Some(&e.id), Some(&exit_fields(&e.after)))?;
+    audit::record(
+        conn,
+        actor,
+        "exit",
+        Some(&e.id),
+        Some(&exit_fields(&e.after)),
+    )?;
     Ok(e)
 }
 
@@ -615,8 +619,14 @@ pub fn edit(
     }
     if e.exit.is_none() {
         for (set, field) in [
-            (matches!(edit.support_after, Some(Some(_))), Field::SupportAfter),
-            (matches!(edit.step_progress, Some(Some(_))), Field::StepProgress),
+            (
+                matches!(edit.support_after, Some(Some(_))),
+                Field::SupportAfter,
+            ),
+            (
+                matches!(edit.step_progress, Some(Some(_))),
+                Field::StepProgress,
+            ),
             (
                 matches!(edit.quality_of_life, Some(Some(_))),
                 Field::QualityOfLife,
@@ -725,9 +735,7 @@ pub fn delete(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Deleted>
 /// and how many, would describe the person.
 pub fn erase(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Result<usize> {
     let id = store::find_person(conn, fingerprint)?.ok_or_else(|| {
-        Error::NotFound(
-            "no person with that personnummer is registered; nothing was erased".into(),
-        )
+        Error::NotFound("no person with that personnummer is registered; nothing was erased".into())
     })?;
     let n = store::erase_person(conn, id)?;
     audit::record(conn, actor, "erase", None, None)?;

@@ -1024,9 +1024,15 @@ fn delete_removes_a_mistaken_enrolment_and_then_the_person() {
     assert!(err.contains("no enrolment with id"), "{err}");
     assert_eq!(env.dump(), before);
     let out = env.ok(&["delete", &wrong[..8]]);
-    assert!(out.contains(&wrong[..8]) && !out.contains("removed"), "{out}");
+    assert!(
+        out.contains(&wrong[..8]) && !out.contains("removed"),
+        "{out}"
+    );
     let shown = env.ok(&["show", "--pnr", &p]);
-    assert!(shown.contains(&right[..8]) && !shown.contains(&wrong[..8]), "{shown}");
+    assert!(
+        shown.contains(&right[..8]) && !shown.contains(&wrong[..8]),
+        "{shown}"
+    );
     // The last enrolment takes the person (fingerprint) with it.
     let out = env.ok(&["delete", &right]);
     assert!(out.contains("removed"), "{out}");
@@ -1138,7 +1144,10 @@ fn a_start_before_the_birth_is_refused() {
         ],
         2,
     );
-    assert!(err.contains("before the participant's birth year 2016"), "{err}");
+    assert!(
+        err.contains("before the participant's birth year 2016"),
+        "{err}"
+    );
     assert_eq!(env.dump(), before);
     let a = args("2015-06-12");
     env.ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
@@ -1180,7 +1189,10 @@ fn intervention_names_refuse_control_characters_and_md_escapes_markup() {
     ] {
         let err = env.fails(&["intervention", "add", "BAD", "--name", bad], 2);
         assert!(err.contains("U+"), "{bad:?}: {err}");
-        assert!(!err.contains('\u{1b}') && !err.contains('\u{202e}'), "{err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+            "{err}"
+        );
         assert_eq!(
             err.lines().filter(|l| !l.starts_with("warning:")).count(),
             1,

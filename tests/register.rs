@@ -105,7 +105,12 @@ fn anonymous(birth_year: Option<i32>) -> Participant {
     }
 }
 
-fn start(db: &mut Memory, code: &str, who: Participant, date: &str) -> sustrack::error::Result<Enrolment> {
+fn start(
+    db: &mut Memory,
+    code: &str,
+    who: Participant,
+    date: &str,
+) -> sustrack::error::Result<Enrolment> {
     let input = StartInput {
         intervention: code.into(),
         participant: who,
@@ -176,7 +181,10 @@ fn a_personnummer_needs_consent_and_the_person_keeps_its_date() {
     let p = pnr("19850612", 242);
     let e = Person::identify(&p, &db.kdf, false, today()).unwrap_err();
     assert_eq!(e.field(), Some(Field::Consent), "{e}");
-    assert!(!e.to_string().contains("--"), "a domain message names a flag: {e}");
+    assert!(
+        !e.to_string().contains("--"),
+        "a domain message names a flag: {e}"
+    );
     let fp = p.fingerprint(&db.kdf);
     let e = Person::new(fp, Gender::Woman, d("1985-06-12"), false, today()).unwrap_err();
     assert_eq!(e.field(), Some(Field::Consent));
@@ -207,7 +215,11 @@ fn dates_are_not_in_the_future_nor_before_birth() {
         |db| start(db, "ALLIN", who.clone(), "1990-06-14"),
         invalid_in(Field::Date),
     );
-    assert!(e.to_string().contains("before the participant's birth date"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("before the participant's birth date"),
+        "{e}"
+    );
     assert!(!e.to_string().contains("06-15"), "{e}");
     start(&mut db, "ALLIN", who, "1990-06-15").unwrap();
 
@@ -301,7 +313,10 @@ fn overlapping_enrolments_conflict() {
         |db| start(db, "ALLIN", person(db, &p), "2021-02-01"),
         conflict,
     );
-    assert!(e.to_string().contains("already has an open enrolment"), "{e}");
+    assert!(
+        e.to_string().contains("already has an open enrolment"),
+        "{e}"
+    );
     // Another intervention is fine, and so is a start after the exit.
     start_person(&mut db, "STEG", &p, "2021-02-01").unwrap();
     exit(&mut db, &first.id, "2021-03-01").unwrap();
@@ -317,11 +332,23 @@ fn overlapping_enrolments_conflict() {
 fn exits_refuse_what_cannot_be() {
     let mut db = setup();
     let e = start(&mut db, "ALLIN", anonymous(None), "2021-01-10").unwrap();
-    let err = refused(&mut db, |db| exit(db, &e.id, "2021-01-09"), invalid_in(Field::Date));
+    let err = refused(
+        &mut db,
+        |db| exit(db, &e.id, "2021-01-09"),
+        invalid_in(Field::Date),
+    );
     assert!(err.to_string().contains("before the start date"), "{err}");
-    refused(&mut db, |db| exit(db, &e.id, "2024-07-01"), invalid_in(Field::Date));
+    refused(
+        &mut db,
+        |db| exit(db, &e.id, "2024-07-01"),
+        invalid_in(Field::Date),
+    );
     refused(&mut db, |db| exit(db, "abcdef12", "2021-02-01"), not_found);
-    refused(&mut db, |db| exit(db, "abc", "2021-02-01"), invalid_in(Field::Enrolment));
+    refused(
+        &mut db,
+        |db| exit(db, "abc", "2021-02-01"),
+        invalid_in(Field::Enrolment),
+    );
     exit(&mut db, &e.id, "2021-02-01").unwrap();
     refused(&mut db, |db| exit(db, &e.id, "2021-02-02"), conflict);
     // By person: none registered.
@@ -353,9 +380,11 @@ fn edits_keep_every_rule() {
     let mut db = setup();
     let p = pnr("19850612", 242);
     let e = start_person(&mut db, "ALLIN", &p, "2021-01-10").unwrap();
-    let err = refused(&mut db, |db| edit(db, &e.id, Edit::default()), |e| {
-        matches!(e, Error::Invalid { field: None, .. })
-    });
+    let err = refused(
+        &mut db,
+        |db| edit(db, &e.id, Edit::default()),
+        |e| matches!(e, Error::Invalid { field: None, .. }),
+    );
     assert!(err.to_string().contains("nothing to change"), "{err}");
     refused(
         &mut db,
@@ -439,7 +468,11 @@ fn moving_an_enrolment_follows_the_rules_of_a_start_there() {
     // STEG already has the person open: moving there would overlap.
     let e = refused(&mut db, |db| edit(db, &wrong.id, to("STEG")), conflict);
     assert!(e.to_string().contains("open enrolment"), "{e}");
-    refused(&mut db, |db| edit(db, &wrong.id, to("OPEN")), invalid_in(Field::Intervention));
+    refused(
+        &mut db,
+        |db| edit(db, &wrong.id, to("OPEN")),
+        invalid_in(Field::Intervention),
+    );
     refused(&mut db, |db| edit(db, &wrong.id, to("NOPE")), not_found);
     exit(&mut db, &there.id, "2021-01-05").unwrap();
     let moved = edit(&mut db, &wrong.id, to("steg")).unwrap();
@@ -499,8 +532,7 @@ fn delete_removes_one_enrolment_and_a_person_left_with_none() {
 fn the_audit_trail_names_fields_never_values_so_erase_leaves_nothing() {
     let mut db = setup();
     let p = pnr("19850612", 242);
-    let e = start_person(&mut db, "ALLIN", &p, "2021-01-10")
-    .unwrap();
+    let e = start_person(&mut db, "ALLIN", &p, "2021-01-10").unwrap();
     exit(&mut db, &e.id, "2021-03-17").unwrap();
     edit(
         &mut db,
@@ -515,7 +547,14 @@ fn the_audit_trail_names_fields_never_values_so_erase_leaves_nothing() {
     let n = store::write(&mut db.conn, |tx| register::erase(tx, &actor(), &fp)).unwrap();
     assert_eq!(n, 1);
     let trail = format!("{:?}", audit_rows(&db));
-    for value in ["2021-01-10", "2021-03-17", "work", "Mellerud", "1985", "1 enrolment"] {
+    for value in [
+        "2021-01-10",
+        "2021-03-17",
+        "work",
+        "Mellerud",
+        "1985",
+        "1 enrolment",
+    ] {
         assert!(!trail.contains(value), "{value} in the trail: {trail}");
     }
     assert!(trail.contains("exit_date, outcome"), "{trail}");
@@ -534,11 +573,18 @@ fn show_and_log_are_recorded_reads() {
     .unwrap();
     assert_eq!(list, vec![e.clone()]);
     let last = audit_rows(&db).pop().unwrap();
-    assert_eq!((last.0.as_str(), last.1.as_deref()), ("show", Some(e.short_id())));
+    assert_eq!(
+        (last.0.as_str(), last.1.as_deref()),
+        ("show", Some(e.short_id()))
+    );
     let other = pnr("19700101", 123).fingerprint(&db.kdf);
     refused(
         &mut db,
-        |db| store::write(&mut db.conn, |tx| register::show(tx, &actor(), &Lookup::Person(other))),
+        |db| {
+            store::write(&mut db.conn, |tx| {
+                register::show(tx, &actor(), &Lookup::Person(other))
+            })
+        },
         not_found,
     );
     let log = store::write(&mut db.conn, |tx| register::log(tx, &actor(), 3)).unwrap();
@@ -551,7 +597,9 @@ fn show_and_log_are_recorded_reads() {
 fn interventions_check_code_name_targets_and_parent() {
     let mut db = setup();
     let add = |db: &mut Memory, i: Intervention| {
-        store::write(&mut db.conn, |tx| register::intervention_add(tx, &actor(), i))
+        store::write(&mut db.conn, |tx| {
+            register::intervention_add(tx, &actor(), i)
+        })
     };
     let base = intervention("NEW", InterventionKind::Individual);
     for (name, bad) in [
@@ -606,7 +654,11 @@ fn interventions_check_code_name_targets_and_parent() {
         },
         invalid_in(Field::Code),
     );
-    refused(&mut db, |db| add(db, intervention("ALLIN", InterventionKind::Individual)), conflict);
+    refused(
+        &mut db,
+        |db| add(db, intervention("ALLIN", InterventionKind::Individual)),
+        conflict,
+    );
     add(
         &mut db,
         Intervention {
@@ -619,7 +671,11 @@ fn interventions_check_code_name_targets_and_parent() {
     .unwrap();
     let name: String = db
         .conn
-        .query_row("SELECT name FROM intervention WHERE code = 'NEW'", [], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM intervention WHERE code = 'NEW'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(name, "Steg för steg");
 }
@@ -645,8 +701,16 @@ fn volumes_are_registered_once_unless_replaced() {
     };
     add(&mut db, "OPEN", (2021, 3), false).unwrap();
     refused(&mut db, |db| add(db, "OPEN", (2021, 3), false), conflict);
-    refused(&mut db, |db| add(db, "OPEN", (2024, 7), false), invalid_in(Field::Month));
-    refused(&mut db, |db| add(db, "ALLIN", (2021, 3), false), invalid_in(Field::Intervention));
+    refused(
+        &mut db,
+        |db| add(db, "OPEN", (2024, 7), false),
+        invalid_in(Field::Month),
+    );
+    refused(
+        &mut db,
+        |db| add(db, "ALLIN", (2021, 3), false),
+        invalid_in(Field::Intervention),
+    );
     refused(&mut db, |db| add(db, "NOPE", (2021, 3), false), not_found);
     add(&mut db, "OPEN", (2021, 3), true).unwrap();
     let last = audit_rows(&db).pop().unwrap();
@@ -673,13 +737,18 @@ fn upgrading_removes_values_from_the_old_audit_trail_once() {
         rows
     };
     let before = old("SELECT coalesce(detail, '') FROM audit ORDER BY id").join("\n");
-    assert!(before.contains("outcome work"), "the fixture holds values: {before}");
+    assert!(
+        before.contains("outcome work"),
+        "the fixture holds values: {before}"
+    );
     assert!(before.contains("19800315-2421"), "{before}");
-    let enrolments_before = old("SELECT id || start_date || coalesce(exit_date, '') FROM enrolment ORDER BY id");
+    let enrolments_before =
+        old("SELECT id || start_date || coalesce(exit_date, '') FROM enrolment ORDER BY id");
 
     let store = store::Store::open(&path, &actor()).unwrap();
     drop(store);
-    let after = old("SELECT action || ': ' || coalesce(detail, '') FROM audit ORDER BY id").join("\n");
+    let after =
+        old("SELECT action || ': ' || coalesce(detail, '') FROM audit ORDER BY id").join("\n");
     for value in [
         "2021-01-10",
         "2021-03-01",
@@ -688,11 +757,17 @@ fn upgrading_removes_values_from_the_old_audit_trail_once() {
         "19800315-2421",
         "12 women",
     ] {
-        assert!(!after.contains(value), "{value} is still in the trail:\n{after}");
+        assert!(
+            !after.contains(value),
+            "{value} is still in the trail:\n{after}"
+        );
     }
     assert!(after.contains("start: intervention, start_date"), "{after}");
     assert!(after.contains("exit: exit_date, outcome"), "{after}");
-    assert!(after.contains("values removed from"), "the migration records itself:\n{after}");
+    assert!(
+        after.contains("values removed from"),
+        "the migration records itself:\n{after}"
+    );
     // The data is untouched, the trail is append-only again, and a second
     // open changes nothing.
     assert_eq!(
@@ -706,6 +781,7 @@ fn upgrading_removes_values_from_the_old_audit_trail_once() {
     }
     drop(c);
     store::Store::open(&path, &actor()).unwrap();
-    let again = old("SELECT action || ': ' || coalesce(detail, '') FROM audit ORDER BY id").join("\n");
+    let again =
+        old("SELECT action || ': ' || coalesce(detail, '') FROM audit ORDER BY id").join("\n");
     assert_eq!(again, after);
 }

@@ -694,7 +694,10 @@ fn backup_during_writes_is_consistent() {
             "{}",
             b.display()
         );
-        assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            sustrack::store::SCHEMA_VERSION as i64
+        );
         seen.push(enrolments);
     }
     eprintln!(
@@ -825,7 +828,10 @@ fn version_one_database_keeps_every_row() {
         "2",
     ]);
     let conn = env.conn();
-    assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+    assert_eq!(
+        count(&conn, "PRAGMA user_version"),
+        sustrack::store::SCHEMA_VERSION as i64
+    );
     drop(conn);
     let before = dump(&env.db);
     assert!(
@@ -849,7 +855,10 @@ fn version_one_database_keeps_every_row() {
             assert_eq!(old, new, "table {t} changed");
         }
     }
-    assert_eq!(count(&env.conn(), "PRAGMA user_version"), 1);
+    assert_eq!(
+        count(&env.conn(), "PRAGMA user_version"),
+        sustrack::store::SCHEMA_VERSION as i64
+    );
 }
 
 /// Everything in a directory, names and contents, except SQLite's `-shm`
@@ -955,7 +964,8 @@ fn newer_schema_is_refused_and_left_byte_identical() {
         "2021-01-01",
     ]);
     let conn = env.conn();
-    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.pragma_update(None, "user_version", sustrack::store::SCHEMA_VERSION + 1)
+        .unwrap();
     drop(conn);
     assert_refused_unchanged(&env.db, "newer than this sustrack");
 }
@@ -967,7 +977,9 @@ fn newer_schema_is_refused_and_left_byte_identical() {
 
 fn refused_database_leaves_no_sidecar_files() {
     let env = Env::new(&["NEW"]);
-    env.conn().pragma_update(None, "user_version", 2).unwrap();
+    env.conn()
+        .pragma_update(None, "user_version", sustrack::store::SCHEMA_VERSION + 1)
+        .unwrap();
     let names = || {
         let mut v: Vec<String> = std::fs::read_dir(env.dir.path())
             .unwrap()

@@ -67,7 +67,11 @@ pub fn render(r: &Report) -> String {
     }
     out.push_str(&format!("\n## {}\n\n", escape(indicators_title(r.lang))));
     let mut rows = vec![escaped(indicator_header(r.lang))];
-    rows.extend(r.indicators.iter().map(|i| escaped(indicator_cells(i, r.lang))));
+    rows.extend(
+        r.indicators
+            .iter()
+            .map(|i| escaped(indicator_cells(i, r.lang))),
+    );
     out.push_str(&table(&rows));
     out
 }
