@@ -76,15 +76,21 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>> {
 /// `None` when the entry holds no values (it is left as it is).
 pub fn without_values(action: &str, detail: Option<&str>) -> Option<Option<String>> {
     let d = detail?;
+    // Only the shapes older versions wrote are rewritten: an entry already
+    // listing field names is left alone, wherever this migration stands.
     let new = match action {
         // "intervention ALLIN, start 2021-01-10"
-        "start" => Some("intervention, start_date".to_string()),
+        "start" if d.starts_with("intervention ") && d.contains(", start ") => {
+            Some("intervention, start_date".to_string())
+        }
         // "exit 2021-03-01, outcome work"
-        "exit" => Some("exit_date, outcome".to_string()),
+        "exit" if d.starts_with("exit ") && d.contains(", outcome ") => {
+            Some("exit_date, outcome".to_string())
+        }
         // "person and 2 enrolment(s)": how many is about the person.
         "erase" => None,
-        // "2021-03: 3 women, 4 men": the month names the row, as an id does.
-        "volume add" | "volume replace" => {
+        // "2021-03: 12 women, 7 men": the month names the row, as an id does.
+        "volume add" | "volume replace" if d.contains(" women, ") => {
             let month = d.split(':').next().unwrap_or_default();
             Some(format!("{month}: women, men"))
         }
@@ -137,4 +143,47 @@ pub fn remove_values(conn: &Connection) -> Result<usize> {
         )?;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn old_details_lose_their_values_and_new_ones_are_left() {
+        let cases = [
+            (
+                "start",
+                "intervention ALLIN, start 2021-01-10",
+                Some(Some("intervention, start_date")),
+            ),
+            (
+                "exit",
+                "exit 2021-03-01, outcome work",
+                Some(Some("exit_date, outcome")),
+            ),
+            ("erase", "person and 2 enrolment(s)", Some(None)),
+            (
+                "volume add",
+                "2021-03: 12 women, 7 men",
+                Some(Some("2021-03: women, men")),
+            ),
+            (
+                "backup",
+                "/tmp/19800315-2421.db",
+                Some(Some("/tmp/<personnummer>.db")),
+            ),
+            ("edit", "referrer", None),
+            ("start", "intervention, start_date, gender", None),
+            ("exit", "exit_date, outcome", None),
+            ("volume add", "2021-03: women, men", None),
+            ("report", "2021-01-01..2021-12-31", None),
+        ];
+        for (action, detail, want) in cases {
+            let got = without_values(action, Some(detail));
+            let got = got.as_ref().map(|d| d.as_deref());
+            assert_eq!(got, want, "{action}: {detail}");
+        }
+        assert_eq!(without_values("erase", None), None);
+    }
 }
