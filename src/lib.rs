@@ -7,7 +7,7 @@
 //! - `identity`: where a personnummer is parsed and reduced to a fingerprint;
 //! - `store`: opening the database, migrations, plain data access.
 //!
-//! `codes` and `model` hold the value types all layers share.
+//! `codes`, `kommun` and `model` hold the value types all layers share.
 
 pub mod actor;
 pub mod check;
@@ -19,6 +19,7 @@ pub mod export;
 pub mod generate;
 pub mod identity;
 pub mod import;
+pub mod kommun;
 pub mod model;
 pub mod parallel;
 pub mod register;

@@ -512,7 +512,7 @@ pub struct Edit {
     pub outcome: Option<Outcome>,
     pub gender: Option<Gender>,
     pub birth_year: Option<Option<i32>>,
-    pub municipality: Option<Option<String>>,
+    pub municipality: Option<Option<crate::model::Municipality>>,
     pub support: Option<Option<crate::codes::Support>>,
     pub years_in_support: Option<Option<crate::codes::YearsInSupport>>,
     pub education: Option<Option<crate::codes::Education>>,

@@ -36,7 +36,15 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
         .iter()
         .map(|r| r["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, vec!["Mellerud", "Vänersborg", "Åmål"]);
+    // Rows are keyed by kommunkod and labelled with the official name.
+    assert_eq!(keys, vec!["1461", "1487", "1492"]);
+    let labels: Vec<&str> = muni["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["Mellerud", "Vänersborg", "Åmål"]);
     let yis = common::json_table(&v, "years_in_support");
     assert_eq!(
         yis["rows"][1]["values"],
@@ -135,7 +143,7 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         "line 6, column support: invalid value 'lottery'",
         "line 7, column intervention: unknown intervention 'NOPE'",
         "line 8, column event: invalid event 'fly'",
-        "line 9, column date: exit date 2020-12-01 is before the start date",
+        "line 9, column date: 2020-12-01 is before the start date",
         "line 10, column pnr: invalid personnummer: the check digit",
         "line 11, column local_id",
         "line 13, column date: the participant already has an open enrolment",

@@ -538,7 +538,9 @@ fn the_audit_trail_names_fields_never_values_so_erase_leaves_nothing() {
         &mut db,
         &e.id,
         Edit {
-            municipality: Some(Some("Mellerud".into())),
+            municipality: Some(Some(
+                sustrack::model::parse_municipality("Mellerud").unwrap(),
+            )),
             ..Edit::default()
         },
     )

@@ -10,7 +10,9 @@ use proptest::prelude::*;
 use sustrack::actor::Actor;
 use sustrack::codes::*;
 use sustrack::identity::{Fingerprint, KdfProfile};
-use sustrack::model::{months_between, Enrolment, ExitFacts, Intervention, StartFacts};
+use sustrack::model::{
+    months_between, parse_municipality, Enrolment, ExitFacts, Intervention, StartFacts,
+};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use sustrack::report::{self, suppress, Options, Period, Report};
 use sustrack::store::Memory as Db;
@@ -125,7 +127,9 @@ fn build(specs: &[Spec]) -> Db {
             participant,
             date: start,
             facts: StartFacts {
-                municipality: s.municipality.map(|m| PLACES[m].to_string()),
+                municipality: s
+                    .municipality
+                    .map(|m| parse_municipality(PLACES[m]).unwrap()),
                 support: s.support.map(|i| Support::ALL[i]),
                 ..StartFacts::default()
             },

@@ -171,7 +171,7 @@ pub enum VolumeCmd {
 /// The facts recorded at start; shared by `start` and `edit`.
 #[derive(Args, Debug, Default)]
 pub struct StartFactArgs {
-    /// Municipality of residence at start (kommun)
+    /// Municipality of residence at start: a kommun's name or its kommunkod, e.g. Vänersborg or 1487
     #[arg(long)]
     pub municipality: Option<String>,
     /// Support at start (e.g. sickness_benefit, Försörjningsstöd)

@@ -211,7 +211,10 @@ pub fn show(db: &mut super::Ctx, a: ShowArgs) -> Result<()> {
                 .unwrap_or_else(|| "-".into()),
             e.start.to_string(),
             e.exit.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-            e.facts.municipality.clone().unwrap_or_else(|| "-".into()),
+            e.facts
+                .municipality
+                .as_ref()
+                .map_or("-".into(), |m| m.label().to_string()),
             label(e.facts.support.map(|c| c.code())),
             label(e.facts.years_in_support.map(|c| c.code())),
             label(e.facts.education.map(|c| c.code())),

@@ -30,6 +30,7 @@ pub mod audit;
 pub mod backup;
 pub mod enrolments;
 pub mod interventions;
+mod kommunkod;
 pub mod migrations;
 pub mod volume;
 
