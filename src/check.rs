@@ -94,7 +94,7 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
         // Stored dates are always YYYY-MM-DD; the reports read nothing else.
         let stored = |d: &str| {
             if d.len() == 10 {
-                parse_date(d, "date")
+                parse_date(d, crate::error::Field::Date)
             } else {
                 Err(crate::invalid!("not YYYY-MM-DD"))
             }

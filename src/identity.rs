@@ -138,6 +138,19 @@ impl Personnummer {
         self.birth_year
     }
 
+    /// The birth date (a samordningsnummer's day less 60): registration
+    /// refuses a start before it, before the number is reduced to a year.
+    pub fn birth_date(&self) -> NaiveDate {
+        let two = |i: usize| (self.digits[i] * 10 + self.digits[i + 1]) as u32;
+        let day = two(6);
+        NaiveDate::from_ymd_opt(
+            self.birth_year,
+            two(4),
+            if day > 60 { day - 60 } else { day },
+        )
+        .expect("checked by parse")
+    }
+
     /// Legal gender from the second-to-last digit (odd: man, even: woman).
     pub fn gender(&self) -> Gender {
         self.gender

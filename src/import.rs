@@ -34,13 +34,14 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::actor::Actor;
 use crate::codes::{fold, Code, Gender, InterventionKind, Outcome};
-use crate::error::Error;
+use crate::error::{Error, Field};
 use crate::identity::{self, Fingerprint, Personnummer};
 use crate::model::{
-    parse_birth_year, parse_intervention_code, parse_month, parse_municipality, parse_past_date,
-    parse_percent, Enrolment, ExitFacts, Intervention, StartFacts,
+    parse_birth_year, parse_intervention_code, parse_intervention_name, parse_month,
+    parse_municipality, parse_past_date, parse_percent, Enrolment, ExitFacts, Intervention,
+    StartFacts,
 };
-use crate::register::{self, ExitInput, ExitTarget, Participant, StartInput};
+use crate::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use crate::store::enrolments::{self as store, ParticipantKey};
 use crate::store::{audit, interventions};
 use rusqlite::Connection as DbConnection;
@@ -322,7 +323,7 @@ enum Who {
     Pnr {
         index: usize,
         gender: Gender,
-        birth_year: i32,
+        birth_date: NaiveDate,
     },
     Local {
         local_id: String,
@@ -582,7 +583,7 @@ fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -
         parse_intervention_code(s).map_err(msg)
     });
     let date = c.required("date", "the date", |s| {
-        parse_past_date(s, "date", today).map_err(msg)
+        parse_past_date(s, Field::Date, today).map_err(msg)
     });
     let pnr = c.parse("pnr", |s| {
         Personnummer::parse(s, today).map_err(|e| e.to_string())
@@ -611,7 +612,7 @@ fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -
             let who = Who::Pnr {
                 index: pnrs.len(),
                 gender: p.gender(),
-                birth_year: p.birth_year(),
+                birth_date: p.birth_date(),
             };
             pnrs.push(p);
             who
@@ -701,21 +702,19 @@ fn intervention_row(c: &mut Cells) -> Option<Event> {
         parse_intervention_code(s).map_err(msg)
     });
     let name = c.required("name", "the name", |s| {
-        if s.chars().count() <= 120 {
-            Ok(s.to_string())
-        } else {
-            Err("the name is longer than 120 characters".into())
-        }
+        parse_intervention_name(s).map_err(msg)
     });
     let parent = c.parse("parent", |s| parse_intervention_code(s).map_err(msg));
     let kind = c
         .code::<InterventionKind>("kind")
         .unwrap_or(InterventionKind::Individual);
-    let pct = |c: &mut Cells, col: &str| c.parse(col, |s| parse_percent(s, col).map_err(msg));
+    let pct = |c: &mut Cells, col: &str, field: Field| {
+        c.parse(col, |s| parse_percent(s, field).map_err(msg))
+    };
     let (tw, ts, tq) = (
-        pct(c, "target_work_studies"),
-        pct(c, "target_step"),
-        pct(c, "target_qol"),
+        pct(c, "target_work_studies", Field::TargetWorkStudies),
+        pct(c, "target_step", Field::TargetStep),
+        pct(c, "target_qol", Field::TargetQol),
     );
     Some(Event::Intervention {
         line: c.line,
@@ -796,15 +795,15 @@ fn apply(
                 known.insert(intervention.clone());
             }
             let participant = match &who {
+                // Consent was checked on the row when it was read.
                 Who::Pnr {
                     index,
                     gender,
-                    birth_year,
-                } => Participant::Person {
-                    fingerprint: fps[*index],
-                    gender: *gender,
-                    birth_year: *birth_year,
-                },
+                    birth_date,
+                } => Participant::Person(
+                    Person::new(fps[*index], *gender, *birth_date, true, today)
+                        .map_err(|e| err("consent", e))?,
+                ),
                 Who::Local {
                     local_id,
                     gender,
@@ -816,9 +815,7 @@ fn apply(
                 },
             };
             let (gender, birth_year) = match &participant {
-                Participant::Person {
-                    gender, birth_year, ..
-                } => (*gender, Some(*birth_year)),
+                Participant::Person(p) => (p.gender(), Some(p.birth_year())),
                 Participant::Anonymous {
                     gender, birth_year, ..
                 } => (*gender, *birth_year),
@@ -943,13 +940,8 @@ fn apply(
             ..
         } => {
             let key = format!("{:04}-{:02}", month.0, month.1);
-            let stored: Option<(u32, u32)> = conn
-                .query_row(
-                    "SELECT women, men FROM volume WHERE intervention = ?1 AND month = ?2",
-                    (&intervention, &key),
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .ok();
+            let stored = crate::store::volume::get(conn, &intervention, &key)
+                .map_err(|e| err("intervention", e))?;
             match stored {
                 Some(s) if s == (women, men) => summary.skipped += 1,
                 Some(_) => {

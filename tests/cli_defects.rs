@@ -72,7 +72,7 @@ fn out_never_replaces_the_database_a_device_a_fifo_or_an_existing_file() {
                 let mut args = vec![cmd, "--year", "2021", "--out", target];
                 args.extend_from_slice(force);
                 let line = one_error_line(&env, &args, 2);
-                assert!(line.contains("invalid --out"), "{line}");
+                assert!(line.starts_with("error: --out "), "{line}");
             }
         }
     }
@@ -156,7 +156,7 @@ fn a_personnummer_in_a_path_reaches_neither_the_audit_trail_nor_a_message() {
         ],
         2,
     );
-    assert!(line.starts_with("error: invalid --birth-year: "), "{line}");
+    assert!(line.starts_with("error: --birth-year "), "{line}");
     assert!(!line.contains("910203"), "{line}");
 }
 
@@ -340,9 +340,9 @@ fn usage_errors_are_one_line_with_the_fix() {
     assert!(line.contains("frobnicate"), "{line}");
     // A domain field is named by the command's flag.
     let line = one_error_line(&env, &["report", "--year", "2021", "--months-band", "0"], 2);
-    assert!(line.starts_with("error: invalid --months-band: "), "{line}");
+    assert!(line.starts_with("error: --months-band "), "{line}");
     let line = one_error_line(&env, &["generate", "--enrolments", "0"], 2);
-    assert!(line.starts_with("error: invalid --enrolments: "), "{line}");
+    assert!(line.starts_with("error: --enrolments "), "{line}");
 }
 
 #[test]

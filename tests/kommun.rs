@@ -92,7 +92,7 @@ fn an_unknown_name_is_refused_with_the_nearest_and_nothing_is_written() {
     let err = env.fails(&[&args[..], &["Vänersbrg"]].concat(), 2);
     assert_eq!(
         err.trim_end().lines().last().unwrap(),
-        "error: invalid --municipality: 'Vänersbrg' is not a kommun: did you mean Vänersborg (1487)? \
+        "error: --municipality 'Vänersbrg' is not a kommun: did you mean Vänersborg (1487)? \
          Give a kommun's name or its four-digit kommunkod, e.g. Vänersborg or 1487"
     );
     let err = env.fails(&[&args[..], &["Häbo"]].concat(), 2);

@@ -96,7 +96,7 @@ fn version_1_municipality_names_become_kommunkoder_and_the_rest_survives() {
         "{}",
         common::describe(&["check"], &out)
     );
-    assert_eq!(user_version(&env), 2);
+    assert_eq!(user_version(&env), sustrack::store::SCHEMA_VERSION);
 
     let s = |v: &str| Some(v.to_string());
     let want: BTreeMap<String, Option<String>> = [
@@ -122,9 +122,22 @@ fn version_1_municipality_names_become_kommunkoder_and_the_rest_survives() {
     assert_eq!(municipalities(&env), want);
     assert_eq!(all_but_municipality(&env), before);
 
-    // The audit trail is kept and says what the migration did, in counts.
+    // The audit trail is kept (less the values a later migration removes
+    // from old entries) and says what the migration did, in counts.
     let audit_after = audit(&env);
-    assert_eq!(audit_after[..audit_before.len()], audit_before[..]);
+    let without_values: Vec<String> = audit_before
+        .iter()
+        .map(|l| {
+            let [id, action, subject, detail]: [&str; 4] =
+                l.splitn(4, '|').collect::<Vec<_>>().try_into().unwrap();
+            let detail = match sustrack::store::audit::without_values(action, Some(detail)) {
+                Some(new) => new.unwrap_or_default(),
+                None => detail.to_string(),
+            };
+            format!("{id}|{action}|{subject}|{detail}")
+        })
+        .collect();
+    assert_eq!(audit_after[..audit_before.len()], without_values[..]);
     let added = &audit_after[audit_before.len()..];
     assert!(
         added.iter().any(|l| l.contains(
@@ -134,7 +147,9 @@ fn version_1_municipality_names_become_kommunkoder_and_the_rest_survives() {
         "{added:?}"
     );
     assert!(
-        added.iter().any(|l| l.contains("schema 1 -> 2")),
+        added
+            .iter()
+            .any(|l| l.contains(&format!("schema 1 -> {}", sustrack::store::SCHEMA_VERSION))),
         "{added:?}"
     );
     assert!(!added.iter().any(|l| l.contains("Atlantis")), "{added:?}");
@@ -142,8 +157,8 @@ fn version_1_municipality_names_become_kommunkoder_and_the_rest_survives() {
     // Opening again migrates nothing.
     env.ok(&["log"]);
     let migrations = |a: &[String]| a.iter().filter(|l| l.contains("|migrate|")).count();
-    assert_eq!(migrations(&audit(&env)), 2);
-    assert_eq!(migrations(&audit_after), 2);
+    assert!(migrations(&audit_after) >= 2, "{audit_after:?}");
+    assert_eq!(migrations(&audit(&env)), migrations(&audit_after));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use sustrack::actor::Actor;
 use sustrack::codes::*;
 use sustrack::identity::{KdfProfile, Personnummer};
 use sustrack::model::{ExitFacts, Intervention, StartFacts};
-use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
+use sustrack::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use sustrack::report::{self, Options, Period, Report};
 use sustrack::store::{Memory as Db, Store};
 
@@ -42,11 +42,7 @@ fn add(db: &Db, code: &str, parent: Option<&str>, target: Option<f64>) {
 
 fn person(db: &Db, p: &str) -> Participant {
     let p = Personnummer::parse(p, today()).unwrap();
-    Participant::Person {
-        fingerprint: p.fingerprint(&db.kdf),
-        gender: p.gender(),
-        birth_year: p.birth_year(),
-    }
+    Participant::Person(Person::identify(&p, &db.kdf, true, today()).unwrap())
 }
 
 struct Fixture {

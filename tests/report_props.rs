@@ -13,7 +13,7 @@ use sustrack::identity::{Fingerprint, KdfProfile};
 use sustrack::model::{
     months_between, parse_municipality, Enrolment, ExitFacts, Intervention, StartFacts,
 };
-use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
+use sustrack::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use sustrack::report::{self, suppress, Options, Period, Report};
 use sustrack::store::Memory as Db;
 
@@ -101,15 +101,20 @@ fn build(specs: &[Spec]) -> Db {
     for s in specs {
         let participant = match s.person {
             // Person n: a fixed fingerprint, gender and birth year derived from n.
-            Some(n) => Participant::Person {
-                fingerprint: Fingerprint([n; 32]),
-                gender: if n % 2 == 0 {
-                    Gender::Woman
-                } else {
-                    Gender::Man
-                },
-                birth_year: 1950 + n as i32 * 4,
-            },
+            Some(n) => Participant::Person(
+                Person::new(
+                    Fingerprint([n; 32]),
+                    if n % 2 == 0 {
+                        Gender::Woman
+                    } else {
+                        Gender::Man
+                    },
+                    NaiveDate::from_ymd_opt(1950 + n as i32 * 4, 1, 1).unwrap(),
+                    true,
+                    today,
+                )
+                .unwrap(),
+            ),
             None => Participant::Anonymous {
                 gender: if s.gender { Gender::Woman } else { Gender::Man },
                 birth_year: s.birth_year,

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use crate::codes::{Code, InterventionKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::identity::{scrub_path, KdfProfile};
 use crate::model::{parse_intervention_code, parse_percent, Intervention};
-use crate::store::{audit, interventions};
+use crate::store::interventions;
 use crate::{check as checks, invalid, register};
 
 use super::{emit, InterventionCmd};
@@ -37,12 +37,8 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
             target_step,
             target_qol,
         } => {
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 120 {
-                return Err(invalid!("invalid --name: expected 1 to 120 characters"));
-            }
-            let pct = |v: &Option<String>, opt: &str| {
-                v.as_deref().map(|s| parse_percent(s, opt)).transpose()
+            let pct = |v: &Option<String>, field: Field| {
+                v.as_deref().map(|s| parse_percent(s, field)).transpose()
             };
             let i = Intervention {
                 code: parse_intervention_code(&code)?,
@@ -54,9 +50,9 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
                         e.value
                     )
                 })?,
-                target_work_studies: pct(&target_work_studies, "--target-work-studies")?,
-                target_step: pct(&target_step, "--target-step")?,
-                target_qol: pct(&target_qol, "--target-qol")?,
+                target_work_studies: pct(&target_work_studies, Field::TargetWorkStudies)?,
+                target_step: pct(&target_step, Field::TargetStep)?,
+                target_qol: pct(&target_qol, Field::TargetQol)?,
             };
             let code = i.code.clone();
             db.write(|tx, actor| register::intervention_add(tx, actor, i))?;
@@ -96,7 +92,17 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
     }
 }
 
-pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
+pub fn log(db: &mut super::Ctx, limit: u32) -> Result<()> {
+    // Reading the trail is itself recorded; on a read-only file (SPEC 11:
+    // `log` works there) it cannot be, and the reader is told so.
+    let entries = if db.store.read_only() {
+        tell!(
+            "note: the file is read-only, so this reading of the audit trail is not recorded in it"
+        );
+        crate::store::audit::recent(&db.conn, limit)?
+    } else {
+        db.write(|tx, actor| register::log(tx, actor, limit))?
+    };
     let mut rows = vec![vec![
         "#".to_string(),
         "time (UTC)".into(),
@@ -105,7 +111,7 @@ pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
         "subject".into(),
         "detail".into(),
     ]];
-    for e in audit::recent(&db.conn, limit)? {
+    for e in entries {
         rows.push(vec![
             e.id.to_string(),
             e.at,
@@ -133,23 +139,6 @@ pub fn check(db: &super::Ctx) -> Result<()> {
 }
 
 pub fn backup(db: &mut super::Ctx, file: &Path) -> Result<()> {
-    // An empty owner-only file first: VACUUM INTO accepts an empty file and
-    // the copy keeps our permissions; an existing file is never overwritten.
-    crate::store::create_private_file(file, "backup never overwrites a file")?;
-    let target = file.to_string_lossy().to_string();
-    // The audit trail names the copy as any message would: a file named
-    // after a person is not recorded in clear.
-    let recorded = scrub_path(file);
-    let result = db.write(|tx, actor| {
-        audit::record(tx, actor, "backup", None, Some(&recorded))?;
-        Ok(())
-    });
-    // VACUUM INTO reads one consistent snapshot, however busy other writers are.
-    let result =
-        result.and_then(|_| Ok(db.conn.execute("VACUUM INTO ?1", [&target]).map(|_| ())?));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(file);
-        return Err(e);
-    }
+    register::backup(&mut db.conn, &db.actor, file)?;
     say!("backup written to {}", scrub_path(file))
 }

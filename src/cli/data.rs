@@ -16,7 +16,10 @@ use super::{emit, ExportArgs, Output, PeriodArgs, ReportArgs};
 pub fn period(a: &PeriodArgs) -> Result<Period> {
     match (a.year, &a.from, &a.to) {
         (Some(y), None, None) => Period::year(y),
-        (None, Some(f), Some(t)) => Period::new(parse_date(f, "--from")?, parse_date(t, "--to")?),
+        (None, Some(f), Some(t)) => Period::new(
+            parse_date(f, crate::error::Field::From)?,
+            parse_date(t, crate::error::Field::To)?,
+        ),
         (None, None, None) => Err(invalid!(
             "give a period: --year YYYY, or --from DATE --to DATE"
         )),

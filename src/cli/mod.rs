@@ -89,6 +89,11 @@ pub enum Command {
         /// Enrolment id (or a unique prefix of at least 6 characters)
         enrolment: String,
     },
+    /// Delete an enrolment registered by mistake (felregistrering); a person left with none goes too
+    Delete {
+        /// Enrolment id (or a unique prefix of at least 6 characters)
+        enrolment: String,
+    },
     /// Show a person's enrolments, or one enrolment
     Show(ShowArgs),
     /// Erase a person and all their enrolments (right to erasure)
@@ -268,6 +273,9 @@ pub struct ExitArgs {
 pub struct EditArgs {
     /// Enrolment id (or a unique prefix of at least 6 characters)
     pub enrolment: String,
+    /// Move the enrolment to another intervention (same rules as a start there)
+    #[arg(long)]
+    pub intervention: Option<String>,
     #[arg(long)]
     pub start_date: Option<String>,
     #[arg(long)]
@@ -368,6 +376,7 @@ impl Command {
             Command::Exit(_) => "exit",
             Command::Edit(_) => "edit",
             Command::Reopen { .. } => "reopen",
+            Command::Delete { .. } => "delete",
             Command::Show(_) => "show",
             Command::Erase { .. } => "erase",
             Command::Volume(_) => "volume add",
@@ -411,6 +420,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Exit(a) => participants::exit(&mut open(Write)?, a),
         Command::Edit(a) => participants::edit(&mut open(Write)?, a),
         Command::Reopen { enrolment } => participants::reopen(&mut open(Write)?, &enrolment),
+        Command::Delete { enrolment } => participants::delete(&mut open(Write)?, &enrolment),
         Command::Show(a) => participants::show(&mut open(AuditedRead)?, a),
         Command::Erase { pnr } => participants::erase(&mut open(Write)?, &pnr),
         Command::Volume(c) => participants::volume(&mut open(Write)?, c),
@@ -418,7 +428,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(a) => data::report(&mut open(AuditedRead)?, a),
         Command::Export(a) => data::export(&mut open(AuditedRead)?, a),
         Command::Keygen { file } => data::keygen(&file),
-        Command::Log { limit } => admin::log(&open(Read)?, limit),
+        Command::Log { limit } => admin::log(&mut open(Read)?, limit),
         Command::Check => admin::check(&open(Read)?),
         Command::Backup { file } => admin::backup(&mut open(AuditedRead)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),

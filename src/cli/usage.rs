@@ -27,13 +27,14 @@ pub fn flag(command: &str, field: Field) -> String {
 }
 
 /// The one line main prints for a failed command (without `error: `):
-/// `invalid --flag: reason` when one field was wrong, else the message.
+/// `--flag reason` when one field was wrong (domain reasons are written to
+/// read after the field's name), else the message.
 pub fn error_line(command: &str, e: &Error) -> String {
     let text = match e {
         Error::Invalid {
             field: Some(f),
             reason,
-        } => format!("invalid {}: {}", flag(command, *f), scrub(reason)),
+        } => format!("{} {}", flag(command, *f), scrub(reason)),
         // rusqlite quotes the whole SQL text of a failing batch.
         Error::Sqlite(rusqlite::Error::SqlInputError { msg, .. }) => {
             format!("database error: {}", scrub(msg))

@@ -32,10 +32,12 @@
 //! SQLite gives the `-wal` and `-shm` files the same mode.
 
 pub mod audit;
+pub mod backup;
 pub mod enrolments;
 pub mod interventions;
 mod kommunkod;
 pub mod migrations;
+pub mod volume;
 
 use std::path::{Path, PathBuf};
 
