@@ -75,16 +75,27 @@ pub fn report(db: &mut Db, a: ReportArgs) -> Result<()> {
 }
 
 pub fn import(db: &mut Db, file: &Path, dry_run: bool) -> Result<()> {
-    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+    let f = std::fs::File::open(file).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => invalid!("no file {}", file.display()),
         _ => Error::Io(format!("cannot read {}: {e}", file.display())),
     })?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::Io(format!("cannot read {}: {e}", file.display())))?;
+    if meta.is_dir() {
+        return Err(invalid!(
+            "{} is a directory: give a CSV file to import",
+            file.display()
+        ));
+    }
     let opts = crate::import::Options {
         dry_run,
         today: super::today(),
         progress: std::io::stderr().is_terminal(),
     };
-    match crate::import::import(db, &bytes, &opts) {
+    // Streamed: the file is never held whole (a device or a pipe works too).
+    let size = meta.is_file().then_some(meta.len());
+    match crate::import::import_from(db, f, size, &opts) {
         Ok(s) if dry_run => {
             println!("dry run, nothing written: {s}");
             Ok(())
@@ -101,10 +112,21 @@ pub fn import(db: &mut Db, file: &Path, dry_run: bool) -> Result<()> {
             for e in &errors {
                 eprintln!("{e}");
             }
+            if errors.unlisted > 0 {
+                eprintln!(
+                    "... and {} more invalid row(s), not listed",
+                    errors.unlisted
+                );
+            }
             Err(invalid!(
-                "{} invalid row(s) in {}, listed above; nothing was imported",
-                errors.len(),
-                file.display()
+                "{} invalid row(s) in {}, {}; nothing was imported",
+                errors.total(),
+                file.display(),
+                if errors.unlisted > 0 {
+                    format!("the first {} listed above", errors.len())
+                } else {
+                    "listed above".to_string()
+                }
             ))
         }
         Err(crate::import::Failure::Fatal(e)) => Err(e),
