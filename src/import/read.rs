@@ -413,8 +413,10 @@ mod tests {
 
     #[test]
     fn encodings_per_line_and_utf16() {
-        let v = all(b"a,b\nV\xe4nersborg,\xc3\xa5\n");
-        assert_eq!(v[1].1, vec!["Vänersborg", "å"]);
+        // Line 2 is Windows-1252, line 3 UTF-8.
+        let v = all(b"a,b\nV\xe4nersborg,x\n\xc3\xa5,y\n");
+        assert_eq!(v[1].1, vec!["Vänersborg", "x"]);
+        assert_eq!(v[2].1, vec!["å", "y"]);
         let mut utf16 = vec![0xff, 0xfe];
         for u in "a;b\r\nå;\"c\"\r\n".encode_utf16() {
             utf16.extend_from_slice(&u.to_le_bytes());
