@@ -226,34 +226,52 @@ pub fn import_from(
     let mut applier = apply::Applier::new(&tx, &actor, opts.today);
     let mut errors = RowErrors::default();
     let mut rows = 0u64;
-    let mut done = false;
-    while !done {
-        // Phase 1 for one batch.
+    let mut read_batch = |errors: &mut Vec<RowError>| -> Result<Option<parse::Batch>, Failure> {
         let mut batch = parse::Batch::default();
-        let mut batch_errors = Vec::new();
+        let mut any = false;
         while batch.events.len() < BATCH_ROWS {
             if !records.next_into(&mut rec).map_err(too_long)? {
-                done = true;
                 break;
             }
+            any = true;
             if !rec.is_blank() {
-                parse::row(&layout, &rec, opts.today, &mut batch, &mut batch_errors);
+                parse::row(&layout, &rec, opts.today, &mut batch, errors);
             }
         }
         bar.set_position(records.bytes);
-        // Phase 2 for it.
-        let fingerprints = identity::fingerprints(&batch.pnrs, &kdf);
+        Ok(any.then_some(batch))
+    };
+    // Errors of the batch being read (phase 1) and of the batch being applied.
+    let mut read_errors = Vec::new();
+    let mut current = read_batch(&mut read_errors)?;
+    let mut fingerprints = match &current {
+        Some(b) => identity::fingerprints(&b.pnrs, &kdf),
+        None => Vec::new(),
+    };
+    while let Some(mut batch) = current.take() {
         drop(std::mem::take(&mut batch.pnrs));
-        rows += batch.events.len() as u64;
-        for ev in batch.events {
-            if let Err(e) = applier.apply(ev, &fingerprints) {
-                batch_errors.push(e);
+        let mut batch_errors = std::mem::take(&mut read_errors);
+        // The next batch is read first, then hashed on other threads while
+        // this one is applied: the KDF and SQLite overlap.
+        let next = read_batch(&mut read_errors)?;
+        let next_fingerprints = std::thread::scope(|s| {
+            let hashing = next
+                .as_ref()
+                .map(|b| s.spawn(|| identity::fingerprints(&b.pnrs, &kdf)));
+            rows += batch.events.len() as u64;
+            for ev in batch.events {
+                if let Err(e) = applier.apply(ev, &fingerprints) {
+                    batch_errors.push(e);
+                }
             }
-        }
+            hashing.map(|h| h.join().expect("hashing thread panicked"))
+        });
         batch_errors.sort_by_key(|e| e.line);
         for e in batch_errors {
             errors.push(e);
         }
+        current = next;
+        fingerprints = next_fingerprints.unwrap_or_default();
     }
     bar.finish_and_clear();
     let mut summary = std::mem::take(&mut applier.summary);

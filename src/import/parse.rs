@@ -15,7 +15,7 @@ use crate::model::{
 };
 
 use super::read::Record;
-use super::{FileKind, Failure, RowError, RowErrors};
+use super::{Failure, FileKind, RowError, RowErrors};
 
 /// The most columns a header may name (registrations use 17).
 pub const MAX_COLUMNS: usize = 64;
@@ -601,4 +601,3 @@ fn volume_row(c: &mut Cells) -> Option<Event> {
         men: men?,
     }))
 }
-

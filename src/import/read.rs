@@ -34,7 +34,9 @@ const CHUNK: usize = 64 * 1024;
 #[derive(Debug)]
 pub enum ReadError {
     /// The record starting on this line exceeds [`MAX_RECORD_BYTES`].
-    TooLong { line: u64 },
+    TooLong {
+        line: u64,
+    },
     Io(io::Error),
 }
 
@@ -422,7 +424,13 @@ mod tests {
             utf16.extend_from_slice(&u.to_le_bytes());
         }
         let v = all(&utf16);
-        assert_eq!(v, vec![(1, vec!["a".into(), "b".into()]), (2, vec!["å".into(), "c".into()])]);
+        assert_eq!(
+            v,
+            vec![
+                (1, vec!["a".into(), "b".into()]),
+                (2, vec!["å".into(), "c".into()])
+            ]
+        );
         assert_eq!(all(b"\xef\xbb\xbfx,y\n")[0].1, vec!["x", "y"]);
     }
 
@@ -434,6 +442,9 @@ mod tests {
         let mut rec = Record::default();
         assert!(r.next_into(&mut rec).unwrap());
         assert!(r.next_into(&mut rec).unwrap());
-        assert!(matches!(r.next_into(&mut rec), Err(ReadError::TooLong { line: 3 })));
+        assert!(matches!(
+            r.next_into(&mut rec),
+            Err(ReadError::TooLong { line: 3 })
+        ));
     }
 }

@@ -6,7 +6,11 @@ use rusqlite::{named_params, Connection, OptionalExtension};
 use crate::error::Result;
 
 /// The stored head counts `(women, men)` of one volume month, if any.
-pub fn volume_counts(conn: &Connection, intervention: &str, month: &str) -> Result<Option<(u32, u32)>> {
+pub fn volume_counts(
+    conn: &Connection,
+    intervention: &str,
+    month: &str,
+) -> Result<Option<(u32, u32)>> {
     Ok(conn
         .prepare_cached(
             "SELECT women, men FROM volume WHERE intervention = :intervention AND month = :month",
