@@ -36,7 +36,15 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
         .iter()
         .map(|r| r["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, vec!["Mellerud", "Vänersborg", "Åmål"]);
+    // Rows are keyed by kommunkod and labelled with the official name.
+    assert_eq!(keys, vec!["1461", "1487", "1492"]);
+    let labels: Vec<&str> = muni["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["Mellerud", "Vänersborg", "Åmål"]);
     let yis = common::json_table(&v, "years_in_support");
     assert_eq!(
         yis["rows"][1]["values"],
@@ -420,10 +428,11 @@ fn an_exit_without_its_start_names_the_participant_column() {
 fn the_library_streams_any_reader_and_counts_unlisted_errors() {
     use sustrack::identity::KdfProfile;
     use sustrack::import::{import_from, Failure, Options, LISTED_ERRORS};
-    let mut db = sustrack::store::Db::open_in_memory(KdfProfile::Test).unwrap();
+    let mut db = sustrack::store::Memory::open(KdfProfile::Test).unwrap();
+    let actor = sustrack::actor::Actor::owner("t");
     sustrack::register::intervention_add(
         &db.conn,
-        "t",
+        &actor,
         sustrack::model::Intervention {
             code: "T".into(),
             name: "t".into(),
@@ -445,7 +454,15 @@ fn the_library_streams_any_reader_and_counts_unlisted_errors() {
     let text: String = std::iter::once("event,intervention,local_id,gender,date\n".to_string())
         .chain(rows)
         .collect();
-    let s = import_from(&mut db, std::io::Cursor::new(text.clone()), None, &opts).unwrap();
+    let s = import_from(
+        &mut db.conn,
+        &db.kdf,
+        &actor,
+        std::io::Cursor::new(text.clone()),
+        None,
+        &opts,
+    )
+    .unwrap();
     assert_eq!((s.rows, s.starts), (20_000, 20_000));
     // Imported again with a bad date every 50 rows: every one is counted.
     let bad = text.replace("L49,K,2021-01-01", "L49,K,2021-01-99");
@@ -454,7 +471,9 @@ fn the_library_streams_any_reader_and_counts_unlisted_errors() {
         .enumerate()
         .map(|(n, l)| if n > 0 && n % 50 == 0 { l.replace("2021-01-01", "2021-02-30") } else { l.to_string() } + "\n")
         .collect();
-    let Err(Failure::Rows(errors)) = import_from(&mut db, bad.as_bytes(), None, &opts) else {
+    let Err(Failure::Rows(errors)) =
+        import_from(&mut db.conn, &db.kdf, &actor, bad.as_bytes(), None, &opts)
+    else {
         panic!("bad dates were accepted");
     };
     assert_eq!(errors.len(), LISTED_ERRORS);

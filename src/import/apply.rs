@@ -15,8 +15,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
+use crate::actor::Actor;
 use crate::codes::Gender;
-use crate::error::Error;
+use crate::error::{Error, Field};
 use crate::identity::Fingerprint;
 use crate::model::Enrolment;
 use crate::register::{self, ExitInput, ExitTarget, Participant, StartInput};
@@ -38,7 +39,7 @@ enum Key {
 
 pub(super) struct Applier<'c> {
     conn: &'c Connection,
-    actor: &'c str,
+    actor: &'c Actor,
     today: NaiveDate,
     /// Individual interventions already checked in this import.
     known: HashSet<String>,
@@ -47,12 +48,27 @@ pub(super) struct Applier<'c> {
     pub summary: Summary,
 }
 
+/// A refusal as a row error: the column of the field the domain names,
+/// else `column` (the cell of the step that failed).
 fn row_error(line: u64, column: &str, e: Error) -> RowError {
     RowError {
         line,
-        column: column.into(),
+        column: e.field().and_then(column_of).unwrap_or(column).into(),
         reason: e.to_string(),
     }
+}
+
+/// The CSV column of a domain field, if the import has one.
+fn column_of(field: Field) -> Option<&'static str> {
+    use Field::*;
+    Some(match field {
+        Date | StartDate | ExitDate => "date",
+        Intervention | Pnr | Consent | LocalId | Gender | BirthYear | Municipality | Support
+        | YearsInSupport | Education | Referrer | Outcome | SupportAfter | StepProgress
+        | QualityOfLife | Event | Code | Name | Parent | Kind | TargetWorkStudies | TargetStep
+        | TargetQol | Month | Women | Men => field.name(),
+        _ => return None,
+    })
 }
 
 fn conflict(line: u64, column: &str, what: String) -> RowError {
@@ -73,7 +89,7 @@ fn key(who: &Who, fps: &[Fingerprint]) -> Key {
 }
 
 impl<'c> Applier<'c> {
-    pub fn new(conn: &'c Connection, actor: &'c str, today: NaiveDate) -> Self {
+    pub fn new(conn: &'c Connection, actor: &'c Actor, today: NaiveDate) -> Self {
         Applier {
             conn,
             actor,

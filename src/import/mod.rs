@@ -41,11 +41,12 @@ use std::fmt;
 use std::io::Read;
 
 use chrono::NaiveDate;
-use rusqlite::TransactionBehavior;
+use rusqlite::{Connection, TransactionBehavior};
 
+use crate::actor::Actor;
 use crate::error::Error;
-use crate::identity;
-use crate::store::{audit, import as import_store, Db};
+use crate::identity::{self, Kdf};
+use crate::store::{audit, import as import_store};
 
 pub use parse::{MAX_CELL_CHARS, MAX_COLUMNS};
 pub use read::{decode, sniff_delimiter, MAX_RECORD_BYTES};
@@ -191,14 +192,22 @@ pub struct Options {
 }
 
 /// Import one file's bytes into the database.
-pub fn import(db: &mut Db, bytes: &[u8], opts: &Options) -> Result<Summary, Failure> {
-    import_from(db, bytes, Some(bytes.len() as u64), opts)
+pub fn import(
+    conn: &mut Connection,
+    kdf: &Kdf,
+    actor: &Actor,
+    bytes: &[u8],
+    opts: &Options,
+) -> Result<Summary, Failure> {
+    import_from(conn, kdf, actor, bytes, Some(bytes.len() as u64), opts)
 }
 
 /// Import a file read as a stream; `size` (in bytes, if known) scales the
 /// progress bar.
 pub fn import_from(
-    db: &mut Db,
+    conn: &mut Connection,
+    kdf: &Kdf,
+    actor: &Actor,
     input: impl Read,
     size: Option<u64>,
     opts: &Options,
@@ -207,7 +216,7 @@ pub fn import_from(
     let mut rec = read::Record::default();
     let header = loop {
         if !records.next_into(&mut rec).map_err(too_long)? {
-            return Err(Failure::Fatal(Error::Invalid("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into())));
+            return Err(Failure::Fatal(Error::usage("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into())));
         }
         if !rec.is_blank() {
             break std::mem::take(&mut rec);
@@ -216,14 +225,10 @@ pub fn import_from(
     let layout = parse::layout(&header)?;
     drop(header);
 
-    let kdf = db.kdf.clone();
-    let actor = db.actor.clone();
-    import_store::prepare_bulk_write(&db.conn)?;
-    let tx = db
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    import_store::prepare_bulk_write(conn)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let bar = progress_bar(opts.progress, size);
-    let mut applier = apply::Applier::new(&tx, &actor, opts.today);
+    let mut applier = apply::Applier::new(&tx, actor, opts.today);
     let mut errors = RowErrors::default();
     let mut rows = 0u64;
     let mut read_batch = |errors: &mut Vec<RowError>| -> Result<Option<parse::Batch>, Failure> {
@@ -245,7 +250,7 @@ pub fn import_from(
     let mut read_errors = Vec::new();
     let mut current = read_batch(&mut read_errors)?;
     let mut fingerprints = match &current {
-        Some(b) => identity::fingerprints(&b.pnrs, &kdf),
+        Some(b) => identity::fingerprints(&b.pnrs, kdf),
         None => Vec::new(),
     };
     while let Some(mut batch) = current.take() {
@@ -257,7 +262,7 @@ pub fn import_from(
         let next_fingerprints = std::thread::scope(|s| {
             let hashing = next
                 .as_ref()
-                .map(|b| s.spawn(|| identity::fingerprints(&b.pnrs, &kdf)));
+                .map(|b| s.spawn(|| identity::fingerprints(&b.pnrs, kdf)));
             rows += batch.events.len() as u64;
             for ev in batch.events {
                 if let Err(e) = applier.apply(ev, &fingerprints) {
@@ -285,7 +290,7 @@ pub fn import_from(
     }
     audit::record(
         &tx,
-        &actor,
+        actor,
         "import",
         None,
         Some(&format!("{:?}: {summary}", layout.kind).to_lowercase()),
@@ -311,12 +316,12 @@ fn progress_bar(show: bool, size: Option<u64>) -> indicatif::ProgressBar {
 }
 
 fn read_failure(e: std::io::Error) -> Failure {
-    Failure::Fatal(Error::Io(format!("cannot read the file: {e}")))
+    Failure::Fatal(Error::io_text(format!("cannot read the file: {e}")))
 }
 
 fn too_long(e: read::ReadError) -> Failure {
     match e {
-        read::ReadError::TooLong { line } => Failure::Fatal(Error::Invalid(format!(
+        read::ReadError::TooLong { line } => Failure::Fatal(Error::usage(format!(
             "line {line} is longer than {} KiB, the most one row may take: is this a CSV file of registrations, interventions or volumes?",
             MAX_RECORD_BYTES / 1024
         ))),

@@ -139,7 +139,7 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
         .rposition(|c| !c.trim().is_empty())
         .map_or(0, |i| i + 1);
     if width > MAX_COLUMNS {
-        return Err(Failure::Fatal(Error::Invalid(format!(
+        return Err(Failure::Fatal(Error::usage(format!(
             "line {line}: the header has {width} columns; at most {MAX_COLUMNS} are accepted \
              (a registrations file needs at most {}): is this the right file?",
             17
@@ -187,7 +187,7 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
     } else if has("month") {
         FileKind::Volume
     } else {
-        return Err(Failure::Fatal(Error::Invalid(
+        return Err(Failure::Fatal(Error::usage(
             "unrecognised header: a registrations file needs the columns event, intervention and date \
              (an interventions file: code, name; a volume file: intervention, month, women, men)"
                 .into(),
@@ -478,6 +478,10 @@ fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -
                     "local_id",
                     "invalid local_id: expected at most 40 letters, digits, '-', '_', '.' or '/'",
                 );
+                return None;
+            }
+            if identity::holds_birth_date(&l) {
+                c.error("local_id", "a local_id must not hold a birth date (YYYYMMDD or YYMMDD): with gender and municipality it points at one person; use the team's own short code");
                 return None;
             }
             if identity::could_hold_pnr(&l) {
