@@ -61,7 +61,7 @@ const HEADERS: &[(&str, &[&str])] = &[
     ("gender", &["kön", "kon", "sex"]),
     ("birth_year", &["födelseår", "fodelsear", "född", "fodd"]),
     ("date", &["datum"]),
-    ("municipality", &["kommun"]),
+    ("municipality", &["kommun", "kommunkod"]),
     (
         "support",
         &[
