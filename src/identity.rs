@@ -24,6 +24,7 @@ use blake2::digest::{FixedOutput, KeyInit, Update};
 use chrono::{Datelike, NaiveDate};
 
 use crate::codes::Gender;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A checked Swedish personnummer or samordningsnummer. Never printed.
 pub struct Personnummer {
@@ -52,9 +53,7 @@ impl fmt::Display for Personnummer {
 impl Drop for Personnummer {
     fn drop(&mut self) {
         // Best effort: do not leave the digits in freed memory.
-        for d in self.digits.iter_mut() {
-            unsafe { std::ptr::write_volatile(d, 0) };
-        }
+        self.digits.zeroize();
     }
 }
 
@@ -62,7 +61,7 @@ impl Personnummer {
     /// Parse and check a personnummer or samordningsnummer, relative to `today`.
     pub fn parse(input: &str, today: NaiveDate) -> Result<Personnummer, PnrError> {
         let s = input.trim();
-        let mut digits = Vec::with_capacity(12);
+        let mut digits = Zeroizing::new(Vec::with_capacity(12));
         let mut sep: Option<(usize, char)> = None;
         for c in s.chars() {
             match c {
@@ -163,9 +162,7 @@ impl Personnummer {
             *t = b'0' + d;
         }
         let fp = kdf.hash(&text);
-        for t in text.iter_mut() {
-            unsafe { std::ptr::write_volatile(t, 0) };
-        }
+        text.zeroize();
         fp
     }
 }
@@ -264,17 +261,18 @@ impl Kdf {
 /// Fingerprints for many personnummer, in order: each distinct number is
 /// hashed exactly once, and the hashing runs on all cores.
 pub fn fingerprints(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
-    let mut first: std::collections::HashMap<[u8; 12], usize> = std::collections::HashMap::new();
+    // Duplicates are found by sorting references, not by keying a map with
+    // copies of the digits: no copy is left behind to clear.
+    let mut order: Vec<usize> = (0..pnrs.len()).collect();
+    order.sort_unstable_by(|&a, &b| pnrs[a].digits.cmp(&pnrs[b].digits));
     let mut unique: Vec<&Personnummer> = Vec::new();
-    let slots: Vec<usize> = pnrs
-        .iter()
-        .map(|p| {
-            *first.entry(p.digits).or_insert_with(|| {
-                unique.push(p);
-                unique.len() - 1
-            })
-        })
-        .collect();
+    let mut slots = vec![0usize; pnrs.len()];
+    for (k, &i) in order.iter().enumerate() {
+        if k == 0 || pnrs[order[k - 1]].digits != pnrs[i].digits {
+            unique.push(&pnrs[i]);
+        }
+        slots[i] = unique.len() - 1;
+    }
     let hashed = fingerprints_parallel(&unique, kdf);
     slots.into_iter().map(|i| hashed[i]).collect()
 }

@@ -52,16 +52,27 @@ pub fn report(db: &mut super::Ctx, a: ReportArgs) -> Result<()> {
 }
 
 pub fn import(db: &mut super::Ctx, file: &Path, dry_run: bool) -> Result<()> {
-    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+    let f = std::fs::File::open(file).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => invalid!("no file {}", scrub_path(file)),
         _ => Error::io_text(format!("cannot read {}: {e}", scrub_path(file))),
     })?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::io_text(format!("cannot read {}: {e}", scrub_path(file))))?;
+    if meta.is_dir() {
+        return Err(invalid!(
+            "{} is a directory: give a CSV file to import",
+            scrub_path(file)
+        ));
+    }
     let opts = crate::import::Options {
         dry_run,
         today: super::today(),
         progress: std::io::stderr().is_terminal(),
     };
-    match crate::import::import(&mut db.conn, db.store.kdf(), &db.actor, &bytes, &opts) {
+    // Streamed: the file is never held whole (a device or a pipe works too).
+    let size = meta.is_file().then_some(meta.len());
+    match crate::import::import_from(&mut db.conn, db.store.kdf(), &db.actor, f, size, &opts) {
         Ok(s) if dry_run => {
             say!("dry run, nothing written: {s}")
         }
@@ -75,10 +86,21 @@ pub fn import(db: &mut super::Ctx, file: &Path, dry_run: bool) -> Result<()> {
             for e in &errors {
                 tell!("{e}");
             }
+            if errors.unlisted > 0 {
+                tell!(
+                    "... and {} more invalid row(s), not listed",
+                    errors.unlisted
+                );
+            }
             Err(invalid!(
-                "{} invalid row(s) in {}, listed above; nothing was imported",
-                errors.len(),
-                scrub_path(file)
+                "{} invalid row(s) in {}, {}; nothing was imported",
+                errors.total(),
+                scrub_path(file),
+                if errors.unlisted > 0 {
+                    format!("the first {} listed above", errors.len())
+                } else {
+                    "listed above".to_string()
+                }
             ))
         }
         Err(crate::import::Failure::Fatal(e)) => Err(e),

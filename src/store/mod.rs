@@ -34,6 +34,7 @@
 pub mod audit;
 pub mod backup;
 pub mod enrolments;
+pub mod import;
 pub mod interventions;
 mod kommunkod;
 pub mod migrations;
