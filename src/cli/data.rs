@@ -119,6 +119,7 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
             Some(f) => crate::export::read_key(f)?,
             None => crate::export::ephemeral_key(),
         },
+        key_is_kept: a.key_file.is_some(),
         k: a.k,
     };
     let path = db.path.clone();
@@ -133,9 +134,10 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
             "export",
             Some(&format!("{}..{}", opts.period.from, opts.period.to)),
             Some(&format!(
-                "{} rows, k = {}, {} generalised, {} left out, {}",
+                "{} rows, k = {} persons, {} with dates coarsened, {} with municipality generalised, {} left out, {}",
                 summary.rows,
                 opts.k,
+                summary.coarsened,
                 summary.generalised,
                 summary.left_out,
                 if a.key_file.is_some() {
@@ -149,8 +151,9 @@ pub fn export(db: &mut Db, a: ExportArgs) -> Result<()> {
     })?;
     buf.finish()?;
     eprintln!(
-        "exported {} rows; k = {}: municipality generalised to * in {} rows, {} rows left out",
-        summary.rows, opts.k, summary.generalised, summary.left_out
+        "exported {} rows; k = {} persons: start and exit coarser than a month in {} rows, \
+         municipality generalised to * in {} rows, {} rows left out",
+        summary.rows, opts.k, summary.coarsened, summary.generalised, summary.left_out
     );
     Ok(())
 }

@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod enrolments;
+pub mod export_scan;
 pub mod interventions;
 
 use std::path::{Path, PathBuf};
