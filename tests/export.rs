@@ -239,13 +239,21 @@ fn k_counts_persons_not_rows() {
     assert_eq!(rows.len(), 3, "{stderr}");
     for r in &rows {
         assert_eq!(
-            (r["municipality"].as_str(), r["start_month"].as_str(), r["exit_month"].as_str(), r["months_in_intervention"].as_str()),
+            (
+                r["municipality"].as_str(),
+                r["start_month"].as_str(),
+                r["exit_month"].as_str(),
+                r["months_in_intervention"].as_str()
+            ),
             ("Ale", "2021-Q2", "2021-Q2", "1-3"),
             "{r:?}"
         );
     }
     assert_eq!(left_out(&stderr), 2);
-    assert!(stderr.contains("start and exit coarser than a month in 3 rows"), "{stderr}");
+    assert!(
+        stderr.contains("start and exit coarser than a month in 3 rows"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -268,7 +276,13 @@ fn start_and_exit_month_are_shown_only_for_groups_of_k() {
     let (rows, _, stderr) = export(&env, &["--k", "5"]);
     let months: Vec<(&str, &str, &str)> = rows
         .iter()
-        .map(|r| (r["start_month"].as_str(), r["exit_month"].as_str(), r["months_in_intervention"].as_str()))
+        .map(|r| {
+            (
+                r["start_month"].as_str(),
+                r["exit_month"].as_str(),
+                r["months_in_intervention"].as_str(),
+            )
+        })
         .collect();
     assert_eq!(months, vec![("2021-02", "2021-08", "7"); 5], "{stderr}");
     assert_eq!(left_out(&stderr), 1);
@@ -298,11 +312,17 @@ fn assert_exports_reveal_no_more_together(
         );
     }
     // Each (pseudonym, intervention) is one enrolment in these registers.
-    let by_enrolment = |rows: &[HashMap<String, String>]| -> HashMap<(String, String), HashMap<String, String>> {
-        rows.iter()
-            .map(|r| ((r["pseudonym"].clone(), r["intervention"].clone()), r.clone()))
-            .collect()
-    };
+    let by_enrolment =
+        |rows: &[HashMap<String, String>]| -> HashMap<(String, String), HashMap<String, String>> {
+            rows.iter()
+                .map(|r| {
+                    (
+                        (r["pseudonym"].clone(), r["intervention"].clone()),
+                        r.clone(),
+                    )
+                })
+                .collect()
+        };
     let (ea, eb) = (by_enrolment(a), by_enrolment(b));
     for (key, ra) in &ea {
         if let Some(rb) = eb.get(key) {
@@ -314,7 +334,11 @@ fn assert_exports_reveal_no_more_together(
 fn export_years(env: &Env, key: &str, k: &str) -> [Vec<HashMap<String, String>>; 2] {
     ["2021", "2022"].map(|year| {
         let out = env.run(&["export", "--year", year, "--k", k, "--key-file", key]);
-        assert!(out.status.success(), "{}", common::describe(&["export"], &out));
+        assert!(
+            out.status.success(),
+            "{}",
+            common::describe(&["export"], &out)
+        );
         csv::Reader::from_reader(&out.stdout[..])
             .deserialize()
             .map(|r| r.unwrap())
@@ -333,10 +357,14 @@ fn exports_with_one_key_reveal_together_no_more_than_each_alone() {
     let women: Vec<String> = (0..10).map(|i| pnr("19800101", 100 + i * 10)).collect();
     let places = ["Åmål", "Åmål", "Åmål", "Ale", "Kil"];
     for (p, place) in women.iter().zip(places) {
-        csv.push_str(&format!("start,A,{p},ja,2021-02-01,{place},\nexit,A,{p},,2021-10-01,,work\n"));
+        csv.push_str(&format!(
+            "start,A,{p},ja,2021-02-01,{place},\nexit,A,{p},,2021-10-01,,work\n"
+        ));
     }
     for p in women[..3].iter().chain(&women[5..10]) {
-        csv.push_str(&format!("start,B,{p},ja,2022-03-01,Åmål,\nexit,B,{p},,2022-09-01,,work\n"));
+        csv.push_str(&format!(
+            "start,B,{p},ja,2022-03-01,Åmål,\nexit,B,{p},,2022-09-01,,work\n"
+        ));
     }
     import(&env, &csv);
     let key = env.path("k.key");
@@ -361,13 +389,26 @@ fn a_malformed_key_file_is_refused_without_echoing_it() {
     ] {
         let path = env.path(name);
         std::fs::write(&path, &content).unwrap();
-        let out = env.run(&["export", "--year", "2021", "--key-file", path.to_str().unwrap()]);
+        let out = env.run(&[
+            "export",
+            "--year",
+            "2021",
+            "--key-file",
+            path.to_str().unwrap(),
+        ]);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(out.stdout.is_empty());
         assert!(err.contains("not a sustrack key file"), "{name}: {err}");
-        assert!(!err.contains("panicked") && !err.contains(&hex[..16]), "{name}: {err}");
-        assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1, "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains(&hex[..16]),
+            "{name}: {err}"
+        );
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{err}"
+        );
     }
     // The library says the same.
     let e = sustrack::export::read_key(&env.path("multibyte.key")).unwrap_err();
@@ -379,19 +420,34 @@ fn an_unknown_stored_gender_is_refused_not_taken_for_woman() {
     let (env, _) = populated();
     let conn = rusqlite::Connection::open(&env.db).unwrap();
     let id: String = conn
-        .query_row("SELECT id FROM enrolment ORDER BY id LIMIT 1", [], |r| r.get(0))
+        .query_row("SELECT id FROM enrolment ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
         .unwrap();
-    conn.execute("UPDATE enrolment SET gender = 'x' WHERE id = ?1", [&id]).unwrap();
+    conn.execute("UPDATE enrolment SET gender = 'x' WHERE id = ?1", [&id])
+        .unwrap();
     drop(conn);
     let out_file = env.path("out.csv");
-    let out = env.run(&["export", "--year", "2021", "--k", "1", "--out", out_file.to_str().unwrap()]);
+    let out = env.run(&[
+        "export",
+        "--year",
+        "2021",
+        "--k",
+        "1",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("error: enrolment") && err.contains(&id[..8]) && err.contains("gender"), "{err}");
+    assert!(
+        err.contains("error: enrolment") && err.contains(&id[..8]) && err.contains("gender"),
+        "{err}"
+    );
     assert!(!out_file.exists(), "an export was written");
     // The library refuses it too.
     let conn = rusqlite::Connection::open(&env.db).unwrap();
-    let e = sustrack::export::export(&conn, None, &options(2021, 1, false), Vec::new()).unwrap_err();
+    let e =
+        sustrack::export::export(&conn, None, &options(2021, 1, false), Vec::new()).unwrap_err();
     assert!(e.to_string().contains(&id[..8]), "{e}");
 }
 
@@ -415,13 +471,23 @@ fn the_library_export_counts_persons_and_summarises() {
     let conn = rusqlite::Connection::open(&env.db).unwrap();
     let mut out = Vec::new();
     let s = sustrack::export::export(&conn, None, &options(2021, 5, false), &mut out).unwrap();
-    let rows: Vec<HashMap<String, String>> =
-        csv::Reader::from_reader(&out[..]).deserialize().map(|r| r.unwrap()).collect();
+    let rows: Vec<HashMap<String, String>> = csv::Reader::from_reader(&out[..])
+        .deserialize()
+        .map(|r| r.unwrap())
+        .collect();
     assert_eq!(s.rows as usize, rows.len());
     assert_eq!(s.rows + s.left_out, 24);
-    assert_eq!(s.generalised as usize, rows.iter().filter(|r| r["municipality"] == "*").count());
+    assert_eq!(
+        s.generalised as usize,
+        rows.iter().filter(|r| r["municipality"] == "*").count()
+    );
     let to_the_month = |m: &str| m.len() == 7 && m.as_bytes()[5].is_ascii_digit();
-    assert_eq!(s.coarsened as usize, rows.iter().filter(|r| !to_the_month(&r["start_month"])).count());
+    assert_eq!(
+        s.coarsened as usize,
+        rows.iter()
+            .filter(|r| !to_the_month(&r["start_month"]))
+            .count()
+    );
     assert!(persons_per_group(&rows).values().all(|&n| n >= 5));
 }
 
@@ -462,7 +528,9 @@ mod anonymise {
         // persons in the second quarter; the other two are one person.
         let (shown, s) = anonymise(rows.clone(), 3);
         assert_eq!((s.rows, s.coarsened, s.left_out), (3, 3, 2));
-        assert!(shown.iter().all(|r| r.level == Level::Quarter && r.start == (2021, r.start.1) && (4..=5).contains(&r.start.1)));
+        assert!(shown.iter().all(|r| r.level == Level::Quarter
+            && r.start == (2021, r.start.1)
+            && (4..=5).contains(&r.start.1)));
         // Anonymous enrolments with one local_id key are one person too.
         let anon = |p| row(Person::Anonymous(p), 1, 4, 5);
         let (_, s) = anonymise(vec![anon(9), anon(9), anon(9), anon(8), anon(7)], 5);
@@ -476,7 +544,9 @@ mod anonymise {
         // Person 1 is in a big group of municipality 1 and alone from
         // municipality 2 (with four others from elsewhere) in another
         // intervention: hidden there, so hidden on every row.
-        let mut rows: Vec<Row> = (1..=6).map(|p| row(Person::Registered(p), 1, 2, 4)).collect();
+        let mut rows: Vec<Row> = (1..=6)
+            .map(|p| row(Person::Registered(p), 1, 2, 4))
+            .collect();
         for (p, m) in [(1, 2), (20, 3), (21, 4), (22, 5), (23, 6)] {
             let mut r = row(Person::Registered(p), m, 2, 4);
             r.intervention = 1;
@@ -493,14 +563,19 @@ mod anonymise {
         assert_eq!(levels, vec![(1, Level::YearNoMunicipality)], "{shown:?}");
         // Moving person 1 out leaves five in the first group, still shown.
         assert_eq!(
-            shown.iter().filter(|r| r.intervention == 0 && r.level == Level::Month).count(),
+            shown
+                .iter()
+                .filter(|r| r.intervention == 0 && r.level == Level::Month)
+                .count(),
             5
         );
     }
 
     #[test]
     fn rows_read_only_to_decide_are_never_shown_and_small_export_groups_left_out() {
-        let mut rows: Vec<Row> = (1..=5).map(|p| row(Person::Registered(p), 1, 2, 4)).collect();
+        let mut rows: Vec<Row> = (1..=5)
+            .map(|p| row(Person::Registered(p), 1, 2, 4))
+            .collect();
         for r in &mut rows[2..] {
             r.in_export = false;
         }
@@ -517,7 +592,9 @@ fn random_register(n: usize, seed: u64) -> (Env, usize, usize) {
     let env = Env::new();
     env.ok(&["intervention", "add", "P", "--name", "P"]);
     env.ok(&["intervention", "add", "Q", "--name", "Q"]);
-    let mut csv = String::from("event,intervention,pnr,consent,local_id,gender,birth_year,date,municipality,outcome\n");
+    let mut csv = String::from(
+        "event,intervention,pnr,consent,local_id,gender,birth_year,date,municipality,outcome\n",
+    );
     let mut x = seed;
     let mut next = |m: u64| {
         x = x
@@ -559,7 +636,10 @@ fn random_register(n: usize, seed: u64) -> (Env, usize, usize) {
             // A person in P and, sometimes, in Q as well, at other times
             // (one enrolment per intervention, so a pseudonym and an
             // intervention name one enrolment).
-            let p = pnr(&format!("19{}0{}1{}", 60 + next(40), 1 + next(9), next(10)), 100 + i as u32);
+            let p = pnr(
+                &format!("19{}0{}1{}", 60 + next(40), 1 + next(9), next(10)),
+                100 + i as u32,
+            );
             for iv in ["P", "Q"] {
                 if iv == "Q" && next(2) == 0 {
                     continue;

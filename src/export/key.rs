@@ -70,7 +70,10 @@ mod tests {
     #[test]
     fn only_64_hex_digits_are_a_key() {
         let good = "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef0123456789";
-        assert_eq!(parse_key(format!(" {good}\n").as_bytes()).unwrap().len(), 32);
+        assert_eq!(
+            parse_key(format!(" {good}\n").as_bytes()).unwrap().len(),
+            32
+        );
         // 64 bytes holding a two-byte character: once a panic on a char boundary.
         let multi = format!("é{}", &good[2..]);
         assert_eq!(multi.len(), 64);

@@ -221,7 +221,9 @@ fn read_part(
         let Some(&(intervention, selected)) = input.interventions.get(r.intervention) else {
             return Ok(());
         };
-        let in_export = selected && r.start <= input.to.as_str() && (r.exit.is_empty() || r.exit >= input.from.as_str());
+        let in_export = selected
+            && r.start <= input.to.as_str()
+            && (r.exit.is_empty() || r.exit >= input.from.as_str());
         if !in_export && !input.whole_register {
             return Ok(());
         }
@@ -232,7 +234,7 @@ fn read_part(
             _ => {
                 return Err(Error::Database(format!(
                     "enrolment {} has a stored gender that is neither woman nor man; \
-                     nothing was exported (correct it with `sustrack edit`, see `sustrack check`)",
+                     nothing was exported (`sustrack check` lists such values)",
                     short()
                 )))
             }
@@ -262,7 +264,10 @@ fn read_part(
                 }
                 let mut b = [0u8; 16];
                 if in_export {
-                    let p = pseudonym(input.key, format!("anonymous enrolment {}", r.id).as_bytes());
+                    let p = pseudonym(
+                        input.key,
+                        format!("anonymous enrolment {}", r.id).as_bytes(),
+                    );
                     b.copy_from_slice(&p.as_bytes()[..16]);
                 }
                 (Person::Anonymous(h.finish()), Who::Pseudonym(b))
@@ -340,7 +345,9 @@ fn pseudonymise(
     })?;
     for r in &mut rows {
         if let Who::Person(p) = r.who {
-            let i = ids.binary_search(&p).expect("every person id was looked up");
+            let i = ids
+                .binary_search(&p)
+                .expect("every person id was looked up");
             r.who = Who::Pseudonym(found[i]);
         }
     }
