@@ -240,12 +240,11 @@ fn k_counts_persons_not_rows() {
     for r in &rows {
         assert_eq!(
             (
-                r["municipality"].as_str(),
                 r["start_month"].as_str(),
                 r["exit_month"].as_str(),
                 r["months_in_intervention"].as_str()
             ),
-            ("Ale", "2021-Q2", "2021-Q2", "1-3"),
+            ("2021-Q2", "2021-Q2", "1-3"),
             "{r:?}"
         );
     }
@@ -383,7 +382,9 @@ fn a_malformed_key_file_is_refused_without_echoing_it() {
     let (env, _) = populated();
     let hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
     for (name, content) in [
-        ("multibyte.key", format!("é{hex}").into_bytes()),
+        // 64 bytes, a two-byte character across the second pair of digits:
+        // once a panic that printed the key.
+        ("multibyte.key", format!("0é{}", &hex[1..]).into_bytes()),
         ("latin1.key", [&[0xe9u8, 0xe9][..], hex.as_bytes()].concat()),
         ("short.key", b"abc".to_vec()),
     ] {
@@ -492,7 +493,7 @@ fn the_library_export_counts_persons_and_summarises() {
 }
 
 mod anonymise {
-    use sustrack::export::{anonymise, Level, Person, Row, Who};
+    use sustrack::export::{anonymise, Level, Person, Row, Time, Who};
 
     fn row(person: Person, municipality: u32, start: u8, exit: u8) -> Row {
         Row {
@@ -507,7 +508,7 @@ mod anonymise {
             in_export: true,
             codes: [0; 8],
             who: Who::Pseudonym([b'A'; 16]),
-            level: Level::Month,
+            level: Level::default(),
         }
     }
 
@@ -528,7 +529,7 @@ mod anonymise {
         // persons in the second quarter; the other two are one person.
         let (shown, s) = anonymise(rows.clone(), 3);
         assert_eq!((s.rows, s.coarsened, s.left_out), (3, 3, 2));
-        assert!(shown.iter().all(|r| r.level == Level::Quarter
+        assert!(shown.iter().all(|r| r.level.time == Time::Quarter
             && r.start == (2021, r.start.1)
             && (4..=5).contains(&r.start.1)));
         // Anonymous enrolments with one local_id key are one person too.
@@ -560,12 +561,12 @@ mod anonymise {
             .filter(|r| r.person == Person::Registered(1))
             .map(|r| (r.intervention, r.level))
             .collect();
-        assert_eq!(levels, vec![(1, Level::YearNoMunicipality)], "{shown:?}");
+        assert_eq!(levels, vec![(1, Level { time: Time::Month, hide_municipality: true })], "{shown:?}");
         // Moving person 1 out leaves five in the first group, still shown.
         assert_eq!(
             shown
                 .iter()
-                .filter(|r| r.intervention == 0 && r.level == Level::Month)
+                .filter(|r| r.intervention == 0 && r.level == Level::default())
                 .count(),
             5
         );

@@ -74,8 +74,9 @@ mod tests {
             parse_key(format!(" {good}\n").as_bytes()).unwrap().len(),
             32
         );
-        // 64 bytes holding a two-byte character: once a panic on a char boundary.
-        let multi = format!("é{}", &good[2..]);
+        // 64 bytes with a two-byte character across a pair of digits: once
+        // a panic on a char boundary, whose message printed the key.
+        let multi = format!("0é{}", &good[3..]);
         assert_eq!(multi.len(), 64);
         assert_eq!(parse_key(multi.as_bytes()), None);
         assert_eq!(parse_key(&[0xff; 64]), None);

@@ -16,9 +16,8 @@
 //! the same way for every export with that key), `anonymise` (pure),
 //! `pseudonymise` (each shown person's fingerprint read and hashed once, on
 //! all cores), `write_csv` (formatted in chunks on all cores, written in
-//! order). Rows come in enrolment-id order; the ids are random (and the
-//! table is clustered on them), so the order reveals nothing about
-//! registration dates.
+//! order). Rows are written in pseudonym order, which is random, so the
+//! order reveals nothing about registration dates.
 
 mod anonymise;
 mod key;
@@ -30,7 +29,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-pub use anonymise::{anonymise, Level, Person, Row};
+pub use anonymise::{anonymise, Level, Person, Row, Time};
 pub use key::{ephemeral_key, keygen, read_key};
 
 use crate::error::{Error, Result};
@@ -91,6 +90,15 @@ pub enum Who {
     Pseudonym([u8; 16]),
 }
 
+impl Who {
+    fn sort_key(&self) -> [u8; 16] {
+        match self {
+            Who::Pseudonym(p) => *p,
+            Who::Person(_) => [0; 16],
+        }
+    }
+}
+
 /// Write the export to `out`; returns the counts. With `path`, reading and
 /// hashing are spread over all cores, each with its own read-only
 /// connection; as for reports, call it while `conn` holds the write lock so
@@ -136,7 +144,10 @@ pub fn export(
     };
     let (rows, municipalities) = read(conn, path, parts, &input)?;
     let (rows, summary) = anonymise(rows, opts.k);
-    let rows = pseudonymise(conn, path, parts, rows, &opts.key)?;
+    let mut rows = pseudonymise(conn, path, parts, rows, &opts.key)?;
+    // In pseudonym order: random, so it says nothing of when anyone was
+    // registered, and a person's rows stand together.
+    rows.sort_unstable_by(|a, b| a.who.sort_key().cmp(&b.who.sort_key()));
     write_csv(&rows, &codes, &municipalities, parts, out)?;
     Ok(summary)
 }
@@ -289,7 +300,7 @@ fn read_part(
             in_export,
             codes,
             who,
-            level: Level::Month,
+            level: Level::default(),
         });
         Ok(())
     })?;
@@ -371,14 +382,14 @@ fn write_csv(
             let Who::Pseudonym(pseudo) = &r.who else {
                 unreachable!("pseudonymise resolves every person")
             };
-            let level = r.level;
+            let time = r.level.time;
             start.clear();
             exit.clear();
             months.clear();
-            level.write_period(&mut start, r.start);
+            time.write_period(&mut start, r.start);
             if let Some(e) = r.exit {
-                level.write_period(&mut exit, e);
-                level.write_months(&mut months, r.months);
+                time.write_period(&mut exit, e);
+                time.write_months(&mut months, r.months);
             }
             let c = |slot: usize| code_text(slot, r.codes[slot]);
             w.write_record([
@@ -386,10 +397,10 @@ fn write_csv(
                 interventions[r.intervention as usize],
                 if r.man { "man" } else { "woman" },
                 &bands[r.band as usize],
-                if level.shows_municipality() {
-                    municipalities[r.municipality as usize].as_str()
-                } else {
+                if r.level.hide_municipality {
                     "*"
+                } else {
+                    municipalities[r.municipality as usize].as_str()
                 },
                 &start,
                 &exit,
