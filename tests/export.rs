@@ -561,7 +561,17 @@ mod anonymise {
             .filter(|r| r.person == Person::Registered(1))
             .map(|r| (r.intervention, r.level))
             .collect();
-        assert_eq!(levels, vec![(1, Level { time: Time::Month, hide_municipality: true })], "{shown:?}");
+        assert_eq!(
+            levels,
+            vec![(
+                1,
+                Level {
+                    time: Time::Month,
+                    hide_municipality: true
+                }
+            )],
+            "{shown:?}"
+        );
         // Moving person 1 out leaves five in the first group, still shown.
         assert_eq!(
             shown

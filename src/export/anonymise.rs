@@ -14,6 +14,7 @@
 //! | quarter | `2021-Q1` | band of 3, `7-9` |
 //! | half-year | `2021-H1` | band of 6, `7-12` |
 //! | year | `2021` | band of 12, `1-12` |
+//! | hidden | `*` (exit empty while ongoing) | band of 12 |
 //!
 //! with the municipality shown, or `*` for every row of a person (below).
 //! A row that reaches no level is left out. A group at one level counts only
@@ -68,6 +69,8 @@ pub enum Time {
     Quarter,
     HalfYear,
     Year,
+    /// Start and exit `*`: only whether the enrolment has ended shows.
+    Hidden,
 }
 
 /// How much of a row's quasi-identifiers is shown; see the module note.
@@ -79,7 +82,13 @@ pub struct Level {
 }
 
 impl Time {
-    const ALL: [Time; 4] = [Time::Month, Time::Quarter, Time::HalfYear, Time::Year];
+    const ALL: [Time; 5] = [
+        Time::Month,
+        Time::Quarter,
+        Time::HalfYear,
+        Time::Year,
+        Time::Hidden,
+    ];
 
     /// A year and month as shown at this level.
     fn period_code(self, (y, m): (u16, u8)) -> u32 {
@@ -89,6 +98,7 @@ impl Time {
             Time::Quarter => y * 4 + m / 3,
             Time::HalfYear => y * 2 + m / 6,
             Time::Year => y,
+            Time::Hidden => 0,
         }
     }
 
@@ -98,12 +108,12 @@ impl Time {
             Time::Month => 1,
             Time::Quarter => 3,
             Time::HalfYear => 6,
-            Time::Year => 12,
+            Time::Year | Time::Hidden => 12,
         }
     }
 
     /// Append a start or exit month as shown: `2021-03`, `2021-Q1`,
-    /// `2021-H1` or `2021`.
+    /// `2021-H1`, `2021` or `*`.
     pub fn write_period(self, out: &mut String, (y, m): (u16, u8)) {
         let m = (m as u32).clamp(1, 12);
         let _ = match self {
@@ -111,6 +121,7 @@ impl Time {
             Time::Quarter => write!(out, "{y:04}-Q{}", (m - 1) / 3 + 1),
             Time::HalfYear => write!(out, "{y:04}-H{}", (m - 1) / 6 + 1),
             Time::Year => write!(out, "{y:04}"),
+            Time::Hidden => write!(out, "*"),
         };
     }
 
@@ -189,7 +200,7 @@ pub fn anonymise(mut rows: Vec<Row>, k: u32) -> (Vec<Row>, ExportSummary) {
         }
     }
     for (r, p) in rows.iter_mut().zip(&placed) {
-        r.level.time = p.unwrap_or(Time::Year);
+        r.level.time = p.unwrap_or(Time::Hidden);
     }
     let mut summary = ExportSummary::default();
     let mut placed = placed.iter();
@@ -252,7 +263,10 @@ fn time_key(r: &Row, time: Time) -> u64 {
     let code = |(y, m): (u16, u8)| time.period_code((y, m)) as u64 & ONGOING;
     let (exit, months) = match r.exit {
         None => (ONGOING, 0xffff),
-        Some(e) => (code(e), ((r.months.max(1) - 1) / time.months_width()) as u64),
+        Some(e) => (
+            code(e),
+            ((r.months.max(1) - 1) / time.months_width()) as u64,
+        ),
     };
     code(r.start) | exit << 18 | months << 36 | (time as u64) << 52
 }
@@ -262,7 +276,10 @@ fn time_key(r: &Row, time: Time) -> u64 {
 fn runs(items: &mut [Item], mut f: impl FnMut(&[Item], u32)) {
     items.sort_unstable_by_key(|it| (it.base, it.key, it.person));
     for run in items.chunk_by(|a, b| a.base == b.base && a.key == b.key) {
-        let persons = 1 + run.windows(2).filter(|w| w[0].person != w[1].person).count();
+        let persons = 1 + run
+            .windows(2)
+            .filter(|w| w[0].person != w[1].person)
+            .count();
         f(run, persons as u32);
     }
 }
@@ -327,13 +344,7 @@ fn hide_per_person(rows: &mut [Row], hide: impl Fn(usize) -> bool) {
 
 /// Each row at the finest time level whose group holds at least `k`
 /// persons (with or without the municipality, as decided), or `None`.
-fn place(
-    rows: &[Row],
-    person: &[u32],
-    k: u32,
-    items: &mut Vec<Item>,
-    placed: &mut [Option<Time>],
-) {
+fn place(rows: &[Row], person: &[u32], k: u32, items: &mut Vec<Item>, placed: &mut [Option<Time>]) {
     placed.iter_mut().for_each(|p| *p = None);
     items.clear();
     items.extend(rows.iter().enumerate().map(|(i, r)| Item {
@@ -353,7 +364,8 @@ fn place(
             }
             runs(&mut pending, |run, n| {
                 if n >= k {
-                    run.iter().for_each(|it| placed[it.row as usize] = Some(time));
+                    run.iter()
+                        .for_each(|it| placed[it.row as usize] = Some(time));
                 }
             });
             pending.retain(|it| placed[it.row as usize].is_none());
@@ -408,5 +420,6 @@ mod tests {
         assert_eq!(show(Time::Quarter), "2021-Q3 7-9");
         assert_eq!(show(Time::HalfYear), "2021-H2 7-12");
         assert_eq!(show(Time::Year), "2021 1-12");
+        assert_eq!(show(Time::Hidden), "* 1-12");
     }
 }
