@@ -3,7 +3,7 @@
 //!
 //! Shape (about a decade of every förbund in Sweden at 1M enrolments):
 //! 75 förbund, each with a handful of interventions (some grouped under
-//! an ESF-style parent, one volume intervention), 290 municipalities
+//! an ESF-style parent, one volume intervention), Sweden's 290 kommuner
 //! shared out among them, starts from 2015 to 2025, durations of one to
 //! about thirty months, six in ten women, ages mostly 20-45, support and
 //! outcome mixes like those in annual reports, about one in five people
@@ -16,19 +16,19 @@
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand_chacha::rand_core::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rusqlite::params;
 
+use crate::actor::Actor;
 use crate::codes::{
     Code, Education, Outcome, QualityOfLife, Referrer, StepProgress, Support, YearsInSupport,
 };
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::identity::KdfProfile;
-use crate::store::{audit, Db};
+use crate::store::{audit, Store};
 
 const FORBUND: usize = 75;
-const MUNICIPALITIES: usize = 290;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Generated {
@@ -38,10 +38,50 @@ pub struct Generated {
     pub anonymous: u64,
 }
 
+/// The generator's random stream. ChaCha8 (rand_chacha) documents its
+/// output for a seed as stable across releases, and every value below is
+/// derived from its raw words by this file's own arithmetic (not by
+/// `rand`'s distributions, which may change between versions), so one seed
+/// gives one register for as long as these lines stay as they are.
+struct Stream(ChaCha8Rng);
+
+impl Stream {
+    /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2^-32
+    /// for the small `n` used here).
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.0.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Uniform index into a slice of `len` elements.
+    fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    /// Uniform in `lo..=hi`.
+    fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+
+    /// Uniform in `[0, 1)` with 53 bits.
+    fn unit(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut b = [0u8; N];
+        self.0.fill_bytes(&mut b);
+        b
+    }
+}
+
 /// Pick an index by weight.
-fn weighted(rng: &mut StdRng, weights: &[u32]) -> usize {
+fn weighted(rng: &mut Stream, weights: &[u32]) -> usize {
     let total: u32 = weights.iter().sum();
-    let mut x = rng.gen_range(0..total);
+    let mut x = rng.below(u64::from(total)) as u32;
     for (i, &w) in weights.iter().enumerate() {
         if x < w {
             return i;
@@ -51,36 +91,24 @@ fn weighted(rng: &mut StdRng, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
-/// 290 distinct, pronounceable, Swedish-looking municipality names.
-pub fn municipality_names() -> Vec<String> {
-    let first = [
-        "Ale", "Berg", "Dal", "Ek", "Fors", "Gran", "Hal", "Is", "Järn", "Kil", "Lind", "Malm",
-        "Norr", "Ort", "På", "Rön", "Sol", "Tå", "Upp", "Vä", "Ytter", "Ås", "Äng", "Öster",
-    ];
-    let second = [
-        "by", "köping", "holm", "sund", "vik", "å", "berga", "ås", "hult", "stad", "tuna", "fors",
-        "dal",
-    ];
-    let mut names = Vec::with_capacity(MUNICIPALITIES);
-    'outer: for s in second {
-        for f in first {
-            let name = format!("{f}{s}");
-            names.push(name);
-            if names.len() == MUNICIPALITIES {
-                break 'outer;
-            }
-        }
-    }
-    names
-}
+/// Twenty times the benchmark register: more is no use for training or
+/// measuring, and would only fill the disk.
+pub const MAX_ENROLMENTS: u64 = 20_000_000;
 
-pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<Generated> {
-    let mut db = Db::create(path, KdfProfile::Test, actor)?;
+pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Result<Generated> {
+    if !(1..=MAX_ENROLMENTS).contains(&enrolments) {
+        return Err(Error::invalid(
+            Field::Enrolments,
+            format!("{enrolments} is out of range: expected 1 to {MAX_ENROLMENTS}"),
+        ));
+    }
+    let store = Store::create(path, KdfProfile::Test, actor)?;
+    let mut conn = store.connect()?;
     // Bulk loading only: a large page cache keeps the random-order inserts cheap.
-    db.conn.pragma_update(None, "cache_size", -262_144)?;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let names = municipality_names();
-    let tx = db.conn.transaction()?;
+    conn.pragma_update(None, "cache_size", -262_144)?;
+    let mut rng = Stream(ChaCha8Rng::seed_from_u64(seed));
+    let kommuner = crate::kommun::all();
+    let tx = conn.transaction()?;
     let now = crate::store::now_utc();
 
     // Interventions per förbund.
@@ -93,8 +121,11 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for f in 0..FORBUND {
-            let munis: Vec<usize> = (0..MUNICIPALITIES).filter(|m| m % FORBUND == f).collect();
-            let n = rng.gen_range(2..=6);
+            // Neighbours in kommunkod order (mostly one län) form a förbund.
+            let munis: Vec<usize> = (0..kommuner.len())
+                .filter(|m| m * FORBUND / kommuner.len() == f)
+                .collect();
+            let n = rng.int(2, 6);
             let parent = format!("F{f:02}-ESF");
             add.execute(params![
                 parent,
@@ -110,8 +141,8 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
             for i in 0..n {
                 let code = format!("F{f:02}-I{i}");
                 let p = (i < 2).then(|| parent.clone());
-                let target = if rng.gen_bool(0.7) {
-                    Some(rng.gen_range(3..=5) as f64 / 10.0)
+                let target = if rng.chance(0.7) {
+                    Some(rng.int(3, 5) as f64 / 10.0)
                 } else {
                     None
                 };
@@ -162,26 +193,26 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
         )?;
         let mut made = 0u64;
         while made < enrolments {
-            let woman = rng.gen_bool(0.6);
+            let woman = rng.chance(0.6);
             let gender = if woman { "woman" } else { "man" };
-            let age = 16 + (rng.gen_range(0.0f64..1.0).powf(1.4) * 50.0) as i32;
-            let (home_iv, _) = &individual[rng.gen_range(0..individual.len())];
+            let age = 16 + (rng.unit().powf(1.4) * 50.0) as i32;
+            let (home_iv, _) = &individual[rng.index(individual.len())];
             let home = individual
                 .iter()
                 .position(|(c, _)| c == home_iv)
                 .unwrap_or(0);
             let municipality = {
                 let ms = &individual[home].1;
-                names[ms[rng.gen_range(0..ms.len())]].clone()
+                kommuner[ms[rng.index(ms.len())]].code()
             };
-            let anonymous = rng.gen_bool(0.03);
-            let mut start = epoch + Duration::days(rng.gen_range(0..span));
+            let anonymous = rng.chance(0.03);
+            let mut start = epoch + Duration::days(rng.int(0, span - 1));
             let birth_year = chrono::Datelike::year(&start) - age;
             let person_id = if anonymous {
                 out.anonymous += 1;
                 None
             } else {
-                let fp: [u8; 32] = rng.gen();
+                let fp: [u8; 32] = rng.bytes();
                 person.execute(params![&fp[..], gender, birth_year, start])?;
                 out.persons += 1;
                 Some(tx.last_insert_rowid())
@@ -196,21 +227,21 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
                 if made >= enrolments || start > last {
                     break;
                 }
-                let months = 1.0 + rng.gen_range(0.0f64..1.0).powf(1.6) * 30.0;
-                let exit = start + Duration::days((months * 30.4375) as i64 - rng.gen_range(0..15));
-                let exit = (exit <= last && rng.gen_bool(0.95)).then_some(exit.max(start));
+                let months = 1.0 + rng.unit().powf(1.6) * 30.0;
+                let exit = start + Duration::days((months * 30.4375) as i64 - rng.int(0, 14));
+                let exit = (exit <= last && rng.chance(0.95)).then_some(exit.max(start));
                 let before = Support::ALL[weighted(&mut rng, &support_w)];
                 let outcome = exit.map(|_| Outcome::ALL[weighted(&mut rng, &outcome_w)]);
                 let after = outcome.map(|o| match o {
                     Outcome::Work => Support::Wage,
                     Outcome::Studies => Support::StudentFinance,
                     Outcome::SicknessCompensation => Support::SicknessCompensation,
-                    _ if rng.gen_bool(0.5) => before,
+                    _ if rng.chance(0.5) => before,
                     _ => Support::ALL[weighted(&mut rng, &support_w)],
                 });
                 let step = outcome.map(|_| StepProgress::ALL[weighted(&mut rng, &[55, 35, 10])]);
                 let qol = outcome.map(|_| QualityOfLife::ALL[weighted(&mut rng, &[50, 30, 8, 12])]);
-                let id = uuid::Builder::from_random_bytes(rng.gen())
+                let id = uuid::Builder::from_random_bytes(rng.bytes())
                     .into_uuid()
                     .to_string();
                 enrol.execute(params![
@@ -218,15 +249,15 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
                     individual[iv].0,
                     person_id,
                     gender,
-                    if anonymous && rng.gen_bool(0.3) {
+                    if anonymous && rng.chance(0.3) {
                         None
                     } else {
                         Some(birth_year)
                     },
                     start,
                     exit,
-                    if rng.gen_bool(0.97) {
-                        Some(&municipality)
+                    if rng.chance(0.97) {
+                        Some(municipality)
                     } else {
                         None
                     },
@@ -243,9 +274,9 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
                 out.enrolments += 1;
                 // A later enrolment starts after this one ends, in this or another intervention.
                 let Some(x) = exit else { break };
-                start = x + Duration::days(rng.gen_range(14..400));
-                if rng.gen_bool(0.5) {
-                    iv = rng.gen_range(0..individual.len());
+                start = x + Duration::days(rng.int(14, 399));
+                if rng.chance(0.5) {
+                    iv = rng.index(individual.len());
                 }
             }
         }
@@ -258,8 +289,8 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
                     vol.execute(params![
                         v,
                         format!("{year}-{month:02}"),
-                        rng.gen_range(0..40),
-                        rng.gen_range(0..25)
+                        rng.below(40) as i64,
+                        rng.below(25) as i64
                     ])?;
                 }
             }
@@ -273,6 +304,6 @@ pub fn generate(path: &Path, actor: &str, enrolments: u64, seed: u64) -> Result<
         Some(&format!("{} enrolments, seed {seed}", out.enrolments)),
     )?;
     tx.commit()?;
-    db.conn.execute_batch("ANALYZE")?;
+    conn.execute_batch("ANALYZE")?;
     Ok(out)
 }

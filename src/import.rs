@@ -32,6 +32,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rusqlite::{Connection, TransactionBehavior};
 
+use crate::actor::Actor;
 use crate::codes::{fold, Code, Gender, InterventionKind, Outcome};
 use crate::error::Error;
 use crate::identity::{self, Fingerprint, Personnummer};
@@ -41,7 +42,8 @@ use crate::model::{
 };
 use crate::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use crate::store::enrolments::{self as store, ParticipantKey};
-use crate::store::{audit, interventions, Db};
+use crate::store::{audit, interventions};
+use rusqlite::Connection as DbConnection;
 
 /// One rejected cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,7 +186,7 @@ const HEADERS: &[(&str, &[&str])] = &[
     ("gender", &["kön", "kon", "sex"]),
     ("birth_year", &["födelseår", "fodelsear", "född", "fodd"]),
     ("date", &["datum"]),
-    ("municipality", &["kommun"]),
+    ("municipality", &["kommun", "kommunkod"]),
     (
         "support",
         &[
@@ -368,24 +370,27 @@ pub struct Options {
 }
 
 /// Import one file's bytes into the database.
-pub fn import(db: &mut Db, bytes: &[u8], opts: &Options) -> Result<Summary, Failure> {
+pub fn import(
+    conn: &mut DbConnection,
+    kdf: &identity::Kdf,
+    actor: &Actor,
+    bytes: &[u8],
+    opts: &Options,
+) -> Result<Summary, Failure> {
     let text = decode(bytes);
     let (kind, events, pnrs, mut errors) = parse(&text, opts.today)?;
-    let fingerprints = identity::fingerprints(&pnrs, &db.kdf);
+    let fingerprints = identity::fingerprints(&pnrs, kdf);
     drop(pnrs);
 
     let mut summary = Summary {
         rows: events.len() as u64,
         ..Summary::default()
     };
-    let actor = db.actor.clone();
     // A big import touches pages all over the enrolment table; a larger page
     // cache keeps SQLite from spilling (and rewriting) them to the WAL
     // before the commit.
-    db.conn.pragma_update(None, "cache_size", -262_144)?;
-    let tx = db
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    conn.pragma_update(None, "cache_size", -262_144)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let bar = if opts.progress && events.len() > 1000 {
         let b = indicatif::ProgressBar::new(events.len() as u64);
         b.set_style(
@@ -408,7 +413,7 @@ pub fn import(db: &mut Db, bytes: &[u8], opts: &Options) -> Result<Summary, Fail
         // leaves nothing behind and later rows are checked as if it were absent.
         if let Err(e) = apply(
             &tx,
-            &actor,
+            actor,
             opts.today,
             ev,
             &fingerprints,
@@ -428,7 +433,7 @@ pub fn import(db: &mut Db, bytes: &[u8], opts: &Options) -> Result<Summary, Fail
     }
     audit::record(
         &tx,
-        &actor,
+        actor,
         "import",
         None,
         Some(&format!("{kind:?}: {summary}").to_lowercase()),
@@ -453,8 +458,8 @@ fn parse(text: &str, today: NaiveDate) -> Result<Parsed, Failure> {
     // Header.
     let (header, header_line) = loop {
         match records.next() {
-            None => return Err(Failure::Fatal(Error::Invalid("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into()))),
-            Some(Err(e)) => return Err(Failure::Fatal(Error::Invalid(format!("cannot read the file as CSV: {e}")))),
+            None => return Err(Failure::Fatal(Error::usage("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into()))),
+            Some(Err(e)) => return Err(Failure::Fatal(Error::usage(format!("cannot read the file as CSV: {e}")))),
             Some(Ok(r)) if is_blank(&r) => continue,
             Some(Ok(r)) => {
                 let line = r.position().map_or(1, |p| p.line());
@@ -499,7 +504,7 @@ fn parse(text: &str, today: NaiveDate) -> Result<Parsed, Failure> {
     } else if has("month") {
         FileKind::Volume
     } else {
-        return Err(Failure::Fatal(Error::Invalid(
+        return Err(Failure::Fatal(Error::usage(
             "unrecognised header: a registrations file needs the columns event, intervention and date \
              (an interventions file: code, name; a volume file: intervention, month, women, men)"
                 .into(),
@@ -627,6 +632,10 @@ fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -
                 c.error("local_id", "a local_id must not hold ten or more digits (it could be a personnummer); use the team's own short code, and put a personnummer in the pnr column (with consent)");
                 return None;
             }
+            if identity::holds_birth_date(&l) {
+                c.error("local_id", "a local_id must not hold a birth date (YYYYMMDD or YYMMDD): with gender and municipality it points at one person; use the team's own short code");
+                return None;
+            }
             let gender = c.code::<Gender>("gender");
             if is_start && gender.is_none() && c.get("gender").is_none() {
                 c.error(
@@ -748,7 +757,7 @@ fn volume_row(c: &mut Cells) -> Option<Event> {
 /// Phase 2 for one row.
 fn apply(
     conn: &Connection,
-    actor: &str,
+    actor: &Actor,
     today: NaiveDate,
     ev: Event,
     fps: &[Fingerprint],
@@ -892,7 +901,7 @@ fn apply(
                     };
                     return Err(err(
                         if about_who { who_column } else { "date" },
-                        Error::Invalid(text),
+                        Error::usage(text),
                     ));
                 };
                 if e.outcome != Some(outcome) || e.after != after {

@@ -7,8 +7,9 @@
 //! - `identity`: where a personnummer is parsed and reduced to a fingerprint;
 //! - `store`: opening the database, migrations, plain data access.
 //!
-//! `codes` and `model` hold the value types all layers share.
+//! `codes`, `kommun` and `model` hold the value types all layers share.
 
+pub mod actor;
 pub mod check;
 pub mod cli;
 pub mod codes;
@@ -18,7 +19,9 @@ pub mod export;
 pub mod generate;
 pub mod identity;
 pub mod import;
+pub mod kommun;
 pub mod model;
+pub mod parallel;
 pub mod register;
 pub mod report;
 pub mod store;

@@ -8,8 +8,9 @@ use crate::codes::{
     Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress, Support,
     YearsInSupport,
 };
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::invalid;
+pub use crate::kommun::{Kommun, Municipality};
 
 /// One enrolment (one participant in one intervention, start to exit).
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +32,7 @@ pub struct Enrolment {
 /// What staff record at start (all optional).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StartFacts {
-    pub municipality: Option<String>,
+    pub municipality: Option<Municipality>,
     pub support: Option<Support>,
     pub years_in_support: Option<YearsInSupport>,
     pub education: Option<Education>,
@@ -129,55 +130,20 @@ pub fn parse_month(s: &str) -> Result<(i32, u32)> {
 pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
     match s.trim().parse::<i32>() {
         Ok(y) if (1900..=today.year()).contains(&y) => Ok(y),
-        _ => Err(invalid!(
-            "invalid birth year '{s}': expected a four-digit year from 1900 to {}",
-            today.year()
+        // The value is not repeated: it may be a whole birth date.
+        _ => Err(Error::invalid(
+            Field::BirthYear,
+            format!("expected a four-digit year from 1900 to {}", today.year()),
         )),
     }
 }
 
-/// A municipality name: letters, spaces and hyphens only (never digits, so
-/// never a personnummer), at most 40 characters, each word capitalised so
-/// "vänersborg" and "Vänersborg" are one municipality.
-pub fn parse_municipality(s: &str) -> Result<String> {
-    let capitalise = |t: &str| {
-        let mut out = String::with_capacity(t.len());
-        let mut at_word_start = true;
-        for c in t.chars() {
-            if at_word_start {
-                out.extend(c.to_uppercase());
-            } else {
-                out.extend(c.to_lowercase());
-            }
-            at_word_start = c == ' ' || c == '-';
-        }
-        out
-    };
-    // A few letters become two when upper-cased (ᾼ → ΑΙ): repeat until the
-    // spelling no longer changes, so one municipality has one spelling.
-    let mut out = capitalise(&s.split_whitespace().collect::<Vec<_>>().join(" "));
-    for _ in 0..3 {
-        let again = capitalise(&out);
-        if again == out {
-            break;
-        }
-        out = again;
-    }
-    // Checked after normalising: some letters change shape when their case
-    // does, and the stored spelling must itself be valid.
-    let valid = !out.is_empty()
-        && capitalise(&out) == out
-        && out.chars().count() <= 40
-        && out
-            .chars()
-            .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
-        && out.chars().next().is_some_and(|c| c.is_alphabetic());
-    if !valid {
-        return Err(invalid!(
-            "invalid municipality '{s}': expected a municipality name (letters, spaces and hyphens, at most 40 characters)"
-        ));
-    }
-    Ok(out)
+/// A municipality as typed: a kommun's name (any case, normalisation or
+/// diacritics) or its kommunkod; see `kommun` for what is accepted.
+pub fn parse_municipality(s: &str) -> Result<Municipality> {
+    Kommun::parse(s)
+        .map(Municipality::Kommun)
+        .map_err(|e| Error::invalid(Field::Municipality, e.to_string()))
 }
 
 /// A target given in percent (0-100), stored as a fraction.
@@ -244,14 +210,21 @@ mod tests {
     }
 
     #[test]
-    fn municipalities_are_names_only() {
-        assert_eq!(parse_municipality("  vänersborg ").unwrap(), "Vänersborg");
+    fn municipalities_are_kommuner() {
+        let code = |s: &str| match parse_municipality(s).unwrap() {
+            Municipality::Kommun(k) => k.code(),
+            m => panic!("{m:?}"),
+        };
+        assert_eq!(code("  vänersborg "), "1487");
+        assert_eq!(code("UPPLANDS VÄSBY"), "0114");
+        assert_eq!(code("malung-sälen"), "2023");
+        let err = |s: &str| parse_municipality(s).unwrap_err().to_string();
+        assert!(!err("19121212-1212").contains("1212"));
+        assert!(err("").contains("empty"));
+        assert!(err("Vänersbrg").contains("Vänersborg (1487)"));
         assert_eq!(
-            parse_municipality("UPPLANDS VÄSBY").unwrap(),
-            "Upplands Väsby"
+            parse_municipality("x").unwrap_err().field(),
+            Some(Field::Municipality)
         );
-        assert_eq!(parse_municipality("malung-sälen").unwrap(), "Malung-Sälen");
-        assert!(parse_municipality("19121212-1212").is_err());
-        assert!(parse_municipality("").is_err());
     }
 }

@@ -12,6 +12,7 @@
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
+use crate::actor::Actor;
 use crate::codes::{Gender, InterventionKind, Outcome};
 use crate::error::Result;
 use crate::identity::Fingerprint;
@@ -151,7 +152,7 @@ fn siblings(conn: &Connection, e: &Enrolment) -> Result<Vec<Enrolment>> {
 /// Register a start; returns the new enrolment.
 pub fn start(
     conn: &Connection,
-    actor: &str,
+    actor: &Actor,
     today: NaiveDate,
     input: StartInput,
 ) -> Result<Enrolment> {
@@ -258,7 +259,7 @@ pub fn find_target(conn: &Connection, target: &ExitTarget) -> Result<Enrolment> 
 /// Register an exit; returns the updated enrolment.
 pub fn exit(
     conn: &Connection,
-    actor: &str,
+    actor: &Actor,
     today: NaiveDate,
     target: &ExitTarget,
     input: ExitInput,
@@ -302,7 +303,7 @@ pub struct Edit {
     pub outcome: Option<Outcome>,
     pub gender: Option<Gender>,
     pub birth_year: Option<Option<i32>>,
-    pub municipality: Option<Option<String>>,
+    pub municipality: Option<Option<crate::model::Municipality>>,
     pub support: Option<Option<crate::codes::Support>>,
     pub years_in_support: Option<Option<crate::codes::YearsInSupport>>,
     pub education: Option<Option<crate::codes::Education>>,
@@ -339,7 +340,7 @@ impl Edit {
 
 pub fn edit(
     conn: &Connection,
-    actor: &str,
+    actor: &Actor,
     today: NaiveDate,
     prefix: &str,
     edit: Edit,
@@ -426,7 +427,7 @@ pub fn edit(
 }
 
 /// Undo an exit.
-pub fn reopen(conn: &Connection, actor: &str, prefix: &str) -> Result<Enrolment> {
+pub fn reopen(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Enrolment> {
     let mut e = store::resolve_prefix(conn, prefix)?;
     if e.exit.is_none() {
         return Err(invalid!(
@@ -444,7 +445,7 @@ pub fn reopen(conn: &Connection, actor: &str, prefix: &str) -> Result<Enrolment>
 }
 
 /// Right to erasure: the person and every enrolment. Returns the count.
-pub fn erase(conn: &Connection, actor: &str, fingerprint: &Fingerprint) -> Result<usize> {
+pub fn erase(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Result<usize> {
     let id = store::find_person(conn, fingerprint)?.ok_or_else(|| {
         invalid!("no person with that personnummer is registered; nothing was erased")
     })?;
@@ -471,7 +472,7 @@ pub struct VolumeCounts {
 /// replace an existing month unless `replace`.
 pub fn volume_add(
     conn: &Connection,
-    actor: &str,
+    actor: &Actor,
     today: NaiveDate,
     code: &str,
     counts: VolumeCounts,
@@ -519,7 +520,7 @@ pub fn volume_add(
 }
 
 /// Add an intervention.
-pub fn intervention_add(conn: &Connection, actor: &str, i: Intervention) -> Result<()> {
+pub fn intervention_add(conn: &Connection, actor: &Actor, i: Intervention) -> Result<()> {
     if interventions::get(conn, &i.code)?.is_some() {
         return Err(invalid!("intervention '{}' already exists", i.code));
     }

@@ -36,7 +36,15 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
         .iter()
         .map(|r| r["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, vec!["Mellerud", "Vänersborg", "Åmål"]);
+    // Rows are keyed by kommunkod and labelled with the official name.
+    assert_eq!(keys, vec!["1461", "1487", "1492"]);
+    let labels: Vec<&str> = muni["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["Mellerud", "Vänersborg", "Åmål"]);
     let yis = common::json_table(&v, "years_in_support");
     assert_eq!(
         yis["rows"][1]["values"],

@@ -24,8 +24,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rusqlite::Connection;
+use sustrack::store::SCHEMA_VERSION;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sustrack");
 
@@ -384,7 +385,7 @@ fn big_import_csv(participants: u32) -> String {
          years_in_support,education,referrer,outcome,support_after,step_progress,quality_of_life\n",
     );
     let who = |i: u32| {
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             (pnr(i), String::new())
         } else {
             (String::new(), format!("L{i}"))
@@ -414,7 +415,7 @@ fn seed() -> u64 {
     std::env::var("RELIABILITY_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen())
+        .unwrap_or_else(|| rand::rng().random())
 }
 
 /// What a killed (or finished) import left behind: `check` passes and the
@@ -594,7 +595,7 @@ fn killed_import_is_all_or_nothing() {
     // commit: its first page, half of it, all of it.
     let mut moments: Vec<Moment> = (0..KILLS)
         .map(|i| {
-            let f = (i as f64 + rng.gen::<f64>()) / KILLS as f64;
+            let f = (i as f64 + rng.random::<f64>()) / KILLS as f64;
             Moment::Cpu(((total as f64) * f) as u64)
         })
         .collect();
@@ -694,7 +695,10 @@ fn backup_during_writes_is_consistent() {
             "{}",
             b.display()
         );
-        assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            i64::from(SCHEMA_VERSION)
+        );
         seen.push(enrolments);
     }
     eprintln!(
@@ -751,11 +755,12 @@ fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// A database at schema version 1 (what `init` writes today) with data in
-/// every table opens, and commands that read it keep every row; only the
-/// audit trail grows, at its end.
+/// A database at the current schema version (what `init` writes) with data
+/// in every table opens, and commands that read it keep every row; only the
+/// audit trail grows, at its end. Upgrades from older versions are in
+/// tests/migrate.rs.
 #[test]
-fn version_one_database_keeps_every_row() {
+fn current_schema_database_keeps_every_row() {
     let env = Env::new(&["OLD"]);
     env.ok(&[
         "intervention",
@@ -825,7 +830,10 @@ fn version_one_database_keeps_every_row() {
         "2",
     ]);
     let conn = env.conn();
-    assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+    assert_eq!(
+        count(&conn, "PRAGMA user_version"),
+        i64::from(SCHEMA_VERSION)
+    );
     drop(conn);
     let before = dump(&env.db);
     assert!(
@@ -849,7 +857,10 @@ fn version_one_database_keeps_every_row() {
             assert_eq!(old, new, "table {t} changed");
         }
     }
-    assert_eq!(count(&env.conn(), "PRAGMA user_version"), 1);
+    assert_eq!(
+        count(&env.conn(), "PRAGMA user_version"),
+        i64::from(SCHEMA_VERSION)
+    );
 }
 
 /// Everything in a directory, names and contents, except SQLite's `-shm`
@@ -955,7 +966,8 @@ fn newer_schema_is_refused_and_left_byte_identical() {
         "2021-01-01",
     ]);
     let conn = env.conn();
-    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     drop(conn);
     assert_refused_unchanged(&env.db, "newer than this sustrack");
 }
@@ -967,7 +979,9 @@ fn newer_schema_is_refused_and_left_byte_identical() {
 
 fn refused_database_leaves_no_sidecar_files() {
     let env = Env::new(&["NEW"]);
-    env.conn().pragma_update(None, "user_version", 2).unwrap();
+    env.conn()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     let names = || {
         let mut v: Vec<String> = std::fs::read_dir(env.dir.path())
             .unwrap()

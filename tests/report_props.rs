@@ -7,12 +7,15 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use proptest::prelude::*;
+use sustrack::actor::Actor;
 use sustrack::codes::*;
 use sustrack::identity::{Fingerprint, KdfProfile};
-use sustrack::model::{months_between, Enrolment, ExitFacts, Intervention, StartFacts};
+use sustrack::model::{
+    months_between, parse_municipality, Enrolment, ExitFacts, Intervention, StartFacts,
+};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use sustrack::report::{self, suppress, Options, Period, Report};
-use sustrack::store::Db;
+use sustrack::store::Memory as Db;
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -76,7 +79,7 @@ const CODES: [&str; 3] = ["P", "C", "Q"];
 const PLACES: [&str; 3] = ["Ale", "Borås", "Åmål"];
 
 fn build(specs: &[Spec]) -> Db {
-    let db = Db::open_in_memory(KdfProfile::Test).unwrap();
+    let db = Db::open(KdfProfile::Test).unwrap();
     for (code, parent, target) in [
         ("P", None, Some(0.4)),
         ("C", Some("P"), None),
@@ -91,7 +94,7 @@ fn build(specs: &[Spec]) -> Db {
             target_step: None,
             target_qol: None,
         };
-        register::intervention_add(&db.conn, "t", i).unwrap();
+        register::intervention_add(&db.conn, &Actor::owner("t"), i).unwrap();
     }
     let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let base = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
@@ -119,13 +122,15 @@ fn build(specs: &[Spec]) -> Db {
             participant,
             date: start,
             facts: StartFacts {
-                municipality: s.municipality.map(|m| PLACES[m].to_string()),
+                municipality: s
+                    .municipality
+                    .map(|m| parse_municipality(PLACES[m]).unwrap()),
                 support: s.support.map(|i| Support::ALL[i]),
                 ..StartFacts::default()
             },
         };
         // Overlapping registrations are refused by the rules: skip them.
-        let Ok(e) = register::start(&db.conn, "t", today, input) else {
+        let Ok(e) = register::start(&db.conn, &Actor::owner("t"), today, input) else {
             continue;
         };
         if let Some(len) = s.length {
@@ -140,7 +145,14 @@ fn build(specs: &[Spec]) -> Db {
                     quality_of_life: s.qol.map(|i| QualityOfLife::ALL[i]),
                 },
             };
-            register::exit(&db.conn, "t", today, &ExitTarget::Id(e.id), exit).unwrap();
+            register::exit(
+                &db.conn,
+                &Actor::owner("t"),
+                today,
+                &ExitTarget::Id(e.id),
+                exit,
+            )
+            .unwrap();
         }
     }
     db

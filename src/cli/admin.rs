@@ -4,31 +4,29 @@ use std::path::Path;
 
 use crate::codes::{Code, InterventionKind};
 use crate::error::{Error, Result};
-use crate::identity::KdfProfile;
+use crate::identity::{scrub_path, KdfProfile};
 use crate::model::{parse_intervention_code, parse_percent, Intervention};
-use crate::store::{audit, interventions, Db};
+use crate::store::{audit, interventions};
 use crate::{check as checks, invalid, register};
 
 use super::{emit, InterventionCmd};
 
-pub fn init(path: &Path, actor: &str, kdf: &str) -> Result<()> {
+pub fn init(path: &Path, actor: &crate::actor::Actor, kdf: &str) -> Result<()> {
     let profile = KdfProfile::parse(kdf)
         .ok_or_else(|| invalid!("invalid --kdf '{kdf}': accepted are default, test"))?;
-    Db::create(path, profile, actor)?;
-    println!(
+    crate::store::Store::create(path, profile, actor)?;
+    say!(
         "created {} (owner-only permissions, KDF profile {})",
-        path.display(),
+        scrub_path(path),
         profile.name()
-    );
+    )?;
     if profile == KdfProfile::Test {
-        eprintln!(
-            "warning: the test KDF profile is for tests and generated data, never for real data"
-        );
+        tell!("warning: the test KDF profile is for tests and generated data, never for real data");
     }
     Ok(())
 }
 
-pub fn intervention(db: &mut Db, cmd: InterventionCmd) -> Result<()> {
+pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
     match cmd {
         InterventionCmd::Add {
             code,
@@ -62,14 +60,12 @@ pub fn intervention(db: &mut Db, cmd: InterventionCmd) -> Result<()> {
             };
             let code = i.code.clone();
             db.write(|tx, actor| register::intervention_add(tx, actor, i))?;
-            println!("added intervention {code}");
-            Ok(())
+            say!("added intervention {code}")
         }
         InterventionCmd::List => {
             let list = interventions::all(&db.conn)?;
             if list.is_empty() {
-                println!("no interventions yet; add one with `sustrack intervention add CODE --name NAME`");
-                return Ok(());
+                return say!("no interventions yet; add one with `sustrack intervention add CODE --name NAME`");
             }
             let pct = |v: Option<f64>| {
                 v.map(|x| format!("{:.0} %", x * 100.0))
@@ -100,7 +96,7 @@ pub fn intervention(db: &mut Db, cmd: InterventionCmd) -> Result<()> {
     }
 }
 
-pub fn log(db: &Db, limit: u32) -> Result<()> {
+pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
     let mut rows = vec![vec![
         "#".to_string(),
         "time (UTC)".into(),
@@ -122,14 +118,13 @@ pub fn log(db: &Db, limit: u32) -> Result<()> {
     emit(None, crate::report::render::text::grid(&rows).as_bytes())
 }
 
-pub fn check(db: &Db) -> Result<()> {
+pub fn check(db: &super::Ctx) -> Result<()> {
     let findings = checks::run(&db.conn)?;
     if findings.is_empty() {
-        println!("ok: integrity, foreign keys and domain rules all pass");
-        return Ok(());
+        return say!("ok: integrity, foreign keys and domain rules all pass");
     }
     for f in &findings {
-        println!("{f}");
+        say!("{f}")?;
     }
     Err(Error::Database(format!(
         "check found {} problem(s), listed above",
@@ -137,13 +132,16 @@ pub fn check(db: &Db) -> Result<()> {
     )))
 }
 
-pub fn backup(db: &mut Db, file: &Path) -> Result<()> {
+pub fn backup(db: &mut super::Ctx, file: &Path) -> Result<()> {
     // An empty owner-only file first: VACUUM INTO accepts an empty file and
     // the copy keeps our permissions; an existing file is never overwritten.
     crate::store::create_private_file(file, "backup never overwrites a file")?;
     let target = file.to_string_lossy().to_string();
+    // The audit trail names the copy as any message would: a file named
+    // after a person is not recorded in clear.
+    let recorded = scrub_path(file);
     let result = db.write(|tx, actor| {
-        audit::record(tx, actor, "backup", None, Some(&target))?;
+        audit::record(tx, actor, "backup", None, Some(&recorded))?;
         Ok(())
     });
     // VACUUM INTO reads one consistent snapshot, however busy other writers are.
@@ -153,6 +151,5 @@ pub fn backup(db: &mut Db, file: &Path) -> Result<()> {
         let _ = std::fs::remove_file(file);
         return Err(e);
     }
-    println!("backup written to {}", file.display());
-    Ok(())
+    say!("backup written to {}", scrub_path(file))
 }

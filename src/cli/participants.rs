@@ -8,7 +8,7 @@ use crate::model::{
     StartFacts,
 };
 use crate::register::{self, Edit, ExitInput, ExitTarget, Participant, StartInput};
-use crate::store::{audit, enrolments, Db};
+use crate::store::{audit, enrolments};
 
 use super::{
     emit, opt_code, read_pnr, today, EditArgs, ExitArgs, ExitFactArgs, ShowArgs, StartArgs,
@@ -37,7 +37,7 @@ fn exit_facts(a: &ExitFactArgs) -> Result<ExitFacts> {
     })
 }
 
-pub fn start(db: &mut Db, a: StartArgs) -> Result<()> {
+pub fn start(db: &mut super::Ctx, a: StartArgs) -> Result<()> {
     let today = today();
     let participant = match (&a.pnr, a.anonymous) {
         (Some(p), false) => {
@@ -46,7 +46,7 @@ pub fn start(db: &mut Db, a: StartArgs) -> Result<()> {
             }
             let pnr = read_pnr(p)?;
             Participant::Person {
-                fingerprint: pnr.fingerprint(&db.kdf),
+                fingerprint: pnr.fingerprint(db.store.kdf()),
                 gender: pnr.gender(),
                 birth_year: pnr.birth_year(),
             }
@@ -74,16 +74,16 @@ pub fn start(db: &mut Db, a: StartArgs) -> Result<()> {
         facts: start_facts(&a.facts)?,
     };
     let e = db.write(|tx, actor| register::start(tx, actor, today, input))?;
-    println!("{}", e.id);
+    say!("{}", e.id)?;
     Ok(())
 }
 
-pub fn exit(db: &mut Db, a: ExitArgs) -> Result<()> {
+pub fn exit(db: &mut super::Ctx, a: ExitArgs) -> Result<()> {
     let today = today();
     let target = match (&a.id, &a.pnr, &a.intervention) {
         (Some(id), None, None) => ExitTarget::Id(id.clone()),
         (None, Some(p), Some(i)) => ExitTarget::Person {
-            fingerprint: read_pnr(p)?.fingerprint(&db.kdf),
+            fingerprint: read_pnr(p)?.fingerprint(db.store.kdf()),
             intervention: i.clone(),
         },
         _ => {
@@ -98,11 +98,11 @@ pub fn exit(db: &mut Db, a: ExitArgs) -> Result<()> {
         after: exit_facts(&a.facts)?,
     };
     let e = db.write(|tx, actor| register::exit(tx, actor, today, &target, input))?;
-    println!(
+    say!(
         "exited {} on {}",
         e.short_id(),
         e.exit.map(|d| d.to_string()).unwrap_or_default()
-    );
+    )?;
     Ok(())
 }
 
@@ -127,7 +127,7 @@ fn clearable_code<C: crate::codes::Code>(
     })
 }
 
-pub fn edit(db: &mut Db, a: EditArgs) -> Result<()> {
+pub fn edit(db: &mut super::Ctx, a: EditArgs) -> Result<()> {
     let today = today();
     let e = Edit {
         start: a
@@ -153,20 +153,20 @@ pub fn edit(db: &mut Db, a: EditArgs) -> Result<()> {
         quality_of_life: clearable_code(&a.exit.quality_of_life, "quality-of-life")?,
     };
     let e = db.write(|tx, actor| register::edit(tx, actor, today, &a.enrolment, e))?;
-    println!("updated {}", e.short_id());
+    say!("updated {}", e.short_id())?;
     Ok(())
 }
 
-pub fn reopen(db: &mut Db, id: &str) -> Result<()> {
+pub fn reopen(db: &mut super::Ctx, id: &str) -> Result<()> {
     let e = db.write(|tx, actor| register::reopen(tx, actor, id))?;
-    println!("reopened {}", e.short_id());
+    say!("reopened {}", e.short_id())?;
     Ok(())
 }
 
-pub fn show(db: &mut Db, a: ShowArgs) -> Result<()> {
+pub fn show(db: &mut super::Ctx, a: ShowArgs) -> Result<()> {
     let list: Vec<Enrolment> = match (&a.pnr, &a.id) {
         (Some(p), _) => {
-            let fp = read_pnr(p)?.fingerprint(&db.kdf);
+            let fp = read_pnr(p)?.fingerprint(db.store.kdf());
             let person = enrolments::find_person(&db.conn, &fp)?
                 .ok_or_else(|| invalid!("no person with that personnummer is registered"))?;
             enrolments::of_person(&db.conn, person)?
@@ -209,7 +209,10 @@ pub fn show(db: &mut Db, a: ShowArgs) -> Result<()> {
                 .unwrap_or_else(|| "-".into()),
             e.start.to_string(),
             e.exit.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-            e.facts.municipality.clone().unwrap_or_else(|| "-".into()),
+            e.facts
+                .municipality
+                .as_ref()
+                .map_or("-".into(), |m| m.label().to_string()),
             label(e.facts.support.map(|c| c.code())),
             label(e.facts.years_in_support.map(|c| c.code())),
             label(e.facts.education.map(|c| c.code())),
@@ -223,14 +226,14 @@ pub fn show(db: &mut Db, a: ShowArgs) -> Result<()> {
     emit(None, crate::report::render::text::grid(&rows).as_bytes())
 }
 
-pub fn erase(db: &mut Db, pnr: &str) -> Result<()> {
-    let fp = read_pnr(pnr)?.fingerprint(&db.kdf);
+pub fn erase(db: &mut super::Ctx, pnr: &str) -> Result<()> {
+    let fp = read_pnr(pnr)?.fingerprint(db.store.kdf());
     let n = db.write(|tx, actor| register::erase(tx, actor, &fp))?;
-    println!("erased the person and {n} enrolment(s)");
+    say!("erased the person and {n} enrolment(s)")?;
     Ok(())
 }
 
-pub fn volume(db: &mut Db, cmd: VolumeCmd) -> Result<()> {
+pub fn volume(db: &mut super::Ctx, cmd: VolumeCmd) -> Result<()> {
     let VolumeCmd::Add {
         intervention,
         month,
@@ -254,9 +257,9 @@ pub fn volume(db: &mut Db, cmd: VolumeCmd) -> Result<()> {
             replace,
         )
     })?;
-    println!(
+    say!(
         "registered {women} women and {men} men in {} for {month}",
         intervention.to_ascii_uppercase()
-    );
+    )?;
     Ok(())
 }

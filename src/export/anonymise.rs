@@ -332,9 +332,9 @@ fn hide_per_person(rows: &mut [Row], hide: impl Fn(usize) -> bool) {
                 }
             }
         } else {
-            for i in start..end {
-                if hide(i) {
-                    rows[i].level.hide_municipality = true;
+            for (i, r) in rows[start..end].iter_mut().enumerate() {
+                if hide(start + i) {
+                    r.level.hide_municipality = true;
                 }
             }
         }

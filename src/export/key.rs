@@ -19,7 +19,7 @@ pub fn read_key(path: &Path) -> Result<Vec<u8>> {
             "no key file {}; make one with `sustrack keygen FILE`",
             path.display()
         ),
-        _ => Error::Io(format!("cannot read key file {}: {e}", path.display())),
+        _ => Error::io(path, format!("cannot read the key file: {e}")),
     })?;
     parse_key(&bytes).ok_or_else(|| {
         invalid!(

@@ -147,7 +147,7 @@ pub fn export(
     let mut rows = pseudonymise(conn, path, parts, rows, &opts.key)?;
     // In pseudonym order: random, so it says nothing of when anyone was
     // registered, and a person's rows stand together.
-    rows.sort_unstable_by(|a, b| a.who.sort_key().cmp(&b.who.sort_key()));
+    rows.sort_unstable_by_key(|r| r.who.sort_key());
     write_csv(&rows, &codes, &municipalities, parts, out)?;
     Ok(summary)
 }
@@ -417,11 +417,15 @@ fn write_csv(
             .map_err(csv_error)?;
         }
         w.into_inner()
-            .map_err(|e| Error::Io(format!("cannot write the export: {e}")))
+            .map_err(|e| Error::io_text(format!("cannot write the export: {e}")))
     };
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(HEADER).map_err(csv_error)?;
-    out.write_all(&header.into_inner().map_err(|e| Error::Io(e.to_string()))?)?;
+    out.write_all(
+        &header
+            .into_inner()
+            .map_err(|e| Error::io_text(e.to_string()))?,
+    )?;
     const CHUNK: usize = 32_768;
     for batch in rows.chunks(CHUNK * parts) {
         let formatted: Vec<Result<Vec<u8>>> = std::thread::scope(|sc| {
@@ -515,5 +519,5 @@ fn code_text(slot: usize, v: u8) -> &'static str {
 }
 
 fn csv_error(e: csv::Error) -> Error {
-    Error::Io(format!("cannot write the export: {e}"))
+    Error::io_text(format!("cannot write the export: {e}"))
 }

@@ -4,6 +4,7 @@
 
 use rusqlite::Connection;
 
+use crate::actor::Actor;
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +19,7 @@ pub struct AuditEntry {
 
 pub fn record(
     conn: &Connection,
-    actor: &str,
+    actor: &Actor,
     action: &str,
     subject: Option<&str>,
     detail: Option<&str>,
@@ -26,7 +27,7 @@ pub fn record(
     conn.prepare_cached(
         "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute((super::now_utc(), actor, action, subject, detail))?;
+    .execute((super::now_utc(), &actor.login, action, subject, detail))?;
     Ok(())
 }
 

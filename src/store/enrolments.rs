@@ -108,7 +108,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Enrolment>> {
 pub fn resolve_prefix(conn: &Connection, prefix: &str) -> Result<Enrolment> {
     let p = prefix.trim().to_ascii_lowercase();
     if p.len() < 6 || p.len() > 36 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(Error::Invalid(format!(
+        return Err(Error::usage(format!(
             "invalid enrolment id '{prefix}': expected the id printed by `start` or a unique prefix of at least 6 characters"
         )));
     }
@@ -121,11 +121,11 @@ pub fn resolve_prefix(conn: &Connection, prefix: &str) -> Result<Enrolment> {
         .query_map([&p, &upper], from_row)?
         .collect::<rusqlite::Result<_>>()?;
     match found.len() {
-        0 => Err(Error::Invalid(format!(
+        0 => Err(Error::usage(format!(
             "no enrolment with id '{prefix}' (see `sustrack show --pnr ...` for ids)"
         ))),
         1 => Ok(found.into_iter().next().expect("one element")),
-        _ => Err(Error::Invalid(format!(
+        _ => Err(Error::usage(format!(
             "enrolment id '{prefix}' is ambiguous: it starts both {} and {}; give more characters",
             found[0].short_id(),
             found[1].short_id()
