@@ -182,7 +182,7 @@ const ROUNDS: usize = 3;
 pub fn anonymise(mut rows: Vec<Row>, k: u32) -> (Vec<Row>, ExportSummary) {
     let k = k.max(1);
     // One person's rows together, for deciding the municipality per person.
-    rows.sort_by_key(|r| r.person);
+    rows.sort_unstable_by_key(|r| r.person);
     let mut placed: Vec<Option<Time>> = vec![Some(Time::Month); rows.len()];
     if k > 1 {
         let person = person_ordinals(&rows);
