@@ -119,6 +119,7 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
             Some(f) => crate::export::read_key(f)?,
             None => crate::export::ephemeral_key(),
         },
+        key_is_kept: a.key_file.is_some(),
         k: a.k,
     };
     let path = db.store.path().to_path_buf();
@@ -140,9 +141,10 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
             "export",
             Some(&format!("{}..{}", opts.period.from, opts.period.to)),
             Some(&format!(
-                "{} rows, k = {}, {} generalised, {} left out, {}",
+                "{} rows, k = {} persons, {} with dates coarsened, {} with municipality generalised, {} left out, {}",
                 summary.rows,
                 opts.k,
+                summary.coarsened,
                 summary.generalised,
                 summary.left_out,
                 if a.key_file.is_some() {
@@ -156,9 +158,11 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
     })?;
     buf.finish()?;
     tell!(
-        "exported {} rows; k = {}: municipality generalised to * in {} rows, {} rows left out",
+        "exported {} rows; k = {} persons: start and exit coarser than a month in {} rows, \
+         municipality generalised to * in {} rows, {} rows left out",
         summary.rows,
         opts.k,
+        summary.coarsened,
         summary.generalised,
         summary.left_out
     );

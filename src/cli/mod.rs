@@ -353,7 +353,7 @@ pub struct ExportArgs {
     /// Key file from `sustrack keygen` for pseudonyms that are stable across exports
     #[arg(long)]
     pub key_file: Option<PathBuf>,
-    /// Minimum group size over (intervention, gender, age band, municipality)
+    /// Minimum group size in persons over (intervention, gender, age band, municipality, start, exit)
     #[arg(long, default_value_t = 5)]
     pub k: u32,
     /// Write to this new file instead of standard output (`-`: standard output)

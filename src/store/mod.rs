@@ -34,6 +34,7 @@
 pub mod audit;
 pub mod backup;
 pub mod enrolments;
+pub mod export_scan;
 pub mod import;
 pub mod interventions;
 mod kommunkod;
