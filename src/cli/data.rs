@@ -40,9 +40,9 @@ pub fn report(db: &mut Db, a: ReportArgs) -> Result<()> {
     }
     opts.months_band = a.months_band;
     if let Some(n) = a.suppress_below {
-        if n < 2 {
+        if n < 3 {
             return Err(invalid!(
-                "invalid --suppress-below '{n}': expected 2 or more (1 would hide nothing)"
+                "invalid --suppress-below '{n}': expected 3 or more (below 3 a hidden count could only be 1)"
             ));
         }
         opts.suppress_below = Some(n);
