@@ -12,6 +12,7 @@ use crate::codes::{
     YearsInSupport,
 };
 use crate::error::Result;
+use crate::kommun::{Kommun, Unmatched};
 use crate::model::{parse_date, short_id};
 
 /// (enrolment id, start date, exit date) as stored.
@@ -50,10 +51,12 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
         String,
         Option<String>,
         Vec<(String, Option<String>)>,
+        Option<String>,
     );
     let mut stmt = conn.prepare(
         "SELECT id, intervention, person_id, local_id, start_date, exit_date, gender, support, years_in_support, \
-         education, referrer, outcome, support_after, step_progress, quality_of_life FROM enrolment ORDER BY start_date",
+         education, referrer, outcome, support_after, step_progress, quality_of_life, municipality \
+         FROM enrolment ORDER BY start_date",
     )?;
     let rows: Vec<Row> = stmt
         .query_map([], |r| {
@@ -80,17 +83,18 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
                 r.get(4)?,
                 r.get(5)?,
                 codes,
+                r.get(15)?,
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
 
     let mut by_participant: HashMap<(String, String), Vec<Span>> = HashMap::new();
-    for (id, intervention, person, local, start, exit, codes) in &rows {
+    for (id, intervention, person, local, start, exit, codes, municipality) in &rows {
         let sid = short_id(id);
         // Stored dates are always YYYY-MM-DD; the reports read nothing else.
         let stored = |d: &str| {
             if d.len() == 10 {
-                parse_date(d, "date")
+                parse_date(d, crate::error::Field::Date)
             } else {
                 Err(crate::invalid!("not YYYY-MM-DD"))
             }
@@ -133,6 +137,11 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
                 out.push(format!("enrolment {sid}: unknown {field} code '{v}'"));
             }
         }
+        if let Some(m) = municipality {
+            if let Some(finding) = unmatched_municipality(sid, m) {
+                out.push(finding);
+            }
+        }
         if exit.is_some() != codes[5].1.is_some() {
             out.push(format!(
                 "enrolment {sid}: exit date and outcome must be both present or both absent"
@@ -168,4 +177,30 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
     overlaps.sort();
     out.extend(overlaps);
     Ok(out)
+}
+
+/// A stored municipality that is no kommunkod: a name kept by migration 2
+/// because it matched no kommun (SPEC section 14), or a value written
+/// behind our back. Says what it might be and how to correct it.
+fn unmatched_municipality(sid: &str, stored: &str) -> Option<String> {
+    if Kommun::from_code(stored).is_some() {
+        return None;
+    }
+    // Quoted only if it is something a person could have typed as a name:
+    // a damaged value may hold anything.
+    let (shown, hint) = match Kommun::parse(stored) {
+        Ok(k) => (
+            format!("'{stored}'"),
+            format!("; it reads as {} ({})", k.name(), k.code()),
+        ),
+        Err(e @ (Unmatched::Ambiguous { .. } | Unmatched::Unknown { .. })) => (
+            format!("'{stored}'"),
+            e.hint().map(|h| format!("; {h}")).unwrap_or_default(),
+        ),
+        Err(_) => ("value".to_string(), String::new()),
+    };
+    Some(format!(
+        "enrolment {sid}: municipality {shown} is not one of Sweden's kommuner: correct it with \
+         `sustrack edit {sid} --municipality NAME` (NAME a kommun's name or kommunkod{hint})"
+    ))
 }

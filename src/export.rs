@@ -75,7 +75,7 @@ pub fn read_key(path: &Path) -> Result<Vec<u8>> {
             "no key file {}; make one with `sustrack keygen FILE`",
             path.display()
         ),
-        _ => Error::Io(format!("cannot read key file {}: {e}", path.display())),
+        _ => Error::io_text(format!("cannot read key file {}: {e}", path.display())),
     })?;
     let t = text.trim();
     let key: Option<Vec<u8>> = (t.len() == 64)
@@ -474,13 +474,17 @@ pub fn export(
         }
         let bytes = w
             .into_inner()
-            .map_err(|e| Error::Io(format!("cannot write the export: {e}")))?;
+            .map_err(|e| Error::io_text(format!("cannot write the export: {e}")))?;
         Ok((bytes, summary))
     };
     let mut out = out;
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(HEADER).map_err(csv_error)?;
-    out.write_all(&header.into_inner().map_err(|e| Error::Io(e.to_string()))?)?;
+    out.write_all(
+        &header
+            .into_inner()
+            .map_err(|e| Error::io_text(e.to_string()))?,
+    )?;
     let mut summary = ExportSummary::default();
     const CHUNK: usize = 32_768;
     for batch in rows.chunks(CHUNK * parts) {
@@ -539,5 +543,5 @@ fn digits(mut v: u16, buf: &mut [u8; 5]) -> &str {
 }
 
 fn csv_error(e: csv::Error) -> Error {
-    Error::Io(format!("cannot write the export: {e}"))
+    Error::io_text(format!("cannot write the export: {e}"))
 }

@@ -9,18 +9,19 @@ use std::process::Command;
 
 use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
 use chrono::NaiveDate;
+use sustrack::actor::Actor;
 use sustrack::codes::{
     Education, Gender, InterventionKind, Lang, Outcome, QualityOfLife, Referrer, StepProgress,
     Support, YearsInSupport,
 };
 use sustrack::identity::KdfProfile;
-use sustrack::model::{ExitFacts, Intervention, StartFacts};
+use sustrack::model::{parse_municipality, ExitFacts, Intervention, StartFacts};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use sustrack::report::render::{
     cells, heading, indicator_cells, indicator_header, indicators_title,
 };
 use sustrack::report::{self, Options, Period, Report, Table};
-use sustrack::store::Db;
+use sustrack::store::Memory as Db;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -41,12 +42,12 @@ fn intervention(code: &str, name: &str, kind: InterventionKind) -> Intervention 
 /// A small but varied year: two individual interventions, one volume
 /// intervention, sixty enrolments of which two thirds exit.
 fn sample_db() -> Db {
-    let db = Db::open_in_memory(KdfProfile::Test).unwrap();
+    let db = Db::open(KdfProfile::Test).unwrap();
     let c = &db.conn;
     let today = d(2022, 6, 30);
     register::intervention_add(
         c,
-        "test",
+        &Actor::owner("test"),
         intervention(
             "ALLIN",
             "Arbetsinriktad insats",
@@ -56,7 +57,7 @@ fn sample_db() -> Db {
     .unwrap();
     register::intervention_add(
         c,
-        "test",
+        &Actor::owner("test"),
         intervention(
             "UNGA",
             "Unga vuxna <25 & nyanlända",
@@ -66,14 +67,14 @@ fn sample_db() -> Db {
     .unwrap();
     register::intervention_add(
         c,
-        "test",
+        &Actor::owner("test"),
         intervention("FRISK", "Friskvårdsgrupp", InterventionKind::Volume),
     )
     .unwrap();
     for m in 1..=6 {
         register::volume_add(
             c,
-            "test",
+            &Actor::owner("test"),
             today,
             "FRISK",
             register::VolumeCounts {
@@ -113,7 +114,8 @@ fn sample_db() -> Db {
             Gender::Man
         };
         let facts = StartFacts {
-            municipality: (i % 11 != 0).then(|| municipalities[(i % 4) as usize].to_string()),
+            municipality: (i % 11 != 0)
+                .then(|| parse_municipality(municipalities[(i % 4) as usize]).unwrap()),
             support: Some(supports[(i % 5) as usize]),
             years_in_support: Some(years[(i % 4) as usize]),
             education: Some(
@@ -127,7 +129,7 @@ fn sample_db() -> Db {
         };
         let e = register::start(
             c,
-            "test",
+            &Actor::owner("test"),
             today,
             StartInput {
                 intervention: if i % 4 == 0 { "UNGA" } else { "ALLIN" }.into(),
@@ -144,7 +146,7 @@ fn sample_db() -> Db {
         if i % 3 != 0 {
             register::exit(
                 c,
-                "test",
+                &Actor::owner("test"),
                 today,
                 &ExitTarget::Id(e.id.clone()),
                 ExitInput {

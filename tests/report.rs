@@ -7,12 +7,13 @@
 mod common;
 
 use chrono::NaiveDate;
+use sustrack::actor::Actor;
 use sustrack::codes::*;
 use sustrack::identity::{KdfProfile, Personnummer};
 use sustrack::model::{ExitFacts, Intervention, StartFacts};
-use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
+use sustrack::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use sustrack::report::{self, Options, Period, Report};
-use sustrack::store::Db;
+use sustrack::store::{Memory as Db, Store};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -25,7 +26,7 @@ fn today() -> NaiveDate {
 fn add(db: &Db, code: &str, parent: Option<&str>, target: Option<f64>) {
     register::intervention_add(
         &db.conn,
-        "t",
+        &Actor::owner("t"),
         Intervention {
             code: code.into(),
             name: format!("Insats {code}"),
@@ -41,11 +42,7 @@ fn add(db: &Db, code: &str, parent: Option<&str>, target: Option<f64>) {
 
 fn person(db: &Db, p: &str) -> Participant {
     let p = Personnummer::parse(p, today()).unwrap();
-    Participant::Person {
-        fingerprint: p.fingerprint(&db.kdf),
-        gender: p.gender(),
-        birth_year: p.birth_year(),
-    }
+    Participant::Person(Person::identify(&p, &db.kdf, true, today()).unwrap())
 }
 
 struct Fixture {
@@ -60,7 +57,7 @@ impl Fixture {
             date: d(date),
             facts,
         };
-        register::start(&self.db.conn, "t", today(), input)
+        register::start(&self.db.conn, &Actor::owner("t"), today(), input)
             .unwrap()
             .id
     }
@@ -73,7 +70,7 @@ impl Fixture {
         };
         register::exit(
             &self.db.conn,
-            "t",
+            &Actor::owner("t"),
             today(),
             &ExitTarget::Id(id.into()),
             input,
@@ -88,7 +85,7 @@ fn facts(
     referrer: Option<Referrer>,
 ) -> StartFacts {
     StartFacts {
-        municipality: municipality.map(Into::into),
+        municipality: municipality.map(|m| sustrack::model::parse_municipality(m).unwrap()),
         support,
         referrer,
         ..StartFacts::default()
@@ -109,7 +106,7 @@ fn after(
 
 /// The fixture of the module comment. E1..E12 as in the comments.
 fn fixture() -> Fixture {
-    let db = Db::open_in_memory(KdfProfile::Test).unwrap();
+    let db = Db::open(KdfProfile::Test).unwrap();
     add(&db, "A", None, Some(0.4));
     add(&db, "A1", Some("A"), None);
     add(&db, "B", None, None);
@@ -207,7 +204,7 @@ fn fixture() -> Fixture {
     };
     f.start("A1", anon, "2021-06-01", none());
     // E9: p6 man 1945, B since 2019 (age 74 at start: last year of the top band).
-    let mut e9 = facts(Some("Ale"), None, None);
+    let mut e9 = facts(Some("Öckerö"), None, None);
     e9.years_in_support = Some(YearsInSupport::Over9);
     f.start("B", p("19450101", 131), "2019-01-01", e9);
     // E10: p9 man 1944, A1 since 2019 (age 75: outside the bands).
@@ -329,13 +326,23 @@ fn municipality_sorted_the_swedish_way_with_unknown_last() {
         &r,
         "municipality",
         &[
-            ("Ale", &[0, 1, 1]),
-            ("Vänersborg", &[1, 0, 1]),
-            ("Åmål", &[0, 1, 1]),
+            ("1487", &[1, 0, 1]),
+            ("1492", &[0, 1, 1]),
+            ("1407", &[0, 1, 1]),
             ("unknown", &[4, 3, 7]),
             ("total", &[5, 5, 10]),
         ],
     );
+    // Keyed by kommunkod, labelled and ordered by the official name (Öckerö,
+    // 1407, comes last in Swedish order though first by code).
+    let labels: Vec<&str> = r
+        .table("municipality")
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.label.as_str())
+        .collect();
+    assert_eq!(labels, ["Vänersborg", "Åmål", "Öckerö", "Okänd"]);
 }
 
 #[test]
@@ -639,18 +646,59 @@ fn renderings_through_the_binary() {
 fn the_parallel_scan_equals_the_single_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
-    let mut db = Db::create(&path, KdfProfile::Test, "t").unwrap();
-    sustrack::demo::load(&mut db).unwrap();
+    let actor = Actor::owner("t");
+    let store = Store::create(&path, KdfProfile::Test, &actor).unwrap();
+    sustrack::demo::load(&store, &actor).unwrap();
     for year in [2019, 2020, 2021] {
         let opts = Options::new(Period::year(year).unwrap());
-        let tx = db
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .unwrap();
-        let one = report::build(&tx, &opts).unwrap();
-        let all = report::build_parallel(&tx, &path, &opts).unwrap();
-        drop(tx);
+        let one = report::build(&store.connect().unwrap(), &opts).unwrap();
+        let all = report::run(&store, &actor, &opts, "json").unwrap();
         assert_eq!(one, all, "{year}");
         assert!(one.table("participation").unwrap().total[0].unwrap() > 50);
     }
+}
+
+/// A report reads a snapshot without the write lock: a registration made
+/// while the snapshot is open commits at once (no busy wait), and the
+/// snapshot's readers all still see the state from before it.
+#[test]
+fn a_snapshot_does_not_block_a_registration_and_stays_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let actor = Actor::owner("t");
+    let store = Store::create(&path, KdfProfile::Test, &actor).unwrap();
+    sustrack::demo::load(&store, &actor).unwrap();
+    let count = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM enrolment", [], |r| r.get(0))
+            .unwrap()
+    };
+    let readers = store.snapshot(3).unwrap();
+    let before = count(&readers[0]);
+    let mut writer = store.connect().unwrap();
+    writer
+        .busy_timeout(std::time::Duration::from_millis(50))
+        .unwrap();
+    let added = sustrack::store::write(&mut writer, |tx| {
+        register::start(
+            tx,
+            &actor,
+            today(),
+            StartInput {
+                intervention: "ARBTEAM".into(),
+                participant: Participant::Anonymous {
+                    gender: Gender::Woman,
+                    birth_year: Some(1990),
+                    local_id: None,
+                },
+                date: today(),
+                facts: Default::default(),
+            },
+        )
+    });
+    assert!(added.is_ok(), "the write was blocked: {added:?}");
+    for r in &readers {
+        assert_eq!(count(r), before, "a reader saw the later registration");
+    }
+    drop(readers);
+    assert_eq!(count(&store.connect().unwrap()), before + 1);
 }

@@ -9,12 +9,15 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use proptest::prelude::*;
+use sustrack::actor::Actor;
 use sustrack::codes::*;
 use sustrack::identity::{Fingerprint, KdfProfile};
-use sustrack::model::{months_between, Enrolment, ExitFacts, Intervention, StartFacts};
-use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
+use sustrack::model::{
+    months_between, parse_municipality, Enrolment, ExitFacts, Intervention, StartFacts,
+};
+use sustrack::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use sustrack::report::{self, suppress, Options, Period, Report};
-use sustrack::store::Db;
+use sustrack::store::Memory as Db;
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -78,7 +81,7 @@ const CODES: [&str; 3] = ["P", "C", "Q"];
 const PLACES: [&str; 3] = ["Ale", "Borås", "Åmål"];
 
 fn build(specs: &[Spec]) -> Db {
-    let db = Db::open_in_memory(KdfProfile::Test).unwrap();
+    let db = Db::open(KdfProfile::Test).unwrap();
     for (code, parent, target) in [
         ("P", None, Some(0.4)),
         ("C", Some("P"), None),
@@ -93,22 +96,27 @@ fn build(specs: &[Spec]) -> Db {
             target_step: None,
             target_qol: None,
         };
-        register::intervention_add(&db.conn, "t", i).unwrap();
+        register::intervention_add(&db.conn, &Actor::owner("t"), i).unwrap();
     }
     let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let base = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
     for s in specs {
         let participant = match s.person {
             // Person n: a fixed fingerprint, gender and birth year derived from n.
-            Some(n) => Participant::Person {
-                fingerprint: Fingerprint([n; 32]),
-                gender: if n % 2 == 0 {
-                    Gender::Woman
-                } else {
-                    Gender::Man
-                },
-                birth_year: 1950 + n as i32 * 4,
-            },
+            Some(n) => Participant::Person(
+                Person::new(
+                    Fingerprint([n; 32]),
+                    if n % 2 == 0 {
+                        Gender::Woman
+                    } else {
+                        Gender::Man
+                    },
+                    NaiveDate::from_ymd_opt(1950 + n as i32 * 4, 1, 1).unwrap(),
+                    true,
+                    today,
+                )
+                .unwrap(),
+            ),
             None => Participant::Anonymous {
                 gender: if s.gender { Gender::Woman } else { Gender::Man },
                 birth_year: s.birth_year,
@@ -121,13 +129,15 @@ fn build(specs: &[Spec]) -> Db {
             participant,
             date: start,
             facts: StartFacts {
-                municipality: s.municipality.map(|m| PLACES[m].to_string()),
+                municipality: s
+                    .municipality
+                    .map(|m| parse_municipality(PLACES[m]).unwrap()),
                 support: s.support.map(|i| Support::ALL[i]),
                 ..StartFacts::default()
             },
         };
         // Overlapping registrations are refused by the rules: skip them.
-        let Ok(e) = register::start(&db.conn, "t", today, input) else {
+        let Ok(e) = register::start(&db.conn, &Actor::owner("t"), today, input) else {
             continue;
         };
         if let Some(len) = s.length {
@@ -142,7 +152,14 @@ fn build(specs: &[Spec]) -> Db {
                     quality_of_life: s.qol.map(|i| QualityOfLife::ALL[i]),
                 },
             };
-            register::exit(&db.conn, "t", today, &ExitTarget::Id(e.id), exit).unwrap();
+            register::exit(
+                &db.conn,
+                &Actor::owner("t"),
+                today,
+                &ExitTarget::Id(e.id),
+                exit,
+            )
+            .unwrap();
         }
     }
     db

@@ -6,12 +6,13 @@ mod attacker;
 
 use chrono::NaiveDate;
 use serde_json::Value;
+use sustrack::actor::Actor;
 use sustrack::codes::*;
 use sustrack::identity::KdfProfile;
 use sustrack::model::{ExitFacts, Intervention, StartFacts};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use sustrack::report::{self, render::json::to_value, suppress, Options, Period};
-use sustrack::store::Db;
+use sustrack::store::Memory as Db;
 
 /// One participant: woman?, exited with this outcome (None: still active),
 /// support at start and after exit, referrer.
@@ -23,7 +24,7 @@ fn d(s: &str) -> NaiveDate {
 
 /// The 2021 report of these participants, plain and suppressed below `n`.
 fn reports(people: &[P], n: u32) -> (Value, Value) {
-    let db = Db::open_in_memory(KdfProfile::Test).unwrap();
+    let db = Db::open(KdfProfile::Test).unwrap();
     let iv = Intervention {
         code: "P".into(),
         name: "P".into(),
@@ -33,7 +34,7 @@ fn reports(people: &[P], n: u32) -> (Value, Value) {
         target_step: None,
         target_qol: None,
     };
-    register::intervention_add(&db.conn, "t", iv).unwrap();
+    register::intervention_add(&db.conn, &Actor::owner("t"), iv).unwrap();
     let today = d("2026-01-01");
     for p in people {
         let input = StartInput {
@@ -50,7 +51,7 @@ fn reports(people: &[P], n: u32) -> (Value, Value) {
                 ..StartFacts::default()
             },
         };
-        let e = register::start(&db.conn, "t", today, input).unwrap();
+        let e = register::start(&db.conn, &Actor::owner("t"), today, input).unwrap();
         if let Some(outcome) = p.1 {
             let exit = ExitInput {
                 date: d("2021-08-01"),
@@ -60,7 +61,14 @@ fn reports(people: &[P], n: u32) -> (Value, Value) {
                     ..ExitFacts::default()
                 },
             };
-            register::exit(&db.conn, "t", today, &ExitTarget::Id(e.id), exit).unwrap();
+            register::exit(
+                &db.conn,
+                &Actor::owner("t"),
+                today,
+                &ExitTarget::Id(e.id),
+                exit,
+            )
+            .unwrap();
         }
     }
     let plain = report::build(&db.conn, &Options::new(Period::year(2021).unwrap())).unwrap();

@@ -17,7 +17,8 @@ use sustrack::codes::InterventionKind;
 use sustrack::identity::KdfProfile;
 use sustrack::import::{decode, import, sniff_delimiter, Failure, Options};
 use sustrack::model::Intervention;
-use sustrack::store::Db;
+use sustrack::actor::Actor;
+use sustrack::store::Memory as Db;
 
 const SAMPLE_INTERVENTIONS: &[u8] = include_bytes!("../../sample_data/interventions.csv");
 
@@ -26,14 +27,14 @@ fn today() -> chrono::NaiveDate {
 }
 
 fn fresh_db() -> Db {
-    let mut db = Db::open_in_memory(KdfProfile::Test).expect("in-memory database");
+    let mut db = Db::open(KdfProfile::Test).expect("in-memory database");
     for (code, kind) in [
         ("T", InterventionKind::Individual),
         ("V", InterventionKind::Volume),
     ] {
         sustrack::register::intervention_add(
             &db.conn,
-            "fuzz",
+            &Actor::owner("fuzz"),
             Intervention {
                 code: code.into(),
                 name: format!("fuzz {code}"),
@@ -51,7 +52,7 @@ fn fresh_db() -> Db {
         today: today(),
         progress: false,
     };
-    import(&mut db, SAMPLE_INTERVENTIONS, &opts)
+    import(&mut db.conn, &db.kdf, &Actor::owner("fuzz"), SAMPLE_INTERVENTIONS, &opts)
         .unwrap_or_else(|_| panic!("sample interventions import"));
     db
 }
@@ -80,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         today: today(),
         progress: false,
     };
-    match import(&mut db, bytes, &opts) {
+    match import(&mut db.conn, &db.kdf, &Actor::owner("fuzz"), bytes, &opts) {
         Ok(summary) if !dry_run => {
             let after = state(&db);
             assert_eq!(

@@ -22,7 +22,7 @@ use crate::codes::{
 };
 use crate::error::{Error, Result};
 use crate::invalid;
-use crate::model::{months_between, Intervention};
+use crate::model::{months_between, Intervention, Municipality};
 use crate::store::interventions;
 
 const SV_EN_GENDER_COLUMNS: [(&str, &str); 3] =
@@ -382,55 +382,30 @@ pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
     compute_with(conn, opts, |s| scan(conn, s, None, 0))
 }
 
-/// Compute the report with the scan split over all cores: this connection
-/// takes the first share of the (random, uniformly spread) enrolment ids,
-/// and each other core opens its own read-only connection to `path`.
-///
-/// The parts see one consistent state only if no one can commit between
-/// their snapshots: call this while `conn` holds the write lock (as the
-/// CLI does, since recording the report in the audit trail takes it).
-pub fn compute_parallel(
-    conn: &Connection,
-    path: &std::path::Path,
-    opts: &Options,
-) -> Result<Report> {
-    let parts = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 16);
-    if parts == 1 {
-        return compute(conn, opts);
+/// Compute the report on snapshot connections that all see one state
+/// ([`crate::store::Store::snapshot`]): the first reads interventions,
+/// targets and volumes, and the others scan one share each of the
+/// (random, uniformly spread) enrolment ids, one per core.
+pub fn compute_on(mut readers: Vec<Connection>, opts: &Options) -> Result<Report> {
+    if readers.len() < 2 {
+        let c = readers
+            .pop()
+            .ok_or_else(|| Error::Database("a report needs a connection".into()))?;
+        return compute(&c, opts);
     }
-    compute_with(conn, opts, |s| {
-        let ranges = crate::store::enrolments::id_ranges(parts);
-        std::thread::scope(|sc| {
-            let handles: Vec<_> = (1..parts)
-                .map(|i| {
-                    let (lo, hi) = (ranges[i].0.as_str(), ranges[i].1.as_str());
-                    sc.spawn(move || -> Result<Tallies> {
-                        let c = Connection::open_with_flags(
-                            path,
-                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                        )?;
-                        c.pragma_update(None, "cache_size", -16_384)?;
-                        scan(&c, s, Some((lo, hi)), i as u64)
-                    })
-                })
-                .collect();
-            let mut t = scan(
-                conn,
-                s,
-                Some((ranges[0].0.as_str(), ranges[0].1.as_str())),
-                0,
-            )?;
-            for h in handles {
-                t.merge(
-                    h.join()
-                        .map_err(|_| Error::Database("a report worker thread panicked".into()))??,
-                );
-            }
-            Ok(t)
-        })
+    let meta = readers.remove(0);
+    let ranges = crate::store::enrolments::id_ranges(readers.len());
+    let inputs: Vec<(Connection, (String, String))> = readers.into_iter().zip(ranges).collect();
+    compute_with(&meta, opts, |s| {
+        let mut parts = crate::parallel::run_each(inputs, |i, (c, (lo, hi))| {
+            scan(&c, s, Some((&lo, &hi)), i as u64)
+        })?
+        .into_iter();
+        let mut t = parts.next().expect("one part at least");
+        for p in parts {
+            t.merge(p);
+        }
+        Ok(t)
     })
 }
 
@@ -657,12 +632,18 @@ pub fn swedish_key(s: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Keyed by the stored value: a kommunkod (stable when a name changes), or
+/// a legacy name that matches no kommun, shown as stored.
 fn municipality(t: &Tallies, lang: Lang) -> Table {
-    let mut names: Vec<&String> = t.municipality.keys().collect();
-    names.sort_by_key(|n| swedish_key(n));
-    let mut rows: Vec<Row> = names
+    let mut keyed: Vec<(&String, Municipality)> = t
+        .municipality
+        .keys()
+        .map(|k| (k, Municipality::from_stored(k)))
+        .collect();
+    keyed.sort_by_cached_key(|(_, m)| swedish_key(m.label()));
+    let mut rows: Vec<Row> = keyed
         .iter()
-        .map(|n| pair_row(n, n, &t.municipality[*n]))
+        .map(|(k, m)| pair_row(k, m.label(), &t.municipality[*k]))
         .collect();
     if t.municipality_unknown != [0, 0] {
         rows.push(pair_row(

@@ -12,9 +12,11 @@ pub mod suppress;
 
 use chrono::NaiveDate;
 
+use crate::actor::Actor;
 use crate::codes::Lang;
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::invalid;
+use crate::store::{audit, Store};
 
 /// An inclusive period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,31 @@ impl Options {
             months_band: 6,
             suppress_below: None,
         }
+    }
+
+    /// The ranges every front end gets checked here, whoever built the
+    /// options: a band of 1 to 120 months, a threshold that hides something.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=120).contains(&self.months_band) {
+            return Err(Error::invalid(
+                Field::MonthsBand,
+                format!(
+                    "{} is out of range: expected a number of months from 1 to 120",
+                    self.months_band
+                ),
+            ));
+        }
+        if let Some(n) = self.suppress_below {
+            // Below 3 a hidden count could only be 1 (SPEC section 6: the
+            // reader knows a small count lies in 1..=N-1).
+            if n < 3 {
+                return Err(Error::invalid(
+                    Field::SuppressBelow,
+                    format!("{n} cannot protect anything: expected 3 or more (below 3 a hidden count could only be 1)"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -179,17 +206,51 @@ pub fn of_ten(numerator: u64, denominator: u64, lang: Lang) -> Option<(u32, Stri
 
 /// Compute a report and apply suppression when asked.
 pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
+    opts.validate()?;
     finish(compute::compute(conn, opts)?, opts)
 }
 
-/// As [`build`], with the scan spread over all cores (see
-/// [`compute::compute_parallel`]: `conn` must hold the write lock).
-pub fn build_parallel(
-    conn: &rusqlite::Connection,
-    path: &std::path::Path,
-    opts: &Options,
-) -> Result<Report> {
-    finish(compute::compute_parallel(conn, path, opts)?, opts)
+/// A report as a front end asks for it: the read is recorded in the audit
+/// trail (period, selection, suppression, and the format the caller will
+/// render it in) and committed first, in a short write of its own; then the
+/// tables are computed from one consistent snapshot on all cores, without
+/// holding the write lock, so registrations go on meanwhile.
+pub fn run(store: &Store, actor: &Actor, opts: &Options, format: &str) -> Result<Report> {
+    opts.validate()?;
+    let mut conn = store.connect()?;
+    crate::store::write(&mut conn, |tx| {
+        audit::record(
+            tx,
+            actor,
+            "report",
+            Some(&format!("{}..{}", opts.period.from, opts.period.to)),
+            Some(&describe(opts, format)),
+        )
+    })?;
+    drop(conn);
+    let readers = store.snapshot(crate::parallel::workers(16) + 1)?;
+    finish(compute::compute_on(readers, opts)?, opts)
+}
+
+/// What the audit trail says about a report's options.
+pub fn describe(opts: &Options, format: &str) -> String {
+    format!(
+        "interventions {}; format {format}; lang {}; suppress below {}; age bands {}; months band {}",
+        if opts.interventions.is_empty() {
+            "all".into()
+        } else {
+            opts.interventions.join(",")
+        },
+        opts.lang.pick("sv", "en"),
+        opts.suppress_below
+            .map_or("none".to_string(), |n| n.to_string()),
+        opts.age_bands
+            .iter()
+            .map(|(a, b)| format!("{a}-{b}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        opts.months_band
+    )
 }
 
 fn finish(mut r: Report, opts: &Options) -> Result<Report> {

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::report::{Report, Table};
 
 fn xlsx_error(e: XlsxError) -> Error {
-    Error::Io(format!("could not write the xlsx workbook: {e}"))
+    Error::io_text(format!("could not write the xlsx workbook: {e}"))
 }
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.

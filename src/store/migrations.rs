@@ -1,0 +1,51 @@
+//! The schema's history: an append-only list of migrations, applied in
+//! order inside the opening transaction (`PRAGMA user_version` is the
+//! number applied). Never remove, edit or reorder an entry: append one.
+//!
+//! A migration is SQL, or Rust where it must compute (mapping stored
+//! values onto a code list, rewriting old audit rows once). One that changes
+//! a table's constraints rebuilds the table as SQLite's documentation
+//! describes (foreign keys off outside the transaction, copy,
+//! `foreign_key_check` before commit). Each version has an upgrade test
+//! from a fixture of the version before.
+
+use rusqlite::Transaction;
+
+use crate::error::Result;
+
+pub enum Migration {
+    Sql(&'static str),
+    Rust(fn(&Transaction) -> Result<()>),
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    // 1: the first schema.
+    Migration::Sql(include_str!("../../schema.sql")),
+    // 2: municipality names become kommunkoder.
+    Migration::Rust(super::kommunkod::migrate),
+    // 3: the audit trail keeps who did what to which id and which fields,
+    // never the values: old entries lose theirs, once. Touches only the
+    // audit table, so it holds wherever it stands in this list.
+    Migration::Rust(audit_without_values),
+];
+
+fn audit_without_values(tx: &Transaction) -> Result<()> {
+    super::audit::remove_values(tx).map(|_| ())
+}
+
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Apply every migration the database lacks; returns the version it had.
+pub fn migrate(tx: &Transaction) -> Result<i32> {
+    let version: i32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        match m {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Rust(f) => f(tx)?,
+        }
+        tx.pragma_update(None, "user_version", (i + 1) as i32)?;
+    }
+    tx.pragma_update(None, "application_id", super::APPLICATION_ID)?;
+    Ok(version)
+}
