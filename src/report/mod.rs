@@ -83,10 +83,12 @@ impl Options {
             ));
         }
         if let Some(n) = self.suppress_below {
-            if n < 2 {
+            // Below 3 a hidden count could only be 1 (SPEC section 6: the
+            // reader knows a small count lies in 1..=N-1).
+            if n < 3 {
                 return Err(Error::invalid(
                     Field::SuppressBelow,
-                    format!("{n} would hide nothing: expected 2 or more"),
+                    format!("{n} cannot protect anything: expected 3 or more (below 3 a hidden count could only be 1)"),
                 ));
             }
         }
