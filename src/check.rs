@@ -15,6 +15,7 @@ use crate::codes::{
     YearsInSupport,
 };
 use crate::error::Result;
+use crate::kommun::{Kommun, Unmatched};
 use crate::model::{parse_date, short_id};
 use crate::store::check::{self as stored, StoredEnrolment};
 
@@ -36,6 +37,13 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
         let sid = short_id(&row.id);
         dates(row, &sid, &mut out);
         codes(row, &sid, &mut out);
+        if let Some(finding) = row
+            .municipality
+            .as_deref()
+            .and_then(|m| unmatched_municipality(&sid, m))
+        {
+            out.push(finding);
+        }
         exit_and_outcome(row, &sid, &mut out);
         participant(row, &mut by_participant);
     }
@@ -66,7 +74,7 @@ fn dates(row: &StoredEnrolment, sid: &str, out: &mut Vec<String>) {
     // Stored dates are always YYYY-MM-DD; the reports read nothing else.
     let stored = |d: &str| {
         if d.len() == 10 {
-            parse_date(d, "date")
+            parse_date(d, crate::error::Field::Date)
         } else {
             Err(crate::invalid!("not YYYY-MM-DD"))
         }
@@ -159,4 +167,30 @@ fn overlaps(by_participant: ByParticipant) -> Vec<String> {
     }
     overlaps.sort();
     overlaps
+}
+
+/// A stored municipality that is no kommunkod: a name kept by migration 2
+/// because it matched no kommun (SPEC section 14), or a value written
+/// behind our back. Says what it might be and how to correct it.
+fn unmatched_municipality(sid: &str, stored: &str) -> Option<String> {
+    if Kommun::from_code(stored).is_some() {
+        return None;
+    }
+    // Quoted only if it is something a person could have typed as a name:
+    // a damaged value may hold anything.
+    let (shown, hint) = match Kommun::parse(stored) {
+        Ok(k) => (
+            format!("'{stored}'"),
+            format!("; it reads as {} ({})", k.name(), k.code()),
+        ),
+        Err(e @ (Unmatched::Ambiguous { .. } | Unmatched::Unknown { .. })) => (
+            format!("'{stored}'"),
+            e.hint().map(|h| format!("; {h}")).unwrap_or_default(),
+        ),
+        Err(_) => ("value".to_string(), String::new()),
+    };
+    Some(format!(
+        "enrolment {sid}: municipality {shown} is not one of Sweden's kommuner: correct it with \
+         `sustrack edit {sid} --municipality NAME` (NAME a kommun's name or kommunkod{hint})"
+    ))
 }

@@ -3,7 +3,7 @@
 //!
 //! Shape (about a decade of every förbund in Sweden at 1M enrolments):
 //! 75 förbund, each with a handful of interventions (some grouped under
-//! an ESF-style parent, one volume intervention), 290 municipalities
+//! an ESF-style parent, one volume intervention), Sweden's 290 kommuner
 //! shared out among them, starts from 2015 to 2025, durations of one to
 //! about thirty months, six in ten women, ages mostly 20-45, support and
 //! outcome mixes like those in annual reports, about one in five people
@@ -24,12 +24,11 @@ use crate::actor::Actor;
 use crate::codes::{
     Code, Education, Outcome, QualityOfLife, Referrer, StepProgress, Support, YearsInSupport,
 };
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::identity::KdfProfile;
 use crate::store::{audit, Store};
 
 const FORBUND: usize = 75;
-const MUNICIPALITIES: usize = 290;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Generated {
@@ -92,36 +91,23 @@ fn weighted(rng: &mut Stream, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
-/// 290 distinct, pronounceable, Swedish-looking municipality names.
-pub fn municipality_names() -> Vec<String> {
-    let first = [
-        "Ale", "Berg", "Dal", "Ek", "Fors", "Gran", "Hal", "Is", "Järn", "Kil", "Lind", "Malm",
-        "Norr", "Ort", "På", "Rön", "Sol", "Tå", "Upp", "Vä", "Ytter", "Ås", "Äng", "Öster",
-    ];
-    let second = [
-        "by", "köping", "holm", "sund", "vik", "å", "berga", "ås", "hult", "stad", "tuna", "fors",
-        "dal",
-    ];
-    let mut names = Vec::with_capacity(MUNICIPALITIES);
-    'outer: for s in second {
-        for f in first {
-            let name = format!("{f}{s}");
-            names.push(name);
-            if names.len() == MUNICIPALITIES {
-                break 'outer;
-            }
-        }
-    }
-    names
-}
+/// Twenty times the benchmark register: more is no use for training or
+/// measuring, and would only fill the disk.
+pub const MAX_ENROLMENTS: u64 = 20_000_000;
 
 pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Result<Generated> {
+    if !(1..=MAX_ENROLMENTS).contains(&enrolments) {
+        return Err(Error::invalid(
+            Field::Enrolments,
+            format!("{enrolments} is out of range: expected 1 to {MAX_ENROLMENTS}"),
+        ));
+    }
     let store = Store::create(path, KdfProfile::Test, actor)?;
     let mut conn = store.connect()?;
     // Bulk loading only: a large page cache keeps the random-order inserts cheap.
     conn.pragma_update(None, "cache_size", -262_144)?;
     let mut rng = Stream(ChaCha8Rng::seed_from_u64(seed));
-    let names = municipality_names();
+    let kommuner = crate::kommun::all();
     let tx = conn.transaction()?;
     let now = crate::store::now_utc();
 
@@ -135,7 +121,10 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for f in 0..FORBUND {
-            let munis: Vec<usize> = (0..MUNICIPALITIES).filter(|m| m % FORBUND == f).collect();
+            // Neighbours in kommunkod order (mostly one län) form a förbund.
+            let munis: Vec<usize> = (0..kommuner.len())
+                .filter(|m| m * FORBUND / kommuner.len() == f)
+                .collect();
             let n = rng.int(2, 6);
             let parent = format!("F{f:02}-ESF");
             add.execute(params![
@@ -214,7 +203,7 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 .unwrap_or(0);
             let municipality = {
                 let ms = &individual[home].1;
-                names[ms[rng.index(ms.len())]].clone()
+                kommuner[ms[rng.index(ms.len())]].code()
             };
             let anonymous = rng.chance(0.03);
             let mut start = epoch + Duration::days(rng.int(0, span - 1));
@@ -268,7 +257,7 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                     start,
                     exit,
                     if rng.chance(0.97) {
-                        Some(&municipality)
+                        Some(municipality)
                     } else {
                         None
                     },

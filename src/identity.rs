@@ -24,6 +24,7 @@ use blake2::digest::{FixedOutput, KeyInit, Update};
 use chrono::{Datelike, NaiveDate};
 
 use crate::codes::Gender;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A checked Swedish personnummer or samordningsnummer. Never printed.
 pub struct Personnummer {
@@ -52,9 +53,7 @@ impl fmt::Display for Personnummer {
 impl Drop for Personnummer {
     fn drop(&mut self) {
         // Best effort: do not leave the digits in freed memory.
-        for d in self.digits.iter_mut() {
-            unsafe { std::ptr::write_volatile(d, 0) };
-        }
+        self.digits.zeroize();
     }
 }
 
@@ -62,7 +61,7 @@ impl Personnummer {
     /// Parse and check a personnummer or samordningsnummer, relative to `today`.
     pub fn parse(input: &str, today: NaiveDate) -> Result<Personnummer, PnrError> {
         let s = input.trim();
-        let mut digits = Vec::with_capacity(12);
+        let mut digits = Zeroizing::new(Vec::with_capacity(12));
         let mut sep: Option<(usize, char)> = None;
         for c in s.chars() {
             match c {
@@ -138,6 +137,19 @@ impl Personnummer {
         self.birth_year
     }
 
+    /// The birth date (a samordningsnummer's day less 60): registration
+    /// refuses a start before it, before the number is reduced to a year.
+    pub fn birth_date(&self) -> NaiveDate {
+        let two = |i: usize| (self.digits[i] * 10 + self.digits[i + 1]) as u32;
+        let day = two(6);
+        NaiveDate::from_ymd_opt(
+            self.birth_year,
+            two(4),
+            if day > 60 { day - 60 } else { day },
+        )
+        .expect("checked by parse")
+    }
+
     /// Legal gender from the second-to-last digit (odd: man, even: woman).
     pub fn gender(&self) -> Gender {
         self.gender
@@ -150,9 +162,7 @@ impl Personnummer {
             *t = b'0' + d;
         }
         let fp = kdf.hash(&text);
-        for t in text.iter_mut() {
-            unsafe { std::ptr::write_volatile(t, 0) };
-        }
+        text.zeroize();
         fp
     }
 }
@@ -251,17 +261,18 @@ impl Kdf {
 /// Fingerprints for many personnummer, in order: each distinct number is
 /// hashed exactly once, and the hashing runs on all cores.
 pub fn fingerprints(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
-    let mut first: std::collections::HashMap<[u8; 12], usize> = std::collections::HashMap::new();
+    // Duplicates are found by sorting references, not by keying a map with
+    // copies of the digits: no copy is left behind to clear.
+    let mut order: Vec<usize> = (0..pnrs.len()).collect();
+    order.sort_unstable_by(|&a, &b| pnrs[a].digits.cmp(&pnrs[b].digits));
     let mut unique: Vec<&Personnummer> = Vec::new();
-    let slots: Vec<usize> = pnrs
-        .iter()
-        .map(|p| {
-            *first.entry(p.digits).or_insert_with(|| {
-                unique.push(p);
-                unique.len() - 1
-            })
-        })
-        .collect();
+    let mut slots = vec![0usize; pnrs.len()];
+    for (k, &i) in order.iter().enumerate() {
+        if k == 0 || pnrs[order[k - 1]].digits != pnrs[i].digits {
+            unique.push(&pnrs[i]);
+        }
+        slots[i] = unique.len() - 1;
+    }
     let hashed = fingerprints_parallel(&unique, kdf);
     slots.into_iter().map(|i| hashed[i]).collect()
 }
@@ -313,47 +324,118 @@ pub fn pseudonym(key: &[u8], data: &[u8]) -> String {
     data_encoding::BASE32_NOPAD.encode(&out[..10])
 }
 
-/// Mask anything that could be a personnummer in a message that quotes what
-/// a user typed, so that a number put in the wrong column or option is
-/// never printed back: every run of digits with single spaces, `-` or `+`
-/// between them that holds ten or more digits, whatever stands around it.
-/// Dates (8 digits) and counts stay readable.
+/// Mask anything that could be a personnummer or samordningsnummer in a
+/// message that quotes what a user typed, so that a number put in the wrong
+/// column or option is never printed back. A candidate is a run of digit
+/// groups joined by single spaces, `-` or `+` (whatever stands around it)
+/// in which consecutive groups hold 10 or 12 digits whose date part is a
+/// real date (day + 60 for a samordningsnummer); the whole run is masked.
+/// The check digit is not required: a mistyped number still points at a
+/// person. Plain numbers (`5000000000`, `-1`, `4294967295`), dates, ids and
+/// counts stay readable, so a message about them still says what was wrong.
 pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
-    let b = text.as_bytes();
     let mut out = String::new();
     let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        // Extend over digits and single separators followed by a digit.
-        let (start, mut end, mut digits) = (i, i, 0);
-        while end < b.len() {
-            if b[end].is_ascii_digit() {
-                digits += 1;
-                end += 1;
-            } else if matches!(b[end], b' ' | b'-' | b'+')
-                && b.get(end + 1).is_some_and(|c| c.is_ascii_digit())
-            {
-                end += 1;
-            } else {
-                break;
-            }
-        }
-        if digits >= 10 {
+    for (start, end, groups) in digit_runs(text, b" -+") {
+        if joined_groups(&groups).any(|d| is_pnr_shaped(&d)) {
             out.push_str(&text[copied..start]);
             out.push_str("<personnummer>");
             copied = end;
         }
-        i = end;
     }
     if copied == 0 {
         return std::borrow::Cow::Borrowed(text);
     }
     out.push_str(&text[copied..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// A path as shown in messages and recorded in the audit trail: a file
+/// named after a person (`19800315-2421.db`) is not named in clear.
+pub fn scrub_path(path: &std::path::Path) -> String {
+    scrub(&path.to_string_lossy()).into_owned()
+}
+
+/// True when `s` holds a birth date (`YYYYMMDD` or `YYMMDD`, alone or
+/// among other characters, with or without separators): refused where an
+/// anonymous participant's own id is expected, since a birth date plus
+/// gender and municipality nearly identifies a person.
+pub fn holds_birth_date(s: &str) -> bool {
+    digit_runs(s, b" -+./").any(|(_, _, groups)| {
+        joined_groups(&groups).any(|d| match d.len() {
+            6 => plausible_date(None, &d[0..2], &d[2..4], &d[4..6], false),
+            8 => plausible_date(Some(&d[0..4]), &d[0..2], &d[4..6], &d[6..8], false),
+            _ => false,
+        })
+    })
+}
+
+/// Maximal runs of ASCII digit groups separated by single `seps`
+/// characters: (byte start, byte end, groups).
+fn digit_runs<'a>(
+    text: &'a str,
+    seps: &'static [u8],
+) -> impl Iterator<Item = (usize, usize, Vec<&'a str>)> + 'a {
+    let b = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && !b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        let start = i;
+        let mut groups = Vec::new();
+        loop {
+            let g = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            groups.push(&text[g..i]);
+            let sep_then_digit =
+                i + 1 < b.len() && seps.contains(&b[i]) && b[i + 1].is_ascii_digit();
+            if !sep_then_digit {
+                break;
+            }
+            i += 1;
+        }
+        Some((start, i, groups))
+    })
+}
+
+/// The digits of every sequence of consecutive groups.
+fn joined_groups<'a>(groups: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
+    (0..groups.len()).flat_map(move |a| (a..groups.len()).map(move |z| groups[a..=z].concat()))
+}
+
+/// 10 or 12 digits whose date part could be a birth date (or a
+/// samordningsnummer's day + 60).
+fn is_pnr_shaped(d: &str) -> bool {
+    match d.len() {
+        10 => plausible_date(None, &d[0..2], &d[2..4], &d[4..6], true),
+        12 => plausible_date(Some(&d[0..4]), &d[2..4], &d[4..6], &d[6..8], true),
+        _ => false,
+    }
+}
+
+/// A real calendar date. Without the century (`year4` None) February 29
+/// counts when some century makes the year a leap year.
+fn plausible_date(year4: Option<&str>, yy: &str, mm: &str, dd: &str, coordination: bool) -> bool {
+    let n = |s: &str| s.parse::<u32>().ok();
+    let (Some(yy), Some(month), Some(mut day)) = (n(yy), n(mm), n(dd)) else {
+        return false;
+    };
+    if coordination && day > 60 {
+        day -= 60;
+    }
+    let year = match year4.and_then(n) {
+        Some(y) if (1800..=2299).contains(&y) => y as i32,
+        Some(_) => return false,
+        // 2000 + yy is a leap year exactly when yy % 4 == 0.
+        None => 2000 + yy as i32,
+    };
+    NaiveDate::from_ymd_opt(year, month, day).is_some()
 }
 
 /// True when `s` holds ten or more digits (ignoring everything else): it
@@ -441,6 +523,22 @@ mod tests {
         let kept = "enrolment 512689ae on 2021-03-01, 1234 rows, line 123456";
         assert_eq!(scrub(kept), kept);
         assert_eq!(scrub("line 12, column date"), "line 12, column date");
+        // Plain numbers are no personnummer: their date part is no date.
+        let plain = "5000000000 is not in 0..=4294967295; -1; 123456789012";
+        assert_eq!(scrub(plain), plain);
+        // A samordningsnummer (day + 60), and a number next to another.
+        assert_eq!(scrub("900371-2391"), "<personnummer>");
+        assert_eq!(scrub("line 4 850630-1236 5"), "line <personnummer>");
+    }
+
+    #[test]
+    fn birth_dates_are_found_in_any_form() {
+        for s in ["19910203", "910203", "1991-02-03", "ab910203", "x-91.02.03"] {
+            assert!(holds_birth_date(s), "{s}");
+        }
+        for s in ["T-2021-0001", "123456", "A17", "20211301", "team 7"] {
+            assert!(!holds_birth_date(s), "{s}");
+        }
     }
 
     #[test]

@@ -1,13 +1,25 @@
 //! sustrack: participant follow-up for Swedish samordningsförbund.
 //!
-//! Layers, from the outside in:
-//! - `cli`: clap definitions, dispatch and printing (no SQL, no rules);
-//! - the domain: `register` (rules of start/exit/edit), `report`
-//!   (tables and indicators), `import`, `export`, `check`, `generate`;
-//! - `identity`: where a personnummer is parsed and reduced to a fingerprint;
-//! - `store`: opening the database, migrations, plain data access.
+//! One core, several front ends (SPEC section 14). Layers, from the outside in:
+//! - front ends: `cli` (clap, dispatch, printing) and, as a front end over a
+//!   file, `import`'s reading of spreadsheets. A front end parses, calls the
+//!   domain and presents; it holds no rule and no SQL, and maps the domain's
+//!   [`error::Field`] to its own words (a flag, a column, a form field).
+//! - the domain: `register` (every rule of start/exit/edit/delete/erase,
+//!   consent, ranges, and the audit of changes and of reads that show
+//!   data), `report` (tables, indicators, suppression), `export`
+//!   (pseudonyms, k-anonymity), `import` (applying rows through
+//!   `register`), `check`, `generate`. Each call takes the [`actor::Actor`]
+//!   it acts for.
+//! - `identity`: where a personnummer is parsed and reduced to a
+//!   fingerprint; nothing past it ever sees the number.
+//! - `store`: the only SQL. Opens and migrates a file once
+//!   ([`store::Store`]), hands out connections and consistent read
+//!   snapshots, one function per query.
 //!
-//! `codes` and `model` hold the value types all layers share.
+//! `codes`, `kommun` and `model` hold the value types all layers share;
+//! `error` the one error type; `parallel` the one helper for scans on all
+//! cores.
 
 pub mod actor;
 pub mod check;
@@ -19,6 +31,7 @@ pub mod export;
 pub mod generate;
 pub mod identity;
 pub mod import;
+pub mod kommun;
 pub mod model;
 pub mod parallel;
 pub mod register;

@@ -1,25 +1,36 @@
 //! The `sustrack` binary: parse, run, map errors to exit codes.
-//! 0 success, 1 failure (database, file system), 2 bad usage or invalid input.
+//! 0 success (also when the reader of the output went away, as with
+//! `sustrack log | head -1`), 1 failure (database, file system), 2 bad
+//! usage or invalid input. Every error is one line `error: ...` on stderr.
 
 use clap::Parser;
 
 fn main() {
+    std::process::exit(try_main());
+}
+
+fn try_main() -> i32 {
     let cli = match sustrack::cli::Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            // Help and version go to stdout as clap prints them; usage errors
-            // exit 2, with anything shaped like a personnummer masked (clap
-            // quotes the arguments it did not understand).
-            if !e.use_stderr() {
-                let _ = e.print();
-                std::process::exit(0);
+        Err(e) => match sustrack::cli::usage_error_line(&e) {
+            Some(line) => {
+                sustrack::cli::print_err(format_args!("error: {line}"));
+                return 2;
             }
-            eprint!("{}", sustrack::identity::scrub(&e.render().to_string()));
-            std::process::exit(2);
-        }
+            // Help and version: clap prints them as it does.
+            None => {
+                let _ = e.print();
+                return e.exit_code();
+            }
+        },
     };
-    if let Err(e) = sustrack::cli::run(cli) {
-        eprintln!("error: {e}");
-        std::process::exit(e.exit_code());
+    let command = cli.command.name();
+    match sustrack::cli::run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            let line = sustrack::cli::error_line(command, &e);
+            sustrack::cli::print_err(format_args!("error: {line}"));
+            e.exit_code()
+        }
     }
 }

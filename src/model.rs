@@ -8,8 +8,8 @@ use crate::codes::{
     Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress, Support,
     YearsInSupport,
 };
-use crate::error::Result;
-use crate::invalid;
+use crate::error::{Error, Field, Result};
+pub use crate::kommun::{Kommun, Municipality};
 
 /// One enrolment (one participant in one intervention, start to exit).
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ pub struct Enrolment {
 /// What staff record at start (all optional).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StartFacts {
-    pub municipality: Option<String>,
+    pub municipality: Option<Municipality>,
     pub support: Option<Support>,
     pub years_in_support: Option<YearsInSupport>,
     pub education: Option<Education>,
@@ -75,8 +75,9 @@ pub fn months_between(start: NaiveDate, exit: NaiveDate) -> u32 {
     ((days / 30.4375).ceil() as u32).max(1)
 }
 
-/// Parse `YYYY-MM-DD` or `YYYYMMDD`. `field` names the option in errors.
-pub fn parse_date(s: &str, field: &str) -> Result<NaiveDate> {
+/// Parse `YYYY-MM-DD` or `YYYYMMDD` (from 1900). `field` is the domain
+/// field the date is for; a day the month does not have is named as such.
+pub fn parse_date(s: &str, field: Field) -> Result<NaiveDate> {
     let t = s.trim().as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         t.get(r)?.iter().try_fold(0u32, |a, &c| {
@@ -89,24 +90,68 @@ pub fn parse_date(s: &str, field: &str) -> Result<NaiveDate> {
         10 if t[4] == b'-' && t[7] == b'-' => (digits(0..4), digits(5..7), digits(8..10)),
         _ => (None, None, None),
     };
-    match (y, m, d) {
-        (Some(y), Some(m), Some(d)) if y >= 1900 => NaiveDate::from_ymd_opt(y as i32, m, d),
-        _ => None,
+    let shape = || {
+        Error::invalid(
+            field,
+            format!("'{s}' is not a date: expected YYYY-MM-DD or YYYYMMDD (from 1900)"),
+        )
+    };
+    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
+        return Err(shape());
+    };
+    if y < 1900 || !(1..=12).contains(&m) || d == 0 {
+        return Err(shape());
     }
-    .ok_or_else(|| {
-        invalid!("invalid {field} '{s}': expected a date as YYYY-MM-DD or YYYYMMDD (from 1900)")
+    NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| {
+        let days = days_in_month(y as i32, m);
+        Error::invalid(
+            field,
+            format!(
+                "'{s}' is not a date: {} {y} has {days} days",
+                MONTHS[m as usize - 1]
+            ),
+        )
     })
 }
 
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    (28..=31)
+        .rev()
+        .find(|&d| NaiveDate::from_ymd_opt(y, m, d).is_some())
+        .expect("every month has 28 days")
+}
+
 /// A date that must not be after `today`.
-pub fn parse_past_date(s: &str, field: &str, today: NaiveDate) -> Result<NaiveDate> {
+pub fn parse_past_date(s: &str, field: Field, today: NaiveDate) -> Result<NaiveDate> {
     let d = parse_date(s, field)?;
+    not_future(d, field, today)?;
+    Ok(d)
+}
+
+/// Refuse a date after `today`.
+pub fn not_future(d: NaiveDate, field: Field, today: NaiveDate) -> Result<()> {
     if d > today {
-        return Err(invalid!(
-            "invalid {field} '{s}': it is in the future (today is {today})"
+        return Err(Error::invalid(
+            field,
+            format!("{d} is in the future (today is {today})"),
         ));
     }
-    Ok(d)
+    Ok(())
 }
 
 /// Parse `YYYY-MM` for volume registrations.
@@ -119,8 +164,9 @@ pub fn parse_month(s: &str) -> Result<(i32, u32)> {
         (true, Some(y), Some(m)) if (1..=12).contains(&m) && (1900..=9999).contains(&y) => {
             Ok((y, m))
         }
-        _ => Err(invalid!(
-            "invalid month '{s}': expected YYYY-MM, e.g. 2021-03"
+        _ => Err(Error::invalid(
+            Field::Month,
+            format!("'{s}' is not a month: expected YYYY-MM, e.g. 2021-03"),
         )),
     }
 }
@@ -128,66 +174,76 @@ pub fn parse_month(s: &str) -> Result<(i32, u32)> {
 /// A birth year for anonymous participants: 1900 up to this year.
 pub fn parse_birth_year(s: &str, today: NaiveDate) -> Result<i32> {
     match s.trim().parse::<i32>() {
-        Ok(y) if (1900..=today.year()).contains(&y) => Ok(y),
-        _ => Err(invalid!(
-            "invalid birth year '{s}': expected a four-digit year from 1900 to {}",
-            today.year()
+        Ok(y) => check_birth_year(y, today),
+        // Anything longer than a year may be a birth date: never echoed.
+        Err(_) if s.trim().chars().count() > 4 => Err(Error::invalid(
+            Field::BirthYear,
+            format!(
+                "is not a year: expected a four-digit year from 1900 to {}",
+                today.year()
+            ),
+        )),
+        Err(_) => Err(Error::invalid(
+            Field::BirthYear,
+            format!(
+                "'{}' is not a year: expected a four-digit year from 1900 to {}",
+                s.trim(),
+                today.year()
+            ),
         )),
     }
 }
 
-/// A municipality name: letters, spaces and hyphens only (never digits, so
-/// never a personnummer), at most 40 characters, each word capitalised so
-/// "vänersborg" and "Vänersborg" are one municipality.
-pub fn parse_municipality(s: &str) -> Result<String> {
-    let capitalise = |t: &str| {
-        let mut out = String::with_capacity(t.len());
-        let mut at_word_start = true;
-        for c in t.chars() {
-            if at_word_start {
-                out.extend(c.to_uppercase());
-            } else {
-                out.extend(c.to_lowercase());
-            }
-            at_word_start = c == ' ' || c == '-';
-        }
-        out
+/// The range of a birth year: 1900 up to this year.
+pub fn check_birth_year(y: i32, today: NaiveDate) -> Result<i32> {
+    if (1900..=today.year()).contains(&y) {
+        return Ok(y);
+    }
+    let shown = if (-9999..=9999).contains(&y) {
+        format!("{y} is out of range")
+    } else {
+        "is not a year".to_string()
     };
-    // A few letters become two when upper-cased (ᾼ → ΑΙ): repeat until the
-    // spelling no longer changes, so one municipality has one spelling.
-    let mut out = capitalise(&s.split_whitespace().collect::<Vec<_>>().join(" "));
-    for _ in 0..3 {
-        let again = capitalise(&out);
-        if again == out {
-            break;
-        }
-        out = again;
-    }
-    // Checked after normalising: some letters change shape when their case
-    // does, and the stored spelling must itself be valid.
-    let valid = !out.is_empty()
-        && capitalise(&out) == out
-        && out.chars().count() <= 40
-        && out
-            .chars()
-            .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
-        && out.chars().next().is_some_and(|c| c.is_alphabetic());
-    if !valid {
-        return Err(invalid!(
-            "invalid municipality '{s}': expected a municipality name (letters, spaces and hyphens, at most 40 characters)"
-        ));
-    }
-    Ok(out)
+    Err(Error::invalid(
+        Field::BirthYear,
+        format!(
+            "{shown}: expected a four-digit year from 1900 to {}",
+            today.year()
+        ),
+    ))
+}
+
+/// A municipality as typed: a kommun's name (any case, normalisation or
+/// diacritics) or its kommunkod; see `kommun` for what is accepted.
+pub fn parse_municipality(s: &str) -> Result<Municipality> {
+    Kommun::parse(s)
+        .map(Municipality::Kommun)
+        .map_err(|e| Error::invalid(Field::Municipality, e.to_string()))
 }
 
 /// A target given in percent (0-100), stored as a fraction.
-pub fn parse_percent(s: &str, field: &str) -> Result<f64> {
+pub fn parse_percent(s: &str, field: Field) -> Result<f64> {
     let t = s.trim().trim_end_matches('%').trim().replace(',', ".");
     match t.parse::<f64>() {
         Ok(v) if (0.0..=100.0).contains(&v) => Ok(v / 100.0),
-        _ => Err(invalid!(
-            "invalid {field} '{s}': expected a percentage from 0 to 100, e.g. 40"
+        _ => Err(Error::invalid(
+            field,
+            format!("'{s}' is not a target: expected a percentage from 0 to 100, e.g. 40"),
         )),
+    }
+}
+
+/// The range of a stored target: a fraction from 0 to 1 (0-100 %).
+pub fn check_target(v: Option<f64>, field: Field) -> Result<()> {
+    match v {
+        Some(x) if !(0.0..=1.0).contains(&x) => Err(Error::invalid(
+            field,
+            format!(
+                "{:.0} % is out of range: expected a percentage from 0 to 100",
+                x * 100.0
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -202,10 +258,62 @@ pub fn parse_intervention_code(s: &str) -> Result<String> {
     if valid {
         Ok(t)
     } else {
-        Err(invalid!(
-            "invalid intervention code '{s}': expected 1-32 characters A-Z, 0-9, '_' or '-', e.g. ALLIN"
+        Err(Error::invalid(
+            Field::Code,
+            format!(
+                "'{}' is not an intervention code: expected 1-32 characters A-Z, 0-9, '_' or '-', e.g. ALLIN",
+                shown_text(s)
+            ),
         ))
     }
+}
+
+/// An intervention's name: 1 to 120 visible characters. Control characters
+/// (terminal escapes, newlines) and invisible format characters (bidi
+/// overrides, zero-width spaces) are refused: a name is printed in
+/// terminals, tables and web pages, and must look like what it is.
+pub fn parse_intervention_name(s: &str) -> Result<String> {
+    if let Some(c) = s.chars().find(|&c| is_invisible(c)) {
+        return Err(Error::invalid(
+            Field::Name,
+            format!(
+                "contains the control or invisible character U+{:04X}: use visible characters only",
+                c as u32
+            ),
+        ));
+    }
+    let name = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(Error::invalid(Field::Name, "must have 1 to 120 characters"));
+    }
+    Ok(name)
+}
+
+/// A control character (Unicode Cc), a line or paragraph separator, or a
+/// format character (Cf: bidi controls, zero-width characters, tags) that
+/// changes how text around it looks while being invisible itself.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+            | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFFB | 0x0600..=0x0605 | 0x06DD | 0x070F
+            | 0x08E2 | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
+}
+
+/// What the user typed, for an error message: shortened, with invisible
+/// characters shown as `?` so a message cannot carry a terminal escape.
+pub fn shown_text(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(40)
+        .map(|c| if is_invisible(c) { '?' } else { c })
+        .collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
 }
 
 /// The year of a date, for age computations.
@@ -218,7 +326,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        parse_date(s, "date").unwrap()
+        parse_date(s, Field::Date).unwrap()
     }
 
     #[test]
@@ -233,25 +341,69 @@ mod tests {
     #[test]
     fn dates_in_both_forms() {
         assert_eq!(d("20210305"), d("2021-03-05"));
-        assert!(parse_date("2021-02-30", "--date")
-            .unwrap_err()
-            .to_string()
-            .contains("--date '2021-02-30'"));
-        assert!(parse_date("5/3/2021", "--date").is_err());
+        let e = parse_date("5/3/2021", Field::Date).unwrap_err();
+        assert_eq!(e.field(), Some(Field::Date));
+        assert!(e.to_string().contains("YYYY-MM-DD"), "{e}");
         let today = d("2026-11-23");
-        assert!(parse_past_date("2026-11-24", "--date", today).is_err());
-        assert!(parse_past_date("2026-11-23", "--date", today).is_ok());
+        assert!(parse_past_date("2026-11-24", Field::Date, today).is_err());
+        assert!(parse_past_date("2026-11-23", Field::Date, today).is_ok());
     }
 
     #[test]
-    fn municipalities_are_names_only() {
-        assert_eq!(parse_municipality("  vänersborg ").unwrap(), "Vänersborg");
+    fn a_day_the_month_lacks_is_named() {
+        for (s, want) in [
+            ("2021-02-30", "February 2021 has 28 days"),
+            ("2020-02-30", "February 2020 has 29 days"),
+            ("20210431", "April 2021 has 30 days"),
+        ] {
+            let e = parse_date(s, Field::ExitDate).unwrap_err();
+            assert_eq!(e.field(), Some(Field::ExitDate));
+            assert!(e.to_string().contains(want), "{s}: {e}");
+            assert!(!e.to_string().contains("--"), "{e}");
+        }
+        // A month that does not exist is a format error.
+        let e = parse_date("2021-13-01", Field::Date).unwrap_err();
+        assert!(e.to_string().contains("YYYY-MM-DD"), "{e}");
+    }
+
+    #[test]
+    fn names_refuse_control_and_invisible_characters() {
         assert_eq!(
-            parse_municipality("UPPLANDS VÄSBY").unwrap(),
-            "Upplands Väsby"
+            parse_intervention_name("  Steg  för steg ").unwrap(),
+            "Steg för steg"
         );
-        assert_eq!(parse_municipality("malung-sälen").unwrap(), "Malung-Sälen");
-        assert!(parse_municipality("19121212-1212").is_err());
-        assert!(parse_municipality("").is_err());
+        for bad in [
+            "a\u{1b}[31mred",
+            "two\nlines",
+            "tab\there",
+            "rtl\u{202e}gnp",
+            "zero\u{200b}width",
+            "\u{feff}bom",
+        ] {
+            let e = parse_intervention_name(bad).unwrap_err();
+            assert_eq!(e.field(), Some(Field::Name), "{bad:?}");
+            assert!(e.to_string().contains("U+"), "{e}");
+        }
+        assert!(parse_intervention_name(&"x".repeat(121)).is_err());
+        assert!(parse_intervention_name("   ").is_err());
+    }
+
+    #[test]
+    fn municipalities_are_kommuner() {
+        let code = |s: &str| match parse_municipality(s).unwrap() {
+            Municipality::Kommun(k) => k.code(),
+            m => panic!("{m:?}"),
+        };
+        assert_eq!(code("  vänersborg "), "1487");
+        assert_eq!(code("UPPLANDS VÄSBY"), "0114");
+        assert_eq!(code("malung-sälen"), "2023");
+        let err = |s: &str| parse_municipality(s).unwrap_err().to_string();
+        assert!(!err("19121212-1212").contains("1212"));
+        assert!(err("").contains("empty"));
+        assert!(err("Vänersbrg").contains("Vänersborg (1487)"));
+        assert_eq!(
+            parse_municipality("x").unwrap_err().field(),
+            Some(Field::Municipality)
+        );
     }
 }

@@ -1,36 +1,120 @@
-//! The rules of registration: start, exit, edit, reopen, erase, volume.
+//! The rules of registration: start, exit, edit, reopen, delete, erase,
+//! volume, interventions; and the reads that show registered data (show,
+//! log, backup), each recorded in the audit trail.
 //!
-//! The CLI and the import both come here, so there is one copy of each
-//! rule. Every function takes the open write transaction; if it returns an
-//! error the caller drops the transaction and nothing is written. Each
-//! change is recorded in the audit trail in the same transaction.
+//! The CLI, the import and (later) the web server all come here, so there
+//! is one copy of each rule: consent, every range (dates not in the future,
+//! not before the participant's birth, birth years, targets, names), the
+//! overlap rule. Input is typed; errors name the domain [`Field`] that was
+//! wrong (never a CLI flag), and a missing thing is `NotFound`, a clash
+//! with what is stored `Conflict`. Every function takes the open write
+//! transaction; if it returns an error the caller drops the transaction and
+//! nothing is written. Each change, and each read that shows data, is
+//! recorded in the audit trail in the same transaction, with the names of
+//! the fields it set and never their values (`store::audit`).
 //!
-//! Participants arrive already reduced by `identity`: a fingerprint with
-//! gender and birth year, or an anonymous participant. No personnummer
-//! reaches this module.
+//! Participants arrive as a [`Person`] (built here from a personnummer and
+//! the consent, then reduced to a fingerprint, gender and birth year) or
+//! anonymous. No personnummer is stored or kept by this module.
 
-use chrono::NaiveDate;
+use std::path::Path;
+
+use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
 
 use crate::actor::Actor;
 use crate::codes::{Gender, InterventionKind, Outcome};
-use crate::error::Result;
-use crate::identity::Fingerprint;
-use crate::invalid;
-use crate::model::{Enrolment, ExitFacts, Intervention, StartFacts};
-use crate::store::audit;
+use crate::error::{Error, Field, Result};
+use crate::identity::{Fingerprint, Kdf, Personnummer};
+use crate::model::{
+    check_birth_year, check_target, not_future, parse_intervention_code, parse_intervention_name,
+    shown_text, Enrolment, ExitFacts, Intervention, StartFacts,
+};
+use crate::store::audit::{self, AuditEntry};
 use crate::store::enrolments::{self as store, ParticipantKey};
-use crate::store::interventions;
+use crate::store::{interventions, volume};
+
+/// A participant identified by personnummer who has given written consent.
+/// Only [`Person::identify`] and [`Person::new`] make one, and both refuse
+/// without consent: a registration with a personnummer cannot skip it.
+#[derive(Debug, Clone)]
+pub struct Person {
+    fingerprint: Fingerprint,
+    gender: Gender,
+    birth_date: NaiveDate,
+    consent_date: NaiveDate,
+}
+
+impl Person {
+    /// Reduce a personnummer to what is stored, with the consent given
+    /// `today`. Consent is checked before the (slow) fingerprint.
+    pub fn identify(
+        pnr: &Personnummer,
+        kdf: &Kdf,
+        consent: bool,
+        today: NaiveDate,
+    ) -> Result<Person> {
+        require_consent(consent)?;
+        Person::new(
+            pnr.fingerprint(kdf),
+            pnr.gender(),
+            pnr.birth_date(),
+            consent,
+            today,
+        )
+    }
+
+    /// A person whose fingerprint was computed elsewhere (an import hashes a
+    /// file's numbers in parallel). `birth_date` is the personnummer's.
+    pub fn new(
+        fingerprint: Fingerprint,
+        gender: Gender,
+        birth_date: NaiveDate,
+        consent: bool,
+        today: NaiveDate,
+    ) -> Result<Person> {
+        require_consent(consent)?;
+        Ok(Person {
+            fingerprint,
+            gender,
+            birth_date,
+            consent_date: today,
+        })
+    }
+
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    pub fn gender(&self) -> Gender {
+        self.gender
+    }
+
+    pub fn birth_year(&self) -> i32 {
+        self.birth_date.year()
+    }
+
+    pub fn consent_date(&self) -> NaiveDate {
+        self.consent_date
+    }
+}
+
+fn require_consent(consent: bool) -> Result<()> {
+    if consent {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        Field::Consent,
+        "is required to register a personnummer (the participant's written consent); \
+         without it register the participant anonymously",
+    ))
+}
 
 /// Who a registration is about.
 #[derive(Debug, Clone)]
 pub enum Participant {
     /// Identified by personnummer, with written consent.
-    Person {
-        fingerprint: Fingerprint,
-        gender: Gender,
-        birth_year: i32,
-    },
+    Person(Person),
     /// Counted but never matched across enrolments; `local_id` (from imports)
     /// matches a start to its exit.
     Anonymous {
@@ -69,44 +153,88 @@ pub enum ExitTarget {
     },
 }
 
+/// What `show` looks up.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// Every enrolment of a person.
+    Person(Fingerprint),
+    /// One enrolment, by id or unique prefix.
+    Id(String),
+}
+
 /// Find an intervention that takes individual enrolments.
 pub fn individual_intervention(conn: &Connection, code: &str) -> Result<Intervention> {
     let i = known_intervention(conn, code)?;
     if i.kind != InterventionKind::Individual {
-        return Err(invalid!(
-            "intervention '{}' is a volume intervention: register head counts with `sustrack volume add`, not enrolments",
-            i.code
+        return Err(Error::invalid(
+            Field::Intervention,
+            format!(
+                "'{}' is a volume intervention: register head counts for it, not enrolments",
+                i.code
+            ),
         ));
     }
     Ok(i)
 }
 
+/// Find an intervention by code; an unknown code is answered with the
+/// nearest known ones (or all of them, when there are few).
 pub fn known_intervention(conn: &Connection, code: &str) -> Result<Intervention> {
     let code = code.trim().to_ascii_uppercase();
     if let Some(i) = interventions::get(conn, &code)? {
         return Ok(i);
     }
-    let known: Vec<String> = interventions::all(conn)?
-        .into_iter()
-        .map(|i| i.code)
-        .collect();
-    Err(if known.is_empty() {
-        invalid!("unknown intervention '{code}': none exist yet; add one with `sustrack intervention add {code} --name ...`")
-    } else {
-        invalid!(
-            "unknown intervention '{code}': known are {}",
-            known.join(", ")
-        )
-    })
+    let known = interventions::codes(conn)?;
+    Err(Error::NotFound(format!(
+        "unknown intervention '{}': {}",
+        shown_text(&code),
+        suggest(&code, &known)
+    )))
 }
 
-fn not_future(date: NaiveDate, what: &str, today: NaiveDate) -> Result<()> {
-    if date > today {
-        return Err(invalid!(
-            "{what} {date} is in the future (today is {today})"
-        ));
+/// At most this many codes are listed in full.
+const FEW: usize = 6;
+
+/// What to say about an unknown code given the known ones.
+fn suggest(code: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        return "no interventions exist yet; add one first".into();
     }
-    Ok(())
+    if known.len() <= FEW {
+        return format!("known are {}", known.join(", "));
+    }
+    let scored: Vec<(usize, &String)> = known.iter().map(|k| (distance(code, k), k)).collect();
+    let best = scored.iter().map(|(d, _)| *d).min().unwrap_or(usize::MAX);
+    // Close means a typo or two: a third of the code's length, at least 2.
+    if best > (code.chars().count() / 3).max(2) {
+        return format!(
+            "no known code is close to it ({} interventions exist; list them to choose)",
+            known.len()
+        );
+    }
+    let near: Vec<&str> = scored
+        .iter()
+        .filter(|(d, _)| *d == best)
+        .take(3)
+        .map(|(_, k)| k.as_str())
+        .collect();
+    format!("did you mean {}?", near.join(" or "))
+}
+
+/// Levenshtein distance by characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
 }
 
 /// Refuse an interval that overlaps another enrolment of the same participant
@@ -121,32 +249,100 @@ fn check_no_overlap(
     for e in others.iter().filter(|e| e.id != skip_id) {
         let e_end = e.exit.unwrap_or(NaiveDate::MAX);
         if e.start <= end && start <= e_end {
-            return Err(match e.exit {
-                None => invalid!(
+            return Err(Error::Conflict(match e.exit {
+                None => format!(
                     "the participant already has an open enrolment {} in {} since {}; register its exit first",
                     e.short_id(),
                     e.intervention,
                     e.start
                 ),
-                Some(x) => invalid!(
+                Some(x) => format!(
                     "the dates overlap enrolment {} of the same participant in {} ({} to {}); a new enrolment must start after the previous exit",
                     e.short_id(),
                     e.intervention,
                     e.start,
                     x
                 ),
-            });
+            }));
         }
     }
     Ok(())
 }
 
+/// The other enrolments of `e`'s participant in `e`'s intervention.
 fn siblings(conn: &Connection, e: &Enrolment) -> Result<Vec<Enrolment>> {
     match (e.person_id, &e.local_id) {
         (Some(p), _) => store::of_participant(conn, ParticipantKey::Person(p), &e.intervention),
         (None, Some(l)) => store::of_participant(conn, ParticipantKey::Local(l), &e.intervention),
         (None, None) => Ok(Vec::new()),
     }
+}
+
+/// A start (or a corrected start) before the birth year is refused.
+fn not_before_birth_year(start: NaiveDate, birth_year: Option<i32>, field: Field) -> Result<()> {
+    match birth_year {
+        Some(by) if start.year() < by => Err(Error::invalid(
+            field,
+            format!("{start} is before the participant's birth year {by}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A local id (the team's own code for an anonymous participant): short,
+/// plain, and never anything that could hold a personnummer.
+fn check_local_id(l: &str) -> Result<()> {
+    let plain = !l.is_empty()
+        && l.chars().count() <= 40
+        && l.chars()
+            .all(|ch| ch.is_alphanumeric() || "-_./".contains(ch));
+    if !plain {
+        return Err(Error::invalid(
+            Field::LocalId,
+            "must have at most 40 letters, digits, '-', '_', '.' or '/'",
+        ));
+    }
+    if crate::identity::could_hold_pnr(l) {
+        return Err(Error::invalid(
+            Field::LocalId,
+            "must not hold ten or more digits (it could be a personnummer); use the team's own short code",
+        ));
+    }
+    Ok(())
+}
+
+/// The names of the start fields a new enrolment sets, for the audit trail.
+fn start_fields(e: &Enrolment) -> String {
+    let mut f = vec![Field::Intervention, Field::StartDate, Field::Gender];
+    let set = [
+        (e.birth_year.is_some(), Field::BirthYear),
+        (e.facts.municipality.is_some(), Field::Municipality),
+        (e.facts.support.is_some(), Field::Support),
+        (e.facts.years_in_support.is_some(), Field::YearsInSupport),
+        (e.facts.education.is_some(), Field::Education),
+        (e.facts.referrer.is_some(), Field::Referrer),
+    ];
+    f.extend(set.iter().filter(|(on, _)| *on).map(|(_, f)| *f));
+    names(&f)
+}
+
+fn exit_fields(after: &ExitFacts) -> String {
+    let mut f = vec![Field::ExitDate, Field::Outcome];
+    let set = [
+        (after.support_after.is_some(), Field::SupportAfter),
+        (after.step_progress.is_some(), Field::StepProgress),
+        (after.quality_of_life.is_some(), Field::QualityOfLife),
+    ];
+    f.extend(set.iter().filter(|(on, _)| *on).map(|(_, f)| *f));
+    names(&f)
+}
+
+fn names(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Register a start; returns the new enrolment.
@@ -157,32 +353,42 @@ pub fn start(
     input: StartInput,
 ) -> Result<Enrolment> {
     let intervention = individual_intervention(conn, &input.intervention)?;
-    not_future(input.date, "start date", today)?;
+    not_future(input.date, Field::Date, today)?;
     // Every check comes before the first write, so a refused start leaves
     // nothing behind (the import relies on this).
     let (known_person, new_person, local_id, gender, birth_year) = match input.participant {
-        Participant::Person {
-            fingerprint,
-            gender,
-            birth_year,
-        } => match store::find_person(conn, &fingerprint)? {
-            Some(id) => (Some(id), None, None, gender, Some(birth_year)),
-            None => (None, Some(fingerprint), None, gender, Some(birth_year)),
-        },
+        Participant::Person(p) => {
+            if input.date < p.birth_date {
+                // The birth date itself is not repeated: it is part of the number.
+                return Err(Error::invalid(
+                    Field::Date,
+                    format!(
+                        "{} is before the participant's birth date (from the personnummer)",
+                        input.date
+                    ),
+                ));
+            }
+            let (gender, birth_year) = (p.gender, p.birth_year());
+            match store::find_person(conn, &p.fingerprint)? {
+                Some(id) => (Some(id), None, None, gender, Some(birth_year)),
+                None => (None, Some(p), None, gender, Some(birth_year)),
+            }
+        }
         Participant::Anonymous {
             gender,
             birth_year,
             local_id,
-        } => (None, None, local_id, gender, birth_year),
-    };
-    if let Some(by) = birth_year {
-        if by > crate::model::year_of(input.date) {
-            return Err(invalid!(
-                "birth year {by} is after the start date {}",
-                input.date
-            ));
+        } => {
+            if let Some(by) = birth_year {
+                check_birth_year(by, today)?;
+            }
+            if let Some(l) = &local_id {
+                check_local_id(l)?;
+            }
+            (None, None, local_id, gender, birth_year)
         }
-    }
+    };
+    not_before_birth_year(input.date, birth_year, Field::Date)?;
     let mut e = Enrolment {
         id: uuid::Uuid::new_v4().to_string(),
         intervention: intervention.code,
@@ -198,20 +404,17 @@ pub fn start(
     };
     // A person seen for the first time has no other enrolments to overlap.
     check_no_overlap(&siblings(conn, &e)?, &e.id, e.start, None)?;
-    if let (Some(fp), Some(by)) = (new_person, birth_year) {
-        e.person_id = Some(store::insert_person(conn, &fp, gender, by, today)?);
+    if let Some(p) = new_person {
+        e.person_id = Some(store::insert_person(
+            conn,
+            &p.fingerprint,
+            p.gender,
+            p.birth_year(),
+            p.consent_date,
+        )?);
     }
     store::insert(conn, &e)?;
-    audit::record(
-        conn,
-        actor,
-        "start",
-        Some(&e.id),
-        Some(&format!(
-            "intervention {}, start {}",
-            e.intervention, e.start
-        )),
-    )?;
+    audit::record(conn, actor, "start", Some(&e.id), Some(&start_fields(&e)))?;
     Ok(e)
 }
 
@@ -223,8 +426,9 @@ pub fn find_target(conn: &Connection, target: &ExitTarget) -> Result<Enrolment> 
             fingerprint,
             intervention,
         } => {
-            let id = store::find_person(conn, fingerprint)?
-                .ok_or_else(|| invalid!("no person with that personnummer is registered"))?;
+            let id = store::find_person(conn, fingerprint)?.ok_or_else(|| {
+                Error::NotFound("no person with that personnummer is registered".into())
+            })?;
             (
                 ParticipantKey::Person(id),
                 intervention,
@@ -237,7 +441,7 @@ pub fn find_target(conn: &Connection, target: &ExitTarget) -> Result<Enrolment> 
         } => (
             ParticipantKey::Local(local_id),
             intervention,
-            format!("local id '{local_id}'"),
+            format!("local id '{}'", shown_text(local_id)),
         ),
     };
     let intervention = known_intervention(conn, intervention)?;
@@ -246,13 +450,13 @@ pub fn find_target(conn: &Connection, target: &ExitTarget) -> Result<Enrolment> 
         return Ok(open.clone());
     }
     Err(match all.last() {
-        Some(last) => invalid!(
+        Some(last) => Error::Conflict(format!(
             "{who} has no open enrolment in {}: the last one ({}) already exited on {}",
             intervention.code,
             last.short_id(),
             last.exit.map(|d| d.to_string()).unwrap_or_default()
-        ),
-        None => invalid!("{who} has no enrolment in {}", intervention.code),
+        )),
+        None => Error::NotFound(format!("{who} has no enrolment in {}", intervention.code)),
     })
 }
 
@@ -266,18 +470,21 @@ pub fn exit(
 ) -> Result<Enrolment> {
     let mut e = find_target(conn, target)?;
     if let Some(x) = e.exit {
-        return Err(invalid!(
-            "enrolment {} already exited on {x}; use `sustrack edit` to correct it or `sustrack reopen` to undo the exit",
+        return Err(Error::Conflict(format!(
+            "enrolment {} already exited on {x}; correct the exit with an edit, or reopen the enrolment to undo it",
             e.short_id()
-        ));
+        )));
     }
-    not_future(input.date, "exit date", today)?;
+    not_future(input.date, Field::Date, today)?;
     if input.date < e.start {
-        return Err(invalid!(
-            "exit date {} is before the start date {} of enrolment {}",
-            input.date,
-            e.start,
-            e.short_id()
+        return Err(Error::invalid(
+            Field::Date,
+            format!(
+                "{} is before the start date {} of enrolment {}",
+                input.date,
+                e.start,
+                e.short_id()
+            ),
         ));
     }
     e.exit = Some(input.date);
@@ -289,7 +496,7 @@ pub fn exit(
         actor,
         "exit",
         Some(&e.id),
-        Some(&format!("exit {}, outcome {}", input.date, input.outcome)),
+        Some(&exit_fields(&e.after)),
     )?;
     Ok(e)
 }
@@ -298,12 +505,14 @@ pub fn exit(
 /// `Some(None)` clears an optional field.
 #[derive(Debug, Clone, Default)]
 pub struct Edit {
+    /// Move the enrolment to another intervention (same rules as a start there).
+    pub intervention: Option<String>,
     pub start: Option<NaiveDate>,
     pub exit: Option<NaiveDate>,
     pub outcome: Option<Outcome>,
     pub gender: Option<Gender>,
     pub birth_year: Option<Option<i32>>,
-    pub municipality: Option<Option<String>>,
+    pub municipality: Option<Option<crate::model::Municipality>>,
     pub support: Option<Option<crate::codes::Support>>,
     pub years_in_support: Option<Option<crate::codes::YearsInSupport>>,
     pub education: Option<Option<crate::codes::Education>>,
@@ -314,27 +523,25 @@ pub struct Edit {
 }
 
 impl Edit {
-    fn changed_fields(&self) -> Vec<&'static str> {
-        let mut f = Vec::new();
-        macro_rules! note {
-            ($($field:ident),*) => { $(if self.$field.is_some() { f.push(stringify!($field)); })* };
-        }
-        note!(
-            start,
-            exit,
-            outcome,
-            gender,
-            birth_year,
-            municipality,
-            support,
-            years_in_support,
-            education,
-            referrer,
-            support_after,
-            step_progress,
-            quality_of_life
-        );
-        f
+    /// The fields this edit sets, as the audit trail names them.
+    pub fn fields(&self) -> Vec<Field> {
+        let set = [
+            (self.intervention.is_some(), Field::Intervention),
+            (self.start.is_some(), Field::StartDate),
+            (self.exit.is_some(), Field::ExitDate),
+            (self.outcome.is_some(), Field::Outcome),
+            (self.gender.is_some(), Field::Gender),
+            (self.birth_year.is_some(), Field::BirthYear),
+            (self.municipality.is_some(), Field::Municipality),
+            (self.support.is_some(), Field::Support),
+            (self.years_in_support.is_some(), Field::YearsInSupport),
+            (self.education.is_some(), Field::Education),
+            (self.referrer.is_some(), Field::Referrer),
+            (self.support_after.is_some(), Field::SupportAfter),
+            (self.step_progress.is_some(), Field::StepProgress),
+            (self.quality_of_life.is_some(), Field::QualityOfLife),
+        ];
+        set.iter().filter(|(on, _)| *on).map(|(_, f)| *f).collect()
     }
 }
 
@@ -346,23 +553,34 @@ pub fn edit(
     edit: Edit,
 ) -> Result<Enrolment> {
     let mut e = store::resolve_prefix(conn, prefix)?;
-    let fields = edit.changed_fields();
+    let fields = edit.fields();
     if fields.is_empty() {
-        return Err(invalid!(
-            "nothing to change: give at least one field, e.g. --start-date, --exit-date, --outcome or --municipality"
+        return Err(Error::usage(
+            "nothing to change: give at least one field to correct, e.g. the start date, exit date, outcome or municipality".into(),
         ));
     }
-    if e.person_id.is_some() && (edit.gender.is_some() || edit.birth_year.is_some()) {
-        return Err(invalid!(
-            "gender and birth year of an identified participant come from the personnummer and cannot be edited"
-        ));
+    if e.person_id.is_some() {
+        for (given, field) in [
+            (edit.gender.is_some(), Field::Gender),
+            (edit.birth_year.is_some(), Field::BirthYear),
+        ] {
+            if given {
+                return Err(Error::invalid(
+                    field,
+                    "of an identified participant comes from the personnummer and cannot be edited",
+                ));
+            }
+        }
+    }
+    if let Some(code) = &edit.intervention {
+        e.intervention = individual_intervention(conn, code)?.code;
     }
     if let Some(d) = edit.start {
-        not_future(d, "start date", today)?;
+        not_future(d, Field::StartDate, today)?;
         e.start = d;
     }
     if let Some(d) = edit.exit {
-        not_future(d, "exit date", today)?;
+        not_future(d, Field::ExitDate, today)?;
         e.exit = Some(d);
     }
     if let Some(o) = edit.outcome {
@@ -370,43 +588,79 @@ pub fn edit(
     }
     if e.exit.is_some() != e.outcome.is_some() {
         return Err(if e.exit.is_some() {
-            invalid!("enrolment {} has no outcome: give --outcome with --exit-date (or use `sustrack exit`)", e.short_id())
+            Error::invalid(
+                Field::Outcome,
+                format!(
+                    "is missing: enrolment {} has no outcome, give one with the exit date",
+                    e.short_id()
+                ),
+            )
         } else {
-            invalid!("enrolment {} has not exited: give --exit-date with --outcome (or use `sustrack exit`)", e.short_id())
+            Error::invalid(
+                Field::ExitDate,
+                format!(
+                    "is missing: enrolment {} has not exited, give an exit date with the outcome",
+                    e.short_id()
+                ),
+            )
         });
     }
     if let Some(x) = e.exit {
         if x < e.start {
-            return Err(invalid!(
-                "exit date {x} would be before the start date {}",
-                e.start
+            return Err(Error::invalid(
+                if edit.exit.is_some() {
+                    Field::ExitDate
+                } else {
+                    Field::StartDate
+                },
+                format!("exit date {x} would be before the start date {}", e.start),
             ));
         }
     }
-    if e.exit.is_none()
-        && (matches!(edit.support_after, Some(Some(_)))
-            || matches!(edit.step_progress, Some(Some(_)))
-            || matches!(edit.quality_of_life, Some(Some(_))))
-    {
-        return Err(invalid!(
-            "enrolment {} has not exited: exit fields can be set with `sustrack exit` or together with --exit-date",
-            e.short_id()
-        ));
+    if e.exit.is_none() {
+        for (set, field) in [
+            (
+                matches!(edit.support_after, Some(Some(_))),
+                Field::SupportAfter,
+            ),
+            (
+                matches!(edit.step_progress, Some(Some(_))),
+                Field::StepProgress,
+            ),
+            (
+                matches!(edit.quality_of_life, Some(Some(_))),
+                Field::QualityOfLife,
+            ),
+        ] {
+            if set {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "cannot be set: enrolment {} has not exited (register the exit, or give an exit date too)",
+                        e.short_id()
+                    ),
+                ));
+            }
+        }
     }
     if let Some(g) = edit.gender {
         e.gender = g;
     }
     if let Some(v) = edit.birth_year {
+        if let Some(by) = v {
+            check_birth_year(by, today)?;
+        }
         e.birth_year = v;
     }
-    if let Some(by) = e.birth_year {
-        if by > crate::model::year_of(e.start) {
-            return Err(invalid!(
-                "birth year {by} would be after the start date {}",
-                e.start
-            ));
-        }
-    }
+    not_before_birth_year(
+        e.start,
+        e.birth_year,
+        if edit.start.is_some() {
+            Field::StartDate
+        } else {
+            Field::BirthYear
+        },
+    )?;
     macro_rules! apply {
         ($($field:ident => $target:expr),*) => { $(if let Some(v) = edit.$field { $target = v; })* };
     }
@@ -420,9 +674,10 @@ pub fn edit(
         step_progress => e.after.step_progress,
         quality_of_life => e.after.quality_of_life
     );
+    // Siblings in the (possibly new) intervention.
     check_no_overlap(&siblings(conn, &e)?, &e.id, e.start, e.exit)?;
     store::update(conn, &e)?;
-    audit::record(conn, actor, "edit", Some(&e.id), Some(&fields.join(", ")))?;
+    audit::record(conn, actor, "edit", Some(&e.id), Some(&names(&fields)))?;
     Ok(e)
 }
 
@@ -430,10 +685,10 @@ pub fn edit(
 pub fn reopen(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Enrolment> {
     let mut e = store::resolve_prefix(conn, prefix)?;
     if e.exit.is_none() {
-        return Err(invalid!(
+        return Err(Error::Conflict(format!(
             "enrolment {} has not exited; there is nothing to reopen",
             e.short_id()
-        ));
+        )));
     }
     e.exit = None;
     e.outcome = None;
@@ -444,20 +699,91 @@ pub fn reopen(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Enrolmen
     Ok(e)
 }
 
+/// What `delete` removed.
+#[derive(Debug, Clone)]
+pub struct Deleted {
+    pub enrolment: Enrolment,
+    /// The person had no other enrolment and was removed with it.
+    pub person_removed: bool,
+}
+
+/// Remove an enrolment registered by mistake (SUS's "felregistrering").
+/// Nothing is asked of the participant's other enrolments. A person left
+/// with no enrolment is removed too: a fingerprint that counts nowhere is
+/// only a trace of someone who was never meant to be registered.
+pub fn delete(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Deleted> {
+    let e = store::resolve_prefix(conn, prefix)?;
+    if !store::delete(conn, &e.id)? {
+        return Err(Error::Database(format!(
+            "enrolment {} vanished during the delete",
+            e.short_id()
+        )));
+    }
+    let person_removed = match e.person_id {
+        Some(p) => store::delete_person_if_unenrolled(conn, p)?,
+        None => false,
+    };
+    audit::record(conn, actor, "delete", Some(&e.id), None)?;
+    Ok(Deleted {
+        enrolment: e,
+        person_removed,
+    })
+}
+
 /// Right to erasure: the person and every enrolment. Returns the count.
+/// The audit entry says only that an erasure happened: which enrolments,
+/// and how many, would describe the person.
 pub fn erase(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Result<usize> {
     let id = store::find_person(conn, fingerprint)?.ok_or_else(|| {
-        invalid!("no person with that personnummer is registered; nothing was erased")
+        Error::NotFound("no person with that personnummer is registered; nothing was erased".into())
     })?;
     let n = store::erase_person(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        "erase",
-        None,
-        Some(&format!("person and {n} enrolment(s)")),
-    )?;
+    audit::record(conn, actor, "erase", None, None)?;
     Ok(n)
+}
+
+/// The enrolments of a person, or one enrolment; the read is recorded.
+pub fn show(conn: &Connection, actor: &Actor, lookup: &Lookup) -> Result<Vec<Enrolment>> {
+    let list = match lookup {
+        Lookup::Person(fp) => {
+            let person = store::find_person(conn, fp)?.ok_or_else(|| {
+                Error::NotFound("no person with that personnummer is registered".into())
+            })?;
+            store::of_person(conn, person)?
+        }
+        Lookup::Id(prefix) => vec![store::resolve_prefix(conn, prefix)?],
+    };
+    let subjects: Vec<&str> = list.iter().map(|e| e.short_id()).collect();
+    audit::record(conn, actor, "show", Some(&subjects.join(" ")), None)?;
+    Ok(list)
+}
+
+/// The newest `limit` entries of the audit trail, newest first. Reading
+/// the trail shows who looked at whom, so it is itself recorded (after
+/// the read: the entries shown are those that were there).
+pub fn log(conn: &Connection, actor: &Actor, limit: u32) -> Result<Vec<AuditEntry>> {
+    let entries = audit::recent(conn, limit)?;
+    audit::record(conn, actor, "log", None, Some(&format!("limit {limit}")))?;
+    Ok(entries)
+}
+
+/// A consistent copy of the whole register in `file`, which must not
+/// exist. The copy is recorded (committed first, so no copy exists that the
+/// trail does not know of); a failed copy leaves no file behind.
+pub fn backup(conn: &mut Connection, actor: &Actor, file: &Path) -> Result<()> {
+    // An empty owner-only file first: VACUUM INTO accepts an empty file and
+    // the copy keeps our permissions; an existing file is never overwritten.
+    crate::store::create_private_file(file, "a backup never overwrites a file")?;
+    // The path may hold a personnummer: the trail never does.
+    let shown = crate::identity::scrub(&file.to_string_lossy()).into_owned();
+    let result = crate::store::write(conn, |tx| {
+        audit::record(tx, actor, "backup", None, Some(&shown))
+    })
+    .and_then(|_| crate::store::backup::vacuum_into(conn, file));
+    if result.is_err() {
+        let _ = std::fs::remove_file(file);
+    }
+    result
 }
 
 /// Head counts of one volume intervention for one month.
@@ -481,30 +807,30 @@ pub fn volume_add(
     let VolumeCounts { month, women, men } = counts;
     let i = known_intervention(conn, code)?;
     if i.kind != InterventionKind::Volume {
-        return Err(invalid!(
-            "intervention '{}' takes individual enrolments: register participants with `sustrack start`, or add a volume intervention with --kind volume",
-            i.code
+        return Err(Error::invalid(
+            Field::Intervention,
+            format!(
+                "'{}' takes individual enrolments: register its participants one by one, or add a volume intervention",
+                i.code
+            ),
         ));
     }
-    let first = NaiveDate::from_ymd_opt(month.0, month.1, 1).expect("validated month");
-    not_future(first, "month starting", today)?;
+    let first = NaiveDate::from_ymd_opt(month.0, month.1, 1).ok_or_else(|| {
+        Error::invalid(
+            Field::Month,
+            format!("{}-{} is not a month", month.0, month.1),
+        )
+    })?;
+    not_future(first, Field::Month, today)?;
     let key = format!("{:04}-{:02}", month.0, month.1);
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM volume WHERE intervention = ?1 AND month = ?2)",
-        (&i.code, &key),
-        |r| r.get(0),
-    )?;
+    let exists = volume::get(conn, &i.code, &key)?.is_some();
     if exists && !replace {
-        return Err(invalid!(
-            "{} already has head counts for {key}; pass --replace to overwrite them",
+        return Err(Error::Conflict(format!(
+            "{} already has head counts for {key}; replacing them must be asked for explicitly",
             i.code
-        ));
+        )));
     }
-    conn.execute(
-        "INSERT INTO volume (intervention, month, women, men) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (intervention, month) DO UPDATE SET women = excluded.women, men = excluded.men",
-        (&i.code, &key, women, men),
-    )?;
+    volume::put(conn, &i.code, &key, women, men)?;
     audit::record(
         conn,
         actor,
@@ -514,18 +840,34 @@ pub fn volume_add(
             "volume add"
         },
         Some(&i.code),
-        Some(&format!("{key}: {women} women, {men} men")),
+        Some(&format!("{key}: women, men")),
     )?;
     Ok(())
 }
 
-/// Add an intervention.
-pub fn intervention_add(conn: &Connection, actor: &Actor, i: Intervention) -> Result<()> {
+/// Add an intervention. The code, the name and the targets are checked
+/// here whatever front end sent them.
+pub fn intervention_add(conn: &Connection, actor: &Actor, mut i: Intervention) -> Result<()> {
+    i.code = parse_intervention_code(&i.code)?;
+    i.name = parse_intervention_name(&i.name)?;
+    check_target(i.target_work_studies, Field::TargetWorkStudies)?;
+    check_target(i.target_step, Field::TargetStep)?;
+    check_target(i.target_qol, Field::TargetQol)?;
     if interventions::get(conn, &i.code)?.is_some() {
-        return Err(invalid!("intervention '{}' already exists", i.code));
+        return Err(Error::Conflict(format!(
+            "intervention '{}' already exists",
+            i.code
+        )));
     }
     if let Some(p) = &i.parent {
-        known_intervention(conn, p)?;
+        i.parent = Some(
+            known_intervention(conn, p)
+                .map_err(|e| match e {
+                    Error::NotFound(m) => Error::NotFound(format!("parent: {m}")),
+                    e => e,
+                })?
+                .code,
+        );
     }
     interventions::insert(conn, &i)?;
     audit::record(
@@ -536,4 +878,29 @@ pub fn intervention_add(conn: &Connection, actor: &Actor, i: Intervention) -> Re
         Some(&i.name),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(distance("ALLIN", "ALLIN"), 0);
+        assert_eq!(distance("ALIN", "ALLIN"), 1);
+        assert_eq!(distance("KITTEN", "SITTING"), 3);
+        assert_eq!(distance("", "ABC"), 3);
+    }
+
+    #[test]
+    fn suggestions_name_the_nearest_codes_only() {
+        let known: Vec<String> = (0..30).map(|n| format!("PROJ{n:02}")).collect();
+        let s = suggest("PROJ7", &known);
+        assert!(s.starts_with("did you mean PROJ07"), "{s}");
+        assert!(!s.contains("PROJ29"), "{s}");
+        let s = suggest("ZZZZZZZZZ", &known);
+        assert!(s.contains("no known code is close"), "{s}");
+        let few: Vec<String> = ["A", "B"].map(String::from).to_vec();
+        assert_eq!(suggest("C", &few), "known are A, B");
+    }
 }

@@ -113,7 +113,7 @@ fn interventions_are_added_listed_and_checked() {
         ),
         (
             vec!["intervention", "add", "bad code!", "--name", "X"],
-            "invalid intervention code",
+            "not an intervention code",
         ),
         (
             vec![
@@ -999,4 +999,235 @@ fn a_personnummer_in_the_wrong_place_is_never_echoed() {
         assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
     }
     assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn delete_removes_a_mistaken_enrolment_and_then_the_person() {
+    let env = with_intervention();
+    let p = pnr("19850612", 242);
+    let wrong = start(&env, &p, "2021-01-10");
+    let right = env
+        .ok(&[
+            "start",
+            "--intervention",
+            "SUB",
+            "--pnr",
+            &p,
+            "--consent",
+            "--date",
+            "2021-01-10",
+        ])
+        .trim()
+        .to_string();
+    let before = env.dump();
+    let err = env.fails(&["delete", "abcdef12"], 2);
+    assert!(err.contains("no enrolment with id"), "{err}");
+    assert_eq!(env.dump(), before);
+    let out = env.ok(&["delete", &wrong[..8]]);
+    assert!(
+        out.contains(&wrong[..8]) && !out.contains("removed"),
+        "{out}"
+    );
+    let shown = env.ok(&["show", "--pnr", &p]);
+    assert!(
+        shown.contains(&right[..8]) && !shown.contains(&wrong[..8]),
+        "{shown}"
+    );
+    // The last enrolment takes the person (fingerprint) with it.
+    let out = env.ok(&["delete", &right]);
+    assert!(out.contains("removed"), "{out}");
+    let err = env.fails(&["show", "--pnr", &p], 2);
+    assert!(err.contains("no person"), "{err}");
+    let dump = env.dump();
+    assert!(!dump.lines().any(|l| l.starts_with("person:")), "{dump}");
+    let log = env.ok(&["log", "--limit", "4"]);
+    assert!(log.contains("delete") && log.contains(&wrong), "{log}");
+}
+
+#[test]
+fn edit_moves_an_enrolment_to_another_intervention_under_the_start_rules() {
+    let env = with_intervention();
+    let p = pnr("19850612", 242);
+    let id = start(&env, &p, "2021-01-10");
+    env.ok(&[
+        "start",
+        "--intervention",
+        "SUB",
+        "--pnr",
+        &p,
+        "--consent",
+        "--date",
+        "2021-01-01",
+    ]);
+    let before = env.dump();
+    for (code, needle) in [
+        ("SUB", "already has an open enrolment"),
+        ("OPEN", "volume intervention"),
+        ("NOPE", "unknown intervention 'NOPE'"),
+    ] {
+        let err = env.fails(&["edit", &id, "--intervention", code], 2);
+        assert!(err.contains(needle), "{code}: {err}");
+        assert_eq!(env.dump(), before);
+    }
+    let other = env
+        .ok(&[
+            "start",
+            "--intervention",
+            "ALLIN",
+            "--anonymous",
+            "--gender",
+            "K",
+            "--date",
+            "2021-02-01",
+        ])
+        .trim()
+        .to_string();
+    env.ok(&["edit", &other, "--intervention", "sub"]);
+    assert!(env.ok(&["show", "--id", &other]).contains("SUB"));
+}
+
+#[test]
+fn a_day_the_month_does_not_have_is_named() {
+    let env = with_intervention();
+    let before = env.dump();
+    let err = env.fails(
+        &[
+            "start",
+            "--intervention",
+            "ALLIN",
+            "--anonymous",
+            "--gender",
+            "K",
+            "--date",
+            "2021-02-30",
+        ],
+        2,
+    );
+    assert!(err.contains("February 2021 has 28 days"), "{err}");
+    assert!(!err.contains("YYYY"), "not a format error: {err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_start_before_the_birth_is_refused() {
+    let env = with_intervention();
+    let before = env.dump();
+    let p = pnr("20150612", 242);
+    let args = |date: &'static str| {
+        vec![
+            "start".to_string(),
+            "--intervention".into(),
+            "ALLIN".into(),
+            "--pnr".into(),
+            p.clone(),
+            "--consent".into(),
+            "--date".into(),
+            date.into(),
+        ]
+    };
+    let a = args("2015-06-11");
+    let err = env.fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), 2);
+    assert!(err.contains("before the participant's birth date"), "{err}");
+    assert!(!err.contains("0612"), "{err}");
+    let err = env.fails(
+        &[
+            "start",
+            "--intervention",
+            "ALLIN",
+            "--anonymous",
+            "--gender",
+            "K",
+            "--birth-year",
+            "2016",
+            "--date",
+            "2015-12-31",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("before the participant's birth year 2016"),
+        "{err}"
+    );
+    assert_eq!(env.dump(), before);
+    let a = args("2015-06-12");
+    env.ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_unknown_intervention_suggests_the_nearest_codes_not_all() {
+    let env = with_intervention();
+    for n in 0..12 {
+        let code = format!("PROJ{n:02}");
+        env.ok(&["intervention", "add", &code, "--name", "Projekt"]);
+    }
+    let err = env.fails(
+        &[
+            "start",
+            "--intervention",
+            "ALIN",
+            "--anonymous",
+            "--gender",
+            "K",
+            "--date",
+            "2021-01-01",
+        ],
+        2,
+    );
+    assert!(err.contains("did you mean ALLIN?"), "{err}");
+    assert!(!err.contains("PROJ") && !err.contains("known are"), "{err}");
+}
+
+#[test]
+fn intervention_names_refuse_control_characters_and_md_escapes_markup() {
+    let env = Env::new();
+    let before = env.dump();
+    for bad in [
+        "Red \u{1b}[31malert",
+        "Two\nlines",
+        "Bidi \u{202e}txet",
+        "Zero\u{200b}width",
+    ] {
+        let err = env.fails(&["intervention", "add", "BAD", "--name", bad], 2);
+        assert!(err.contains("U+"), "{bad:?}: {err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+            "{err}"
+        );
+        assert_eq!(
+            err.lines().filter(|l| !l.starts_with("warning:")).count(),
+            1,
+            "{err}"
+        );
+    }
+    assert_eq!(env.dump(), before);
+    // Visible markup is a legal name; md shows it as text.
+    env.ok(&[
+        "intervention",
+        "add",
+        "X1",
+        "--name",
+        "A|B <script>alert(1)</script> `x` *y*",
+    ]);
+    env.ok(&[
+        "start",
+        "--intervention",
+        "X1",
+        "--anonymous",
+        "--gender",
+        "K",
+        "--date",
+        "2021-01-10",
+    ]);
+    let md = env.ok(&["report", "--year", "2021", "--format", "md"]);
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains("&lt;script&gt;"), "{md}");
+    assert!(md.contains("A\\|B") && md.contains("\\`x\\`"), "{md}");
+    // Every line of a table has as many cells as its header.
+    for table in md.split("\n\n").filter(|b| b.starts_with('|')) {
+        let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+        let first = cells(table.lines().next().unwrap());
+        for l in table.lines() {
+            assert_eq!(cells(l), first, "{l}\n{table}");
+        }
+    }
 }

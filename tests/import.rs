@@ -36,7 +36,15 @@ fn swedish_excel_then_libreoffice_files_and_local_ids_across_files() {
         .iter()
         .map(|r| r["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, vec!["Mellerud", "Vänersborg", "Åmål"]);
+    // Rows are keyed by kommunkod and labelled with the official name.
+    assert_eq!(keys, vec!["1461", "1487", "1492"]);
+    let labels: Vec<&str> = muni["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["Mellerud", "Vänersborg", "Åmål"]);
     let yis = common::json_table(&v, "years_in_support");
     assert_eq!(
         yis["rows"][1]["values"],
@@ -135,7 +143,7 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         "line 6, column support: invalid value 'lottery'",
         "line 7, column intervention: unknown intervention 'NOPE'",
         "line 8, column event: invalid event 'fly'",
-        "line 9, column date: exit date 2020-12-01 is before the start date",
+        "line 9, column date: 2020-12-01 is before the start date",
         "line 10, column pnr: invalid personnummer: the check digit",
         "line 11, column local_id",
         "line 13, column date: the participant already has an open enrolment",
@@ -215,4 +223,264 @@ fn headers_and_encodings() {
     assert!(err.contains("empty"), "{err}");
     let err = env.fails(&["import", "/nonexistent.csv"], 2);
     assert!(err.contains("no file"), "{err}");
+}
+
+// ------------------------------------------------ line numbers and bounds (issue 12, items 8 and 9)
+
+/// Write `bytes` as a file in the environment; return its path as text.
+fn write(env: &Env, name: &str, bytes: &[u8]) -> String {
+    let file = env.path(name);
+    std::fs::write(&file, bytes).unwrap();
+    file.to_str().unwrap().to_string()
+}
+
+#[test]
+fn line_numbers_are_physical_lines_in_crlf_files_with_blank_lines() {
+    let env = env();
+    // What Excel writes: CRLF, a blank line before the header, blank lines
+    // between rows, and a quoted cell over two lines.
+    let csv = "\r\n\
+               event;intervention;local_id;gender;date;municipality\r\n\
+               start;ALLIN;L1;K;2021-01-01;Vänersborg\r\n\
+               \r\n\
+               ;;;;;\r\n\
+               start;ALLIN;L2;K;2021-01-32;\r\n\
+               start;ALLIN;L3;K;2021-01-05;\"Väners\r\nborg 2\"\r\n\
+               start;ALLIN;L4;X;2021-01-05;\r\n";
+    let file = write(&env, "excel.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(
+        err.contains("line 6, column date: '2021-01-32' is not a date: January 2021 has 31 days"),
+        "{err}"
+    );
+    assert!(err.contains("line 7, column municipality"), "{err}");
+    assert!(err.contains("line 9, column gender"), "{err}");
+    assert!(err.contains("3 invalid row(s)"), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn import_of_dev_zero_stops_at_once_with_a_clear_error() {
+    let env = env();
+    let before = env.dump();
+    let started = std::time::Instant::now();
+    let out = assert_cmd::Command::cargo_bin("sustrack")
+        .unwrap()
+        .env_remove("SUSTRACK_DB")
+        .arg("--db")
+        .arg(&env.db)
+        .args(["import", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: line 1 is longer than 64 KiB"), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_row_longer_than_64_kib_is_refused_naming_its_line() {
+    let env = env();
+    let mut csv =
+        String::from("event,intervention,local_id,gender,date\n\nstart,ALLIN,L1,K,2021-01-01\n");
+    csv.push_str(&format!(
+        "start,ALLIN,L2,K,2021-01-01,{}\n",
+        "x".repeat(70_000)
+    ));
+    let file = write(&env, "long.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(err.contains("error: line 4 is longer than 64 KiB"), "{err}");
+    assert!(err.len() < 400, "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_huge_cell_is_never_echoed_in_full_nor_a_personnummer_in_it() {
+    let env = env();
+    let a = pnr("19800315", 242);
+    let cell = format!("{a}{}", "Å".repeat(10_000));
+    let csv = format!(
+        "event,intervention,local_id,gender,date,municipality\nstart,ALLIN,L1,K,2021-01-01,{cell}\nstart,ALLIN,L2,K,2021-01-01,{}\n",
+        "Vänersborg".repeat(5)
+    );
+    let file = write(&env, "cell.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(err.contains("line 2, column municipality"), "{err}");
+    assert!(err.contains("line 3, column municipality"), "{err}");
+    assert!(err.len() < 1500, "{} bytes of errors:\n{err}", err.len());
+    assert!(
+        !err.contains("ÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅ"),
+        "{err}"
+    );
+    let digits: String = a.chars().filter(char::is_ascii_digit).collect();
+    let shown: String = err.chars().filter(char::is_ascii_digit).collect();
+    assert!(
+        !shown.contains(&digits[2..8]),
+        "a personnummer leaked:\n{err}"
+    );
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_header_with_thousands_of_columns_is_one_error() {
+    let env = env();
+    let mut header = String::from("event,intervention,date");
+    for i in 0..5_000 {
+        header.push_str(&format!(",c{i}"));
+    }
+    let file = write(&env, "wide.csv", format!("{header}\n").as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(
+        err.contains("the header has 5003 columns; at most 64 are accepted"),
+        "{err}"
+    );
+    assert!(err.lines().count() <= 3, "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn the_first_100_errors_are_listed_and_the_rest_counted() {
+    let env = env();
+    let mut csv = String::from("event,intervention,local_id,gender,date\n");
+    for i in 0..250 {
+        csv.push_str(&format!("start,ALLIN,L{i},K,2021-13-01\n"));
+    }
+    let file = write(&env, "many.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    let listed = err.lines().filter(|l| l.starts_with("line ")).count();
+    assert_eq!(listed, 100, "{err}");
+    assert!(err.contains("line 2, column date") && err.contains("line 101, column date"));
+    assert!(!err.contains("line 102, column date"), "{err}");
+    assert!(err.contains("150 more invalid row(s)"), "{err}");
+    assert!(err.contains("250 invalid row(s)"), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_value_beyond_the_header_is_an_error_naming_its_line() {
+    let env = env();
+    let csv = "event,intervention,local_id,gender,date,,\n\
+               start,ALLIN,L1,K,2021-01-01,,\n\
+               \"\",\n\
+               start,ALLIN,L2,K,2021-01-01,,,,\n\
+               start,ALLIN,L3,K,2021-01-01,,,,forgotten\n\
+               start,ALLIN,L4,K,2021-01-01,note\n";
+    let file = write(&env, "beyond.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(
+        err.contains("line 5, column #9: a value beyond the header"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 6, column #6: a value beyond the header"),
+        "{err}"
+    );
+    assert!(err.contains("2 invalid row(s)"), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn windows_1252_is_recognised_after_the_first_chunk() {
+    let env = env();
+    // 120,000 bytes of ASCII rows, then a row in Windows-1252.
+    let mut csv = b"event,intervention,local_id,gender,date,municipality\n".to_vec();
+    let mut n = 0;
+    while csv.len() < 120_000 {
+        csv.extend_from_slice(format!("start,ALLIN,A{n},K,2021-01-01,Mellerud\n").as_bytes());
+        n += 1;
+    }
+    csv.extend_from_slice(b"start,ALLIN,LAST,M,2021-01-01,V\xe4nersborg\n");
+    let file = write(&env, "late.csv", &csv);
+    let out = env.ok(&["import", &file]);
+    assert!(out.contains(&format!("{} starts", n + 1)), "{out}");
+    let v = json_report(&env);
+    let muni = common::json_table(&v, "municipality");
+    assert!(muni.to_string().contains("Vänersborg"), "{muni}");
+}
+
+#[test]
+fn an_exit_without_its_start_names_the_participant_column() {
+    let env = env();
+    let csv = "event,intervention,local_id,gender,date,outcome\n\
+               exit,ALLIN,L9,,2021-03-01,work\n\
+               start,ALLIN,L1,K,2021-01-01,\n\
+               exit,ALLIN,L1,,2020-03-01,work\n";
+    let file = write(&env, "exit.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(
+        err.contains("line 2, column local_id: local id 'L9' has no enrolment in ALLIN (is the start row missing?)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4, column date: 2020-03-01 is before the start date 2021-01-01"),
+        "{err}"
+    );
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn the_library_streams_any_reader_and_counts_unlisted_errors() {
+    use sustrack::identity::KdfProfile;
+    use sustrack::import::{import_from, Failure, Options, LISTED_ERRORS};
+    let mut db = sustrack::store::Memory::open(KdfProfile::Test).unwrap();
+    let actor = sustrack::actor::Actor::owner("t");
+    sustrack::register::intervention_add(
+        &db.conn,
+        &actor,
+        sustrack::model::Intervention {
+            code: "T".into(),
+            name: "t".into(),
+            parent: None,
+            kind: sustrack::codes::InterventionKind::Individual,
+            target_work_studies: None,
+            target_step: None,
+            target_qol: None,
+        },
+    )
+    .unwrap();
+    let opts = Options {
+        dry_run: false,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        progress: false,
+    };
+    // 20,000 rows (more than one batch) from a reader that is never a slice.
+    let rows = (0..20_000).map(|i| format!("start,T,L{i},K,2021-01-01\n"));
+    let text: String = std::iter::once("event,intervention,local_id,gender,date\n".to_string())
+        .chain(rows)
+        .collect();
+    let s = import_from(
+        &mut db.conn,
+        &db.kdf,
+        &actor,
+        std::io::Cursor::new(text.clone()),
+        None,
+        &opts,
+    )
+    .unwrap();
+    assert_eq!((s.rows, s.starts), (20_000, 20_000));
+    // Imported again with a bad date every 50 rows: every one is counted.
+    let bad = text.replace("L49,K,2021-01-01", "L49,K,2021-01-99");
+    let bad: String = bad
+        .lines()
+        .enumerate()
+        .map(|(n, l)| if n > 0 && n % 50 == 0 { l.replace("2021-01-01", "2021-02-30") } else { l.to_string() } + "\n")
+        .collect();
+    let Err(Failure::Rows(errors)) =
+        import_from(&mut db.conn, &db.kdf, &actor, bad.as_bytes(), None, &opts)
+    else {
+        panic!("bad dates were accepted");
+    };
+    assert_eq!(errors.len(), LISTED_ERRORS);
+    assert_eq!(errors.total(), 400);
+    assert_eq!(errors[0].line, 51);
+    assert!(errors.windows(2).all(|w| w[0].line < w[1].line));
 }

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rusqlite::Connection;
+use sustrack::store::SCHEMA_VERSION;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sustrack");
 
@@ -694,7 +695,10 @@ fn backup_during_writes_is_consistent() {
             "{}",
             b.display()
         );
-        assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            i64::from(SCHEMA_VERSION)
+        );
         seen.push(enrolments);
     }
     eprintln!(
@@ -751,11 +755,12 @@ fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// A database at schema version 1 (what `init` writes today) with data in
-/// every table opens, and commands that read it keep every row; only the
-/// audit trail grows, at its end.
+/// A database at the current schema version (what `init` writes) with data
+/// in every table opens, and commands that read it keep every row; only the
+/// audit trail grows, at its end. Upgrades from older versions are in
+/// tests/migrate.rs.
 #[test]
-fn version_one_database_keeps_every_row() {
+fn current_schema_database_keeps_every_row() {
     let env = Env::new(&["OLD"]);
     env.ok(&[
         "intervention",
@@ -825,7 +830,10 @@ fn version_one_database_keeps_every_row() {
         "2",
     ]);
     let conn = env.conn();
-    assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+    assert_eq!(
+        count(&conn, "PRAGMA user_version"),
+        i64::from(SCHEMA_VERSION)
+    );
     drop(conn);
     let before = dump(&env.db);
     assert!(
@@ -849,7 +857,10 @@ fn version_one_database_keeps_every_row() {
             assert_eq!(old, new, "table {t} changed");
         }
     }
-    assert_eq!(count(&env.conn(), "PRAGMA user_version"), 1);
+    assert_eq!(
+        count(&env.conn(), "PRAGMA user_version"),
+        i64::from(SCHEMA_VERSION)
+    );
 }
 
 /// Everything in a directory, names and contents, except SQLite's `-shm`
@@ -955,7 +966,8 @@ fn newer_schema_is_refused_and_left_byte_identical() {
         "2021-01-01",
     ]);
     let conn = env.conn();
-    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     drop(conn);
     assert_refused_unchanged(&env.db, "newer than this sustrack");
 }
@@ -967,7 +979,9 @@ fn newer_schema_is_refused_and_left_byte_identical() {
 
 fn refused_database_leaves_no_sidecar_files() {
     let env = Env::new(&["NEW"]);
-    env.conn().pragma_update(None, "user_version", 2).unwrap();
+    env.conn()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     let names = || {
         let mut v: Vec<String> = std::fs::read_dir(env.dir.path())
             .unwrap()

@@ -15,7 +15,7 @@ use sustrack::codes::{
     Support, YearsInSupport,
 };
 use sustrack::identity::KdfProfile;
-use sustrack::model::{ExitFacts, Intervention, StartFacts};
+use sustrack::model::{parse_municipality, ExitFacts, Intervention, StartFacts};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use sustrack::report::render::{
     cells, heading, indicator_cells, indicator_header, indicators_title,
@@ -114,7 +114,8 @@ fn sample_db() -> Db {
             Gender::Man
         };
         let facts = StartFacts {
-            municipality: (i % 11 != 0).then(|| municipalities[(i % 4) as usize].to_string()),
+            municipality: (i % 11 != 0)
+                .then(|| parse_municipality(municipalities[(i % 4) as usize]).unwrap()),
             support: Some(supports[(i % 5) as usize]),
             years_in_support: Some(years[(i % 4) as usize]),
             education: Some(

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use crate::codes::{Code, InterventionKind};
-use crate::error::{Error, Result};
-use crate::identity::KdfProfile;
+use crate::error::{Error, Field, Result};
+use crate::identity::{scrub_path, KdfProfile};
 use crate::model::{parse_intervention_code, parse_percent, Intervention};
-use crate::store::{audit, interventions};
+use crate::store::interventions;
 use crate::{check as checks, invalid, register};
 
 use super::{emit, InterventionCmd};
@@ -15,15 +15,13 @@ pub fn init(path: &Path, actor: &crate::actor::Actor, kdf: &str) -> Result<()> {
     let profile = KdfProfile::parse(kdf)
         .ok_or_else(|| invalid!("invalid --kdf '{kdf}': accepted are default, test"))?;
     crate::store::Store::create(path, profile, actor)?;
-    println!(
+    say!(
         "created {} (owner-only permissions, KDF profile {})",
-        path.display(),
+        scrub_path(path),
         profile.name()
-    );
+    )?;
     if profile == KdfProfile::Test {
-        eprintln!(
-            "warning: the test KDF profile is for tests and generated data, never for real data"
-        );
+        tell!("warning: the test KDF profile is for tests and generated data, never for real data");
     }
     Ok(())
 }
@@ -39,12 +37,8 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
             target_step,
             target_qol,
         } => {
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 120 {
-                return Err(invalid!("invalid --name: expected 1 to 120 characters"));
-            }
-            let pct = |v: &Option<String>, opt: &str| {
-                v.as_deref().map(|s| parse_percent(s, opt)).transpose()
+            let pct = |v: &Option<String>, field: Field| {
+                v.as_deref().map(|s| parse_percent(s, field)).transpose()
             };
             let i = Intervention {
                 code: parse_intervention_code(&code)?,
@@ -56,20 +50,18 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
                         e.value
                     )
                 })?,
-                target_work_studies: pct(&target_work_studies, "--target-work-studies")?,
-                target_step: pct(&target_step, "--target-step")?,
-                target_qol: pct(&target_qol, "--target-qol")?,
+                target_work_studies: pct(&target_work_studies, Field::TargetWorkStudies)?,
+                target_step: pct(&target_step, Field::TargetStep)?,
+                target_qol: pct(&target_qol, Field::TargetQol)?,
             };
             let code = i.code.clone();
             db.write(|tx, actor| register::intervention_add(tx, actor, i))?;
-            println!("added intervention {code}");
-            Ok(())
+            say!("added intervention {code}")
         }
         InterventionCmd::List => {
             let list = interventions::all(&db.conn)?;
             if list.is_empty() {
-                println!("no interventions yet; add one with `sustrack intervention add CODE --name NAME`");
-                return Ok(());
+                return say!("no interventions yet; add one with `sustrack intervention add CODE --name NAME`");
             }
             let pct = |v: Option<f64>| {
                 v.map(|x| format!("{:.0} %", x * 100.0))
@@ -100,7 +92,17 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
     }
 }
 
-pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
+pub fn log(db: &mut super::Ctx, limit: u32) -> Result<()> {
+    // Reading the trail is itself recorded; on a read-only file (SPEC 11:
+    // `log` works there) it cannot be, and the reader is told so.
+    let entries = if db.store.read_only() {
+        tell!(
+            "note: the file is read-only, so this reading of the audit trail is not recorded in it"
+        );
+        crate::store::audit::recent(&db.conn, limit)?
+    } else {
+        db.write(|tx, actor| register::log(tx, actor, limit))?
+    };
     let mut rows = vec![vec![
         "#".to_string(),
         "time (UTC)".into(),
@@ -109,7 +111,7 @@ pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
         "subject".into(),
         "detail".into(),
     ]];
-    for e in audit::recent(&db.conn, limit)? {
+    for e in entries {
         rows.push(vec![
             e.id.to_string(),
             e.at,
@@ -125,11 +127,10 @@ pub fn log(db: &super::Ctx, limit: u32) -> Result<()> {
 pub fn check(db: &super::Ctx) -> Result<()> {
     let findings = checks::run(&db.conn)?;
     if findings.is_empty() {
-        println!("ok: integrity, foreign keys and domain rules all pass");
-        return Ok(());
+        return say!("ok: integrity, foreign keys and domain rules all pass");
     }
     for f in &findings {
-        println!("{f}");
+        say!("{f}")?;
     }
     Err(Error::Database(format!(
         "check found {} problem(s), listed above",
@@ -138,21 +139,6 @@ pub fn check(db: &super::Ctx) -> Result<()> {
 }
 
 pub fn backup(db: &mut super::Ctx, file: &Path) -> Result<()> {
-    // An empty owner-only file first: VACUUM INTO accepts an empty file and
-    // the copy keeps our permissions; an existing file is never overwritten.
-    crate::store::create_private_file(file, "backup never overwrites a file")?;
-    let target = file.to_string_lossy().to_string();
-    let result = db.write(|tx, actor| {
-        audit::record(tx, actor, "backup", None, Some(&target))?;
-        Ok(())
-    });
-    // VACUUM INTO reads one consistent snapshot, however busy other writers are.
-    let result =
-        result.and_then(|_| Ok(db.conn.execute("VACUUM INTO ?1", [&target]).map(|_| ())?));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(file);
-        return Err(e);
-    }
-    println!("backup written to {}", file.display());
-    Ok(())
+    register::backup(&mut db.conn, &db.actor, file)?;
+    say!("backup written to {}", scrub_path(file))
 }

@@ -1,21 +1,25 @@
 //! `import`, `report`, `export`, `keygen`, `demo`, `generate`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use crate::codes::Lang;
 use crate::error::{Error, Result};
+use crate::identity::scrub_path;
 use crate::invalid;
 use crate::model::parse_date;
 use crate::report::{self, render::Format, Options, Period};
 use crate::store::audit;
 
-use super::{emit, ExportArgs, PeriodArgs, ReportArgs};
+use super::{emit, ExportArgs, Output, PeriodArgs, ReportArgs};
 
 pub fn period(a: &PeriodArgs) -> Result<Period> {
     match (a.year, &a.from, &a.to) {
         (Some(y), None, None) => Period::year(y),
-        (None, Some(f), Some(t)) => Period::new(parse_date(f, "--from")?, parse_date(t, "--to")?),
+        (None, Some(f), Some(t)) => Period::new(
+            parse_date(f, crate::error::Field::From)?,
+            parse_date(t, crate::error::Field::To)?,
+        ),
         (None, None, None) => Err(invalid!(
             "give a period: --year YYYY, or --from DATE --to DATE"
         )),
@@ -32,66 +36,80 @@ pub fn report(db: &mut super::Ctx, a: ReportArgs) -> Result<()> {
     if let Some(b) = &a.age_bands {
         opts.age_bands = report::parse_age_bands(b)?;
     }
-    if a.months_band == 0 || a.months_band > 120 {
-        return Err(invalid!(
-            "invalid --months-band '{}': expected a number of months from 1 to 120",
-            a.months_band
-        ));
-    }
     opts.months_band = a.months_band;
-    if let Some(n) = a.suppress_below {
-        if n < 2 {
-            return Err(invalid!(
-                "invalid --suppress-below '{n}': expected 2 or more (1 would hide nothing)"
-            ));
-        }
-        opts.suppress_below = Some(n);
-    }
-    if format.is_binary() && a.out.is_none() && std::io::stdout().is_terminal() {
+    opts.suppress_below = a.suppress_below;
+    let to_stdout = a.out.as_deref().is_none_or(|p| p.as_os_str() == "-");
+    if format.is_binary() && to_stdout && std::io::stdout().is_terminal() {
         return Err(invalid!(
             "--format xlsx writes a binary file: give --out FILE.xlsx"
         ));
     }
+    // Refused before the report runs: nothing is recorded, nothing replaced.
+    let mut out = Output::new(a.out.as_deref(), a.force, Some(db.store.path()))?;
     let r = report::run(&db.store, &db.actor, &opts, &a.format.to_ascii_lowercase())?;
-    emit(a.out.as_deref(), &report::render::render(&r, format)?)
+    out.write_all(&report::render::render(&r, format)?)?;
+    out.finish()
 }
 
 pub fn import(db: &mut super::Ctx, file: &Path, dry_run: bool) -> Result<()> {
-    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => invalid!("no file {}", file.display()),
-        _ => Error::io_text(format!("cannot read {}: {e}", file.display())),
+    let f = std::fs::File::open(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => invalid!("no file {}", scrub_path(file)),
+        _ => Error::io_text(format!("cannot read {}: {e}", scrub_path(file))),
     })?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::io_text(format!("cannot read {}: {e}", scrub_path(file))))?;
+    if meta.is_dir() {
+        return Err(invalid!(
+            "{} is a directory: give a CSV file to import",
+            scrub_path(file)
+        ));
+    }
     let opts = crate::import::Options {
         dry_run,
         today: super::today(),
         progress: std::io::stderr().is_terminal(),
     };
-    match crate::import::import(&mut db.conn, db.store.kdf(), &db.actor, &bytes, &opts) {
+    // Streamed: the file is never held whole (a device or a pipe works too).
+    let size = meta.is_file().then_some(meta.len());
+    match crate::import::import_from(&mut db.conn, db.store.kdf(), &db.actor, f, size, &opts) {
         Ok(s) if dry_run => {
-            println!("dry run, nothing written: {s}");
-            Ok(())
+            say!("dry run, nothing written: {s}")
         }
         Ok(s) if s.rows > 0 && s.skipped == s.rows => {
-            println!("nothing to do: all {} rows are already present", s.rows);
-            Ok(())
+            say!("nothing to do: all {} rows are already present", s.rows)
         }
         Ok(s) => {
-            println!("imported {}: {s}", file.display());
-            Ok(())
+            say!("imported {}: {s}", scrub_path(file))
         }
         Err(crate::import::Failure::Rows(errors)) => {
             for e in &errors {
-                eprintln!("{e}");
+                tell!("{e}");
+            }
+            if errors.unlisted > 0 {
+                tell!(
+                    "... and {} more invalid row(s), not listed",
+                    errors.unlisted
+                );
             }
             Err(invalid!(
-                "{} invalid row(s) in {}, listed above; nothing was imported",
-                errors.len(),
-                file.display()
+                "{} invalid row(s) in {}, {}; nothing was imported",
+                errors.total(),
+                scrub_path(file),
+                if errors.unlisted > 0 {
+                    format!("the first {} listed above", errors.len())
+                } else {
+                    "listed above".to_string()
+                }
             ))
         }
         Err(crate::import::Failure::Fatal(e)) => Err(e),
     }
 }
+
+/// Below this k an exported group is small enough that SPEC section 8's
+/// protection is weak; allowed (an evaluator may need it) but warned about.
+const RECOMMENDED_MIN_K: u32 = 5;
 
 pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
     let opts = crate::export::ExportOptions {
@@ -101,13 +119,21 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
             Some(f) => crate::export::read_key(f)?,
             None => crate::export::ephemeral_key(),
         },
+        key_is_kept: a.key_file.is_some(),
         k: a.k,
     };
     let path = db.store.path().to_path_buf();
+    // Refused before anything is read or recorded.
+    let mut buf = Output::new(a.out.as_deref(), a.force, Some(&path))?;
+    if (1..RECOMMENDED_MIN_K).contains(&a.k) {
+        tell!(
+            "warning: --k {} is below {RECOMMENDED_MIN_K}: groups this small let a reader who knows a participant's gender, age and municipality pick out their row",
+            a.k
+        );
+    }
     // The audit entry is committed before the output file is put in place,
     // so no export exists that the audit trail does not know of.
-    let (summary, buf) = db.write(|tx, actor| {
-        let mut buf = super::Output::new(a.out.as_deref())?;
+    let summary = db.write(|tx, actor| {
         let summary = crate::export::export(tx, Some(&path), &opts, &mut buf)?;
         audit::record(
             tx,
@@ -115,9 +141,10 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
             "export",
             Some(&format!("{}..{}", opts.period.from, opts.period.to)),
             Some(&format!(
-                "{} rows, k = {}, {} generalised, {} left out, {}",
+                "{} rows, k = {} persons, {} with dates coarsened, {} with municipality generalised, {} left out, {}",
                 summary.rows,
                 opts.k,
+                summary.coarsened,
                 summary.generalised,
                 summary.left_out,
                 if a.key_file.is_some() {
@@ -127,23 +154,27 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
                 }
             )),
         )?;
-        Ok((summary, buf))
+        Ok(summary)
     })?;
     buf.finish()?;
-    eprintln!(
-        "exported {} rows; k = {}: municipality generalised to * in {} rows, {} rows left out",
-        summary.rows, opts.k, summary.generalised, summary.left_out
+    tell!(
+        "exported {} rows; k = {} persons: start and exit coarser than a month in {} rows, \
+         municipality generalised to * in {} rows, {} rows left out",
+        summary.rows,
+        opts.k,
+        summary.coarsened,
+        summary.generalised,
+        summary.left_out
     );
     Ok(())
 }
 
 pub fn keygen(file: &Path) -> Result<()> {
     crate::export::keygen(file)?;
-    println!(
+    say!(
         "wrote a new key to {} (owner-only); keep it apart from the database",
-        file.display()
-    );
-    Ok(())
+        scrub_path(file)
+    )
 }
 
 pub fn demo(lang: &str, format: &str) -> Result<()> {
@@ -153,7 +184,7 @@ pub fn demo(lang: &str, format: &str) -> Result<()> {
     }
     let lang =
         Lang::parse(lang).map_err(|_| invalid!("invalid --lang '{lang}': accepted are sv, en"))?;
-    eprintln!(
+    tell!(
         "demo: sample data loaded into a temporary database (test KDF profile, removed afterwards)"
     );
     let r = crate::demo::report_2021(lang)?;
@@ -161,21 +192,18 @@ pub fn demo(lang: &str, format: &str) -> Result<()> {
 }
 
 pub fn generate(db: &Path, actor: &crate::actor::Actor, n: u64, seed: u64) -> Result<()> {
-    if n == 0 || n > 20_000_000 {
-        return Err(invalid!("invalid --enrolments {n}: expected 1 to 20000000"));
-    }
     let g = crate::generate::generate(db, actor, n, seed)?;
-    println!(
+    say!(
         "generated {} ({} interventions, {} persons, {} enrolments of which {} anonymous; seed {seed})",
-        db.display(),
+        scrub_path(db),
         g.interventions,
         g.persons,
         g.enrolments,
         g.anonymous
-    );
-    eprintln!(
+    )?;
+    tell!(
         "warning: {} uses the test KDF profile: synthetic data only",
-        db.display()
+        scrub_path(db)
     );
     Ok(())
 }

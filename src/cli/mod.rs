@@ -4,20 +4,42 @@
 //! structs and the dispatcher. Handlers parse what the user typed into
 //! domain values (reporting bad values by option name), open the database,
 //! call the domain in one transaction and print. No SQL here.
+//!
+//! Every line the program prints goes through [`say!`] (standard output)
+//! or [`tell!`] (standard error), and every data output through [`Output`]:
+//! a reader that went away (`sustrack log | head -1`) ends the output
+//! quietly, never a panic, and the command still finishes (its audit row
+//! included) and exits 0.
+
+/// `println!` that treats a closed standard output as the end of output.
+/// Evaluates to `Result<()>`: any other write failure is an error.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::print_out(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics (standard error may be a closed pipe too).
+macro_rules! tell {
+    ($($arg:tt)*) => { $crate::cli::print_err(format_args!($($arg)*)) };
+}
 
 mod admin;
 mod data;
 mod participants;
+mod usage;
 
+pub use usage::{error_line, usage_error_line};
+
+use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::actor::Actor;
-use crate::error::{Error, Result};
-use crate::identity::{KdfProfile, Personnummer};
+use crate::error::{Error, Field, Result};
+use crate::identity::{scrub_path, KdfProfile, Personnummer};
 use crate::invalid;
 use crate::store::Store;
 
@@ -64,6 +86,11 @@ pub enum Command {
     Edit(EditArgs),
     /// Undo an exit
     Reopen {
+        /// Enrolment id (or a unique prefix of at least 6 characters)
+        enrolment: String,
+    },
+    /// Delete an enrolment registered by mistake (felregistrering); a person left with none goes too
+    Delete {
         /// Enrolment id (or a unique prefix of at least 6 characters)
         enrolment: String,
     },
@@ -166,7 +193,7 @@ pub enum VolumeCmd {
 /// The facts recorded at start; shared by `start` and `edit`.
 #[derive(Args, Debug, Default)]
 pub struct StartFactArgs {
-    /// Municipality of residence at start (kommun)
+    /// Municipality of residence at start: a kommun's name or its kommunkod, e.g. Vänersborg or 1487
     #[arg(long)]
     pub municipality: Option<String>,
     /// Support at start (e.g. sickness_benefit, Försörjningsstöd)
@@ -246,6 +273,9 @@ pub struct ExitArgs {
 pub struct EditArgs {
     /// Enrolment id (or a unique prefix of at least 6 characters)
     pub enrolment: String,
+    /// Move the enrolment to another intervention (same rules as a start there)
+    #[arg(long)]
+    pub intervention: Option<String>,
     #[arg(long)]
     pub start_date: Option<String>,
     #[arg(long)]
@@ -308,9 +338,12 @@ pub struct ReportArgs {
     /// Width of the months-in-intervention bands
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub months_band: u32,
-    /// Write to this file instead of standard output
+    /// Write to this new file instead of standard output (`-`: standard output)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -320,38 +353,84 @@ pub struct ExportArgs {
     /// Key file from `sustrack keygen` for pseudonyms that are stable across exports
     #[arg(long)]
     pub key_file: Option<PathBuf>,
-    /// Minimum group size over (intervention, gender, age band, municipality)
+    /// Minimum group size in persons over (intervention, gender, age band, municipality, start, exit)
     #[arg(long, default_value_t = 5)]
     pub k: u32,
+    /// Write to this new file instead of standard output (`-`: standard output)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+impl Command {
+    /// The command as the user types it: names it in messages, and picks
+    /// the flag a domain field maps to ([`usage::flag`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init { .. } => "init",
+            Command::Intervention(InterventionCmd::Add { .. }) => "intervention add",
+            Command::Intervention(InterventionCmd::List) => "intervention list",
+            Command::Start(_) => "start",
+            Command::Exit(_) => "exit",
+            Command::Edit(_) => "edit",
+            Command::Reopen { .. } => "reopen",
+            Command::Delete { .. } => "delete",
+            Command::Show(_) => "show",
+            Command::Erase { .. } => "erase",
+            Command::Volume(_) => "volume add",
+            Command::Import { .. } => "import",
+            Command::Report(_) => "report",
+            Command::Export(_) => "export",
+            Command::Keygen { .. } => "keygen",
+            Command::Log { .. } => "log",
+            Command::Check => "check",
+            Command::Backup { .. } => "backup",
+            Command::Demo { .. } => "demo",
+            Command::Generate { .. } => "generate",
+        }
+    }
+}
+
+/// What a command needs of the database file (SPEC section 11: on a
+/// read-only file, `check`, `intervention list` and `log` work; commands
+/// that show participant data refuse, since the read cannot be recorded).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    AuditedRead,
+    Write,
 }
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let actor = actor(cli.by.as_deref())?;
     let db_path = cli.db.as_path();
+    let name = cli.command.name();
+    let open = |access| open(db_path, &actor, name, access);
+    use Access::*;
     match cli.command {
         Command::Init { kdf } => admin::init(db_path, &actor, &kdf),
-        Command::Intervention(c) => admin::intervention(&mut open(db_path, &actor)?, c),
-        Command::Start(a) => participants::start(&mut open(db_path, &actor)?, a),
-        Command::Exit(a) => participants::exit(&mut open(db_path, &actor)?, a),
-        Command::Edit(a) => participants::edit(&mut open(db_path, &actor)?, a),
-        Command::Reopen { enrolment } => {
-            participants::reopen(&mut open(db_path, &actor)?, &enrolment)
+        Command::Intervention(c @ InterventionCmd::List) => {
+            admin::intervention(&mut open(Read)?, c)
         }
-        Command::Show(a) => participants::show(&mut open(db_path, &actor)?, a),
-        Command::Erase { pnr } => participants::erase(&mut open(db_path, &actor)?, &pnr),
-        Command::Volume(c) => participants::volume(&mut open(db_path, &actor)?, c),
-        Command::Import { file, dry_run } => {
-            data::import(&mut open(db_path, &actor)?, &file, dry_run)
-        }
-        Command::Report(a) => data::report(&mut open(db_path, &actor)?, a),
-        Command::Export(a) => data::export(&mut open(db_path, &actor)?, a),
+        Command::Intervention(c) => admin::intervention(&mut open(Write)?, c),
+        Command::Start(a) => participants::start(&mut open(Write)?, a),
+        Command::Exit(a) => participants::exit(&mut open(Write)?, a),
+        Command::Edit(a) => participants::edit(&mut open(Write)?, a),
+        Command::Reopen { enrolment } => participants::reopen(&mut open(Write)?, &enrolment),
+        Command::Delete { enrolment } => participants::delete(&mut open(Write)?, &enrolment),
+        Command::Show(a) => participants::show(&mut open(AuditedRead)?, a),
+        Command::Erase { pnr } => participants::erase(&mut open(Write)?, &pnr),
+        Command::Volume(c) => participants::volume(&mut open(Write)?, c),
+        Command::Import { file, dry_run } => data::import(&mut open(Write)?, &file, dry_run),
+        Command::Report(a) => data::report(&mut open(AuditedRead)?, a),
+        Command::Export(a) => data::export(&mut open(AuditedRead)?, a),
         Command::Keygen { file } => data::keygen(&file),
-        Command::Log { limit } => admin::log(&open(db_path, &actor)?, limit),
-        Command::Check => admin::check(&open(db_path, &actor)?),
-        Command::Backup { file } => admin::backup(&mut open(db_path, &actor)?, &file),
+        Command::Log { limit } => admin::log(&mut open(Read)?, limit),
+        Command::Check => admin::check(&open(Read)?),
+        Command::Backup { file } => admin::backup(&mut open(AuditedRead)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),
         Command::Generate { enrolments, seed } => data::generate(db_path, &actor, enrolments, seed),
     }
@@ -376,9 +455,21 @@ impl Ctx {
     }
 }
 
-/// Open the database and warn when it uses the test KDF profile.
-fn open(path: &Path, actor: &Actor) -> Result<Ctx> {
+/// Open the database for a command; refuse up front what a read-only file
+/// cannot do, and warn when it uses the test KDF profile.
+fn open(path: &Path, actor: &Actor, command: &str, access: Access) -> Result<Ctx> {
     let store = Store::open(path, actor)?;
+    if store.read_only() && access != Access::Read {
+        let shown = scrub_path(path);
+        return Err(Error::Database(match access {
+            Access::AuditedRead => format!(
+                "{shown} is read-only, so this read could not be recorded in the audit trail, and `{command}` shows participant data only when it can record who saw it; ask the file's owner for write access (check, intervention list and log work on a read-only file)"
+            ),
+            _ => format!(
+                "{shown} is read-only: `{command}` changes the register; ask the file's owner for write access (e.g. `chmod u+w {shown}` as its owner) or work on a writable copy"
+            ),
+        }));
+    }
     let conn = store.connect()?;
     let db = Ctx {
         store,
@@ -386,39 +477,91 @@ fn open(path: &Path, actor: &Actor) -> Result<Ctx> {
         actor: actor.clone(),
     };
     if db.store.kdf().profile == KdfProfile::Test {
-        eprintln!(
+        tell!(
             "warning: {} uses the test KDF profile (weak hashing); it is for tests and generated data, never for real data",
-            path.display()
+            scrub_path(path)
         );
     }
     Ok(db)
 }
 
-/// Who the audit trail records.
+/// Who the audit trail records: the OS account (SPEC section 11: the CLI
+/// acts as the file's owner, `cli:anna`), with `--by NAME` as a claim
+/// beside it (`cli:anna (by Eva)`), since anyone can type any name.
 fn actor(by: Option<&str>) -> Result<Actor> {
-    actor_login(by).map(Actor::owner)
+    let account = os_account();
+    let login = match by {
+        Some(name) => {
+            let name = name.trim();
+            if !is_user_name(name) {
+                return Err(Error::invalid(
+                    Field::By,
+                    "expected a user name (letters, digits, space, . _ - @; at most 64 characters, fewer than ten digits)",
+                ));
+            }
+            format!("cli:{account} (by {name})")
+        }
+        None => format!("cli:{account}"),
+    };
+    Ok(Actor::owner(login))
 }
 
-fn actor_login(by: Option<&str>) -> Result<String> {
-    if let Some(name) = by {
-        let name = name.trim();
-        let ok = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || " ._-@".contains(c))
-            && !crate::identity::could_hold_pnr(name);
-        if !ok {
-            return Err(invalid!(
-                "invalid --by '{}': expected a user name (letters, digits, space, . _ - @; at most 64 characters, fewer than ten digits)",
-                crate::identity::scrub(name)
-            ));
-        }
-        return Ok(name.to_string());
+fn is_user_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || " ._-@".contains(c))
+        && !crate::identity::could_hold_pnr(name)
+}
+
+/// The OS account: `$USER`, `$LOGNAME`, else the name of the process's
+/// uid in the user database, else the uid itself. A value that is no
+/// plausible user name (it could even be a personnummer) is passed over.
+fn os_account() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .chain(account_of_uid())
+        .find(|n| is_user_name(n))
+        .unwrap_or_else(|| format!("uid {}", current_uid()))
+}
+
+#[cfg(unix)]
+fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+#[cfg(not(unix))]
+fn current_uid() -> u32 {
+    0
+}
+
+/// The user name of this process's uid, through the C library so that
+/// accounts from LDAP or a domain (NSS), not only /etc/passwd, are found.
+#[cfg(unix)]
+fn account_of_uid() -> Option<String> {
+    let uid = current_uid();
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: all-zero is a valid `passwd` (null pointers, zero ids); it is
+    // only read after getpwuid_r reports success.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call and `buf` outlives the
+    // strings that `pwd` points into, which are copied out below.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
     }
-    Ok(std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into()))
+    // SAFETY: on success pw_name is a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    name.to_str().ok().map(str::to_string)
+}
+
+#[cfg(not(unix))]
+fn account_of_uid() -> Option<String> {
+    None
 }
 
 /// Today's local date: the limit for "not in the future".
@@ -453,9 +596,38 @@ fn opt_code<C: crate::codes::Code>(v: &Option<String>, option: &str) -> Result<O
         .transpose()
 }
 
-/// Write the whole output at once to stdout or a file.
+/// Set once standard output is a closed pipe: nothing more is written there.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+fn quiet_on_broken_pipe(r: std::io::Result<()>) -> std::io::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// One line to standard output (see [`say!`]).
+pub(crate) fn print_out(args: fmt::Arguments) -> Result<()> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    quiet_on_broken_pipe(writeln!(out, "{args}").and_then(|_| out.flush()))
+        .map_err(|e| Error::io_text(format!("cannot write to standard output: {e}")))
+}
+
+/// One line to standard error (see [`tell!`]); a failure there has nowhere
+/// to be reported, so it is ignored.
+pub fn print_err(args: fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
+}
+
+/// Write the whole output at once to standard output.
 fn emit(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    let mut o = Output::new(out)?;
+    let mut o = Output::new(out, false, None)?;
     o.write_all(bytes)?;
     o.finish()
 }
@@ -463,67 +635,148 @@ fn emit(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
 /// Where a command's output goes. A file is written to a temporary file
 /// beside it (owner-only) and renamed into place by `finish`, so a failed
 /// command never leaves a half-written file. On stdout a closed pipe
-/// (`sustrack report | head`) is not an error.
+/// (`sustrack report | head`) ends the output quietly.
 pub(crate) enum Output {
-    File(tempfile::NamedTempFile, PathBuf),
+    File {
+        tmp: tempfile::NamedTempFile,
+        path: PathBuf,
+        force: bool,
+    },
     Stdout(std::io::BufWriter<std::io::Stdout>),
 }
 
 impl Output {
-    pub(crate) fn new(out: Option<&Path>) -> Result<Output> {
-        Ok(match out {
-            Some(p) => {
-                let dir = p
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-                    Error::io_text(format!("cannot write in {}: {e}", dir.display()))
-                })?;
-                Output::File(tmp, p.to_path_buf())
+    /// Standard output for no path or `-`; else a new regular file. Refused
+    /// before anything is written: the open database or its `-wal`/`-shm`/
+    /// `-journal` (by name or by inode, so links are caught), anything that
+    /// is not a regular file (a directory, device, FIFO, socket), and an
+    /// existing file unless `force`.
+    pub(crate) fn new(out: Option<&Path>, force: bool, db: Option<&Path>) -> Result<Output> {
+        let p = match out {
+            None => return Ok(Output::Stdout(std::io::BufWriter::new(std::io::stdout()))),
+            Some(p) if p.as_os_str() == "-" => {
+                return Ok(Output::Stdout(std::io::BufWriter::new(std::io::stdout())))
             }
-            None => Output::Stdout(std::io::BufWriter::new(std::io::stdout())),
+            Some(p) => p,
+        };
+        let shown = scrub_path(p);
+        let refuse =
+            |why: &str| Error::invalid(Field::Out, format!("{shown} {why}; nothing was written"));
+        if p.as_os_str().is_empty() || p.file_name().is_none() {
+            return Err(Error::invalid(Field::Out, "expected a file name"));
+        }
+        if let Some(db) = db {
+            if is_database_file(p, db) {
+                return Err(refuse(
+                    "is the open database or one of its files; choose another file name",
+                ));
+            }
+        }
+        match std::fs::symlink_metadata(p) {
+            Ok(_) => {
+                let target = std::fs::metadata(p);
+                if let Ok(m) = &target {
+                    if !m.is_file() {
+                        return Err(refuse(
+                            "is not a regular file (a directory, device or pipe); --out writes a file: give a file name, or leave --out out to write to standard output",
+                        ));
+                    }
+                }
+                if !force {
+                    return Err(refuse(
+                        "already exists; give --force to replace it, or choose another file name",
+                    ));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(p, e)),
+        }
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::NamedTempFile::new_in(dir)
+            .map_err(|e| Error::io_text(format!("cannot write in {}: {e}", scrub_path(dir))))?;
+        Ok(Output::File {
+            tmp,
+            path: p.to_path_buf(),
+            force,
         })
     }
 
     pub(crate) fn finish(self) -> Result<()> {
         match self {
-            Output::File(mut tmp, path) => {
+            Output::File {
+                mut tmp,
+                path,
+                force,
+            } => {
                 tmp.flush()?;
                 tmp.as_file().sync_all()?;
-                tmp.persist(&path).map_err(|e| {
-                    Error::io_text(format!("cannot write {}: {}", path.display(), e.error))
-                })?;
-                Ok(())
+                // Without --force a file that appeared meanwhile is kept.
+                let r = if force {
+                    tmp.persist(&path).map(|_| ())
+                } else {
+                    tmp.persist_noclobber(&path).map(|_| ())
+                };
+                r.map_err(|e| {
+                    Error::io_text(format!("cannot write {}: {}", scrub_path(&path), e.error))
+                })
             }
-            Output::Stdout(mut w) => match w.flush() {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => Ok(r?),
-            },
+            Output::Stdout(mut w) => Ok(quiet_on_broken_pipe(w.flush())?),
         }
+    }
+}
+
+/// True when `out` names the database at `db` or one of SQLite's files
+/// beside it, whether or not they exist yet.
+fn is_database_file(out: &Path, db: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let sidecars = ["", "-wal", "-shm", "-journal"];
+    let with = |p: &Path, suffix: &str| {
+        let mut s = p.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    // Same inode: the file itself, a hard link, or a symbolic link to it.
+    if let Ok(o) = std::fs::metadata(out) {
+        for suffix in sidecars {
+            if let Ok(d) = std::fs::metadata(with(db, suffix)) {
+                if (o.dev(), o.ino()) == (d.dev(), d.ino()) {
+                    return true;
+                }
+            }
+        }
+    }
+    // Same name in the same directory (a sidecar that does not exist yet).
+    let canonical = |p: &Path| -> Option<PathBuf> {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    match (canonical(out), canonical(db)) {
+        (Some(o), Some(d)) => sidecars.iter().any(|s| o == with(&d, s)),
+        _ => false,
     }
 }
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let r = match self {
-            Output::File(f, _) => f.write(buf),
-            Output::Stdout(w) => w.write(buf),
-        };
-        match r {
+        match self {
+            Output::File { tmp, .. } => tmp.write(buf),
+            Output::Stdout(_) if STDOUT_CLOSED.load(Ordering::Relaxed) => Ok(buf.len()),
             // The reader went away: swallow the rest quietly.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
-            r => r,
+            Output::Stdout(w) => quiet_on_broken_pipe(w.write_all(buf)).map(|_| buf.len()),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Output::File(f, _) => f.flush(),
-            Output::Stdout(w) => match w.flush() {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => r,
-            },
+            Output::File { tmp, .. } => tmp.flush(),
+            Output::Stdout(_) if STDOUT_CLOSED.load(Ordering::Relaxed) => Ok(()),
+            Output::Stdout(w) => quiet_on_broken_pipe(w.flush()),
         }
     }
 }

@@ -1,14 +1,14 @@
-//! `start`, `exit`, `edit`, `reopen`, `show`, `erase`, `volume add`.
+//! `start`, `exit`, `edit`, `reopen`, `delete`, `show`, `erase`, `volume add`:
+//! parse what was typed, call `register`, print. The rules (consent,
+//! ranges, overlaps) and the audit entries are the domain's.
 
 use crate::codes::{Code, Gender, Lang, Outcome};
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::invalid;
 use crate::model::{
-    parse_birth_year, parse_month, parse_municipality, parse_past_date, Enrolment, ExitFacts,
-    StartFacts,
+    parse_birth_year, parse_date, parse_month, parse_municipality, ExitFacts, StartFacts,
 };
-use crate::register::{self, Edit, ExitInput, ExitTarget, Participant, StartInput};
-use crate::store::{audit, enrolments};
+use crate::register::{self, Edit, ExitInput, ExitTarget, Lookup, Participant, Person, StartInput};
 
 use super::{
     emit, opt_code, read_pnr, today, EditArgs, ExitArgs, ExitFactArgs, ShowArgs, StartArgs,
@@ -40,17 +40,12 @@ fn exit_facts(a: &ExitFactArgs) -> Result<ExitFacts> {
 pub fn start(db: &mut super::Ctx, a: StartArgs) -> Result<()> {
     let today = today();
     let participant = match (&a.pnr, a.anonymous) {
-        (Some(p), false) => {
-            if !a.consent {
-                return Err(invalid!("--pnr needs --consent (the participant's written consent); without it register --anonymous"));
-            }
-            let pnr = read_pnr(p)?;
-            Participant::Person {
-                fingerprint: pnr.fingerprint(db.store.kdf()),
-                gender: pnr.gender(),
-                birth_year: pnr.birth_year(),
-            }
-        }
+        (Some(p), false) => Participant::Person(Person::identify(
+            &read_pnr(p)?,
+            db.store.kdf(),
+            a.consent,
+            today,
+        )?),
         (None, true) => Participant::Anonymous {
             gender: opt_code::<Gender>(&a.gender, "gender")?
                 .ok_or_else(|| invalid!("--anonymous needs --gender (woman/K or man/M)"))?,
@@ -70,11 +65,11 @@ pub fn start(db: &mut super::Ctx, a: StartArgs) -> Result<()> {
     let input = StartInput {
         intervention: a.intervention,
         participant,
-        date: parse_past_date(&a.date, "--date", today)?,
+        date: parse_date(&a.date, Field::Date)?,
         facts: start_facts(&a.facts)?,
     };
     let e = db.write(|tx, actor| register::start(tx, actor, today, input))?;
-    println!("{}", e.id);
+    say!("{}", e.id)?;
     Ok(())
 }
 
@@ -93,16 +88,16 @@ pub fn exit(db: &mut super::Ctx, a: ExitArgs) -> Result<()> {
         }
     };
     let input = ExitInput {
-        date: parse_past_date(&a.date, "--date", today)?,
+        date: parse_date(&a.date, Field::Date)?,
         outcome: opt_code::<Outcome>(&Some(a.outcome), "outcome")?.expect("required"),
         after: exit_facts(&a.facts)?,
     };
     let e = db.write(|tx, actor| register::exit(tx, actor, today, &target, input))?;
-    println!(
+    say!(
         "exited {} on {}",
         e.short_id(),
         e.exit.map(|d| d.to_string()).unwrap_or_default()
-    );
+    )?;
     Ok(())
 }
 
@@ -130,15 +125,16 @@ fn clearable_code<C: crate::codes::Code>(
 pub fn edit(db: &mut super::Ctx, a: EditArgs) -> Result<()> {
     let today = today();
     let e = Edit {
+        intervention: a.intervention.clone(),
         start: a
             .start_date
             .as_deref()
-            .map(|s| parse_past_date(s, "--start-date", today))
+            .map(|s| parse_date(s, Field::StartDate))
             .transpose()?,
         exit: a
             .exit_date
             .as_deref()
-            .map(|s| parse_past_date(s, "--exit-date", today))
+            .map(|s| parse_date(s, Field::ExitDate))
             .transpose()?,
         outcome: opt_code(&a.outcome, "outcome")?,
         gender: opt_code(&a.gender, "gender")?,
@@ -153,30 +149,36 @@ pub fn edit(db: &mut super::Ctx, a: EditArgs) -> Result<()> {
         quality_of_life: clearable_code(&a.exit.quality_of_life, "quality-of-life")?,
     };
     let e = db.write(|tx, actor| register::edit(tx, actor, today, &a.enrolment, e))?;
-    println!("updated {}", e.short_id());
+    say!("updated {}", e.short_id())?;
     Ok(())
 }
 
 pub fn reopen(db: &mut super::Ctx, id: &str) -> Result<()> {
     let e = db.write(|tx, actor| register::reopen(tx, actor, id))?;
-    println!("reopened {}", e.short_id());
+    say!("reopened {}", e.short_id())?;
+    Ok(())
+}
+
+pub fn delete(db: &mut super::Ctx, id: &str) -> Result<()> {
+    let d = db.write(|tx, actor| register::delete(tx, actor, id))?;
+    if d.person_removed {
+        println!(
+            "deleted {} (the person had no other enrolment and was removed too)",
+            d.enrolment.short_id()
+        );
+    } else {
+        println!("deleted {}", d.enrolment.short_id());
+    }
     Ok(())
 }
 
 pub fn show(db: &mut super::Ctx, a: ShowArgs) -> Result<()> {
-    let list: Vec<Enrolment> = match (&a.pnr, &a.id) {
-        (Some(p), _) => {
-            let fp = read_pnr(p)?.fingerprint(db.store.kdf());
-            let person = enrolments::find_person(&db.conn, &fp)?
-                .ok_or_else(|| invalid!("no person with that personnummer is registered"))?;
-            enrolments::of_person(&db.conn, person)?
-        }
-        (None, Some(id)) => vec![enrolments::resolve_prefix(&db.conn, id)?],
+    let lookup = match (&a.pnr, &a.id) {
+        (Some(p), _) => Lookup::Person(read_pnr(p)?.fingerprint(db.store.kdf())),
+        (None, Some(id)) => Lookup::Id(id.clone()),
         _ => return Err(invalid!("give --pnr PNR or --id ENROLMENT")),
     };
-    // Looking someone up is recorded too.
-    let subjects: Vec<&str> = list.iter().map(|e| e.short_id()).collect();
-    db.write(|tx, actor| audit::record(tx, actor, "show", Some(&subjects.join(" ")), None))?;
+    let list = db.write(|tx, actor| register::show(tx, actor, &lookup))?;
     let lang = Lang::Sv;
     let label = |v: Option<&'static str>| v.unwrap_or("-").to_string();
     let mut rows = vec![[
@@ -209,7 +211,10 @@ pub fn show(db: &mut super::Ctx, a: ShowArgs) -> Result<()> {
                 .unwrap_or_else(|| "-".into()),
             e.start.to_string(),
             e.exit.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-            e.facts.municipality.clone().unwrap_or_else(|| "-".into()),
+            e.facts
+                .municipality
+                .as_ref()
+                .map_or("-".into(), |m| m.label().to_string()),
             label(e.facts.support.map(|c| c.code())),
             label(e.facts.years_in_support.map(|c| c.code())),
             label(e.facts.education.map(|c| c.code())),
@@ -226,7 +231,7 @@ pub fn show(db: &mut super::Ctx, a: ShowArgs) -> Result<()> {
 pub fn erase(db: &mut super::Ctx, pnr: &str) -> Result<()> {
     let fp = read_pnr(pnr)?.fingerprint(db.store.kdf());
     let n = db.write(|tx, actor| register::erase(tx, actor, &fp))?;
-    println!("erased the person and {n} enrolment(s)");
+    say!("erased the person and {n} enrolment(s)")?;
     Ok(())
 }
 
@@ -253,10 +258,15 @@ pub fn volume(db: &mut super::Ctx, cmd: VolumeCmd) -> Result<()> {
             },
             replace,
         )
+    })
+    .map_err(|e| match e {
+        // The one conflict of a volume: the month is registered already.
+        Error::Conflict(m) => Error::Conflict(format!("{m} (pass --replace)")),
+        e => e,
     })?;
-    println!(
+    say!(
         "registered {women} women and {men} men in {} for {month}",
         intervention.to_ascii_uppercase()
-    );
+    )?;
     Ok(())
 }

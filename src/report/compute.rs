@@ -34,7 +34,7 @@ use crate::codes::{
 };
 use crate::error::{Error, Result};
 use crate::invalid;
-use crate::model::{months_between, Intervention};
+use crate::model::{months_between, Intervention, Municipality};
 use crate::store::interventions;
 use crate::store::report_scan::{self, Col, ScanRow};
 
@@ -711,12 +711,18 @@ pub fn swedish_key(s: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Keyed by the stored value: a kommunkod (stable when a name changes), or
+/// a legacy name that matches no kommun, shown as stored.
 fn municipality(t: &Tallies, lang: Lang) -> Table {
-    let mut names: Vec<&String> = t.municipality.keys().collect();
-    names.sort_by_key(|n| swedish_key(n));
-    let mut rows: Vec<Row> = names
+    let mut keyed: Vec<(&String, Municipality)> = t
+        .municipality
+        .keys()
+        .map(|k| (k, Municipality::from_stored(k)))
+        .collect();
+    keyed.sort_by_cached_key(|(_, m)| swedish_key(m.label()));
+    let mut rows: Vec<Row> = keyed
         .iter()
-        .map(|n| pair_row(n, n, &t.municipality[*n]))
+        .map(|(k, m)| pair_row(k, m.label(), &t.municipality[*k]))
         .collect();
     if t.municipality_unknown != [0, 0] {
         rows.push(pair_row(

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 
 use crate::actor::Actor;
 use crate::codes::Lang;
-use crate::error::Result;
+use crate::error::{Error, Field, Result};
 use crate::invalid;
 use crate::store::{audit, Store};
 
@@ -68,6 +68,31 @@ impl Options {
             months_band: 6,
             suppress_below: None,
         }
+    }
+
+    /// The ranges every front end gets checked here, whoever built the
+    /// options: a band of 1 to 120 months, a threshold that hides something.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=120).contains(&self.months_band) {
+            return Err(Error::invalid(
+                Field::MonthsBand,
+                format!(
+                    "{} is out of range: expected a number of months from 1 to 120",
+                    self.months_band
+                ),
+            ));
+        }
+        if let Some(n) = self.suppress_below {
+            // Below 3 a hidden count could only be 1 (SPEC section 6: the
+            // reader knows a small count lies in 1..=N-1).
+            if n < 3 {
+                return Err(Error::invalid(
+                    Field::SuppressBelow,
+                    format!("{n} cannot protect anything: expected 3 or more (below 3 a hidden count could only be 1)"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -181,6 +206,7 @@ pub fn of_ten(numerator: u64, denominator: u64, lang: Lang) -> Option<(u32, Stri
 
 /// Compute a report and apply suppression when asked.
 pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
+    opts.validate()?;
     finish(compute::compute(conn, opts)?, opts)
 }
 
@@ -190,6 +216,7 @@ pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
 /// tables are computed from one consistent snapshot on all cores, without
 /// holding the write lock, so registrations go on meanwhile.
 pub fn run(store: &Store, actor: &Actor, opts: &Options, format: &str) -> Result<Report> {
+    opts.validate()?;
     let mut conn = store.connect()?;
     crate::store::write(&mut conn, |tx| {
         audit::record(

@@ -30,6 +30,8 @@ pub struct StoredEnrolment {
     pub exit: Option<String>,
     /// (column, value) for each of [`CODE_COLUMNS`], in that order.
     pub codes: Vec<(&'static str, Option<String>)>,
+    /// A kommunkod, or a legacy name that matched no kommun.
+    pub municipality: Option<String>,
 }
 
 /// What `PRAGMA integrity_check` finds (nothing when the file is sound).
@@ -55,7 +57,7 @@ pub fn foreign_keys(conn: &Connection) -> Result<Vec<(String, Option<i64>, Strin
 /// Every enrolment, ordered by start date (the overlap rule relies on it).
 pub fn enrolments(conn: &Connection) -> Result<Vec<StoredEnrolment>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, intervention, person_id, local_id, start_date, exit_date, {} \
+        "SELECT id, intervention, person_id, local_id, start_date, exit_date, {}, municipality \
          FROM enrolment ORDER BY start_date",
         CODE_COLUMNS.join(", ")
     ))?;
@@ -71,6 +73,7 @@ pub fn enrolments(conn: &Connection) -> Result<Vec<StoredEnrolment>> {
             local_id: r.get(3)?,
             start: r.get(4)?,
             exit: r.get(5)?,
+            municipality: r.get(6 + CODE_COLUMNS.len())?,
             codes,
         })
     })?;

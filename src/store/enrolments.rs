@@ -1,15 +1,40 @@
 //! Enrolments and persons: plain functions over a connection, one
-//! `from_row`, bound parameters only.
+//! definition of the enrolment columns, named parameters only.
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::sync::LazyLock;
 
-use crate::error::{Error, Result};
+use rusqlite::{named_params, Connection, OptionalExtension, Row, ToSql};
+
+use crate::error::{Error, Field, Result};
 use crate::identity::Fingerprint;
 use crate::model::{Enrolment, ExitFacts, StartFacts};
 
+/// The enrolment columns in `from_row` order: the one definition every
+/// statement here is built from. Each column is bound by a parameter of
+/// its own name (`:start_date`).
 pub const COLUMNS: &str = "id, intervention, person_id, local_id, gender, birth_year, start_date, exit_date, \
      municipality, support, years_in_support, education, referrer, outcome, support_after, step_progress, quality_of_life";
+
+fn names() -> impl Iterator<Item = &'static str> {
+    COLUMNS.split(',').map(str::trim)
+}
+
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = names().map(|c| format!(":{c}")).collect();
+    format!(
+        "INSERT INTO enrolment ({COLUMNS}) VALUES ({})",
+        values.join(", ")
+    )
+});
+
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = names()
+        .filter(|&c| c != "id")
+        .map(|c| format!("{c} = :{c}"))
+        .collect();
+    format!("UPDATE enrolment SET {} WHERE id = :id", set.join(", "))
+});
 
 pub fn from_row(r: &Row) -> rusqlite::Result<Enrolment> {
     Ok(Enrolment {
@@ -37,57 +62,37 @@ pub fn from_row(r: &Row) -> rusqlite::Result<Enrolment> {
     })
 }
 
+/// Every column of `e`, bound by name.
+fn bind(e: &Enrolment) -> [(&'static str, &dyn ToSql); 17] {
+    [
+        (":id", &e.id),
+        (":intervention", &e.intervention),
+        (":person_id", &e.person_id),
+        (":local_id", &e.local_id),
+        (":gender", &e.gender),
+        (":birth_year", &e.birth_year),
+        (":start_date", &e.start),
+        (":exit_date", &e.exit),
+        (":municipality", &e.facts.municipality),
+        (":support", &e.facts.support),
+        (":years_in_support", &e.facts.years_in_support),
+        (":education", &e.facts.education),
+        (":referrer", &e.facts.referrer),
+        (":outcome", &e.outcome),
+        (":support_after", &e.after.support_after),
+        (":step_progress", &e.after.step_progress),
+        (":quality_of_life", &e.after.quality_of_life),
+    ]
+}
+
 pub fn insert(conn: &Connection, e: &Enrolment) -> Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO enrolment ({COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-    ))?
-    .execute(params![
-        e.id,
-        e.intervention,
-        e.person_id,
-        e.local_id,
-        e.gender,
-        e.birth_year,
-        e.start,
-        e.exit,
-        e.facts.municipality,
-        e.facts.support,
-        e.facts.years_in_support,
-        e.facts.education,
-        e.facts.referrer,
-        e.outcome,
-        e.after.support_after,
-        e.after.step_progress,
-        e.after.quality_of_life,
-    ])?;
+    conn.prepare_cached(&INSERT)?.execute(&bind(e)[..])?;
     Ok(())
 }
 
-/// Overwrite every mutable field of an existing enrolment.
+/// Overwrite every field of an existing enrolment but its id.
 pub fn update(conn: &Connection, e: &Enrolment) -> Result<()> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE enrolment SET gender = ?2, birth_year = ?3, start_date = ?4, exit_date = ?5, municipality = ?6, \
-             support = ?7, years_in_support = ?8, education = ?9, referrer = ?10, outcome = ?11, support_after = ?12, \
-             step_progress = ?13, quality_of_life = ?14 WHERE id = ?1",
-        )?
-        .execute(params![
-            e.id,
-            e.gender,
-            e.birth_year,
-            e.start,
-            e.exit,
-            e.facts.municipality,
-            e.facts.support,
-            e.facts.years_in_support,
-            e.facts.education,
-            e.facts.referrer,
-            e.outcome,
-            e.after.support_after,
-            e.after.step_progress,
-            e.after.quality_of_life,
-        ])?;
+    let n = conn.prepare_cached(&UPDATE)?.execute(&bind(e)[..])?;
     if n != 1 {
         return Err(Error::Database(format!(
             "enrolment {} vanished during the update",
@@ -97,10 +102,18 @@ pub fn update(conn: &Connection, e: &Enrolment) -> Result<()> {
     Ok(())
 }
 
+/// Delete one enrolment; false when there was none with that id.
+pub fn delete(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM enrolment WHERE id = :id")?
+        .execute(named_params! { ":id": id })?
+        == 1)
+}
+
 pub fn get(conn: &Connection, id: &str) -> Result<Option<Enrolment>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM enrolment WHERE id = ?1"))?
-        .query_row([id], from_row)
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM enrolment WHERE id = :id"))?
+        .query_row(named_params! { ":id": id }, from_row)
         .optional()?)
 }
 
@@ -108,28 +121,33 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Enrolment>> {
 pub fn resolve_prefix(conn: &Connection, prefix: &str) -> Result<Enrolment> {
     let p = prefix.trim().to_ascii_lowercase();
     if p.len() < 6 || p.len() > 36 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(Error::usage(format!(
-            "invalid enrolment id '{prefix}': expected the id printed by `start` or a unique prefix of at least 6 characters"
-        )));
+        return Err(Error::invalid(
+            Field::Enrolment,
+            format!(
+                "'{}' is not an enrolment id: expected the id printed at the start or a unique prefix of at least 6 characters",
+                crate::model::shown_text(prefix)
+            ),
+        ));
     }
     // Range scan on the primary key: ids starting with p sort in [p, p + '~').
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM enrolment WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2"
+        "SELECT {COLUMNS} FROM enrolment WHERE id >= :lo AND id < :hi ORDER BY id LIMIT 2"
     ))?;
     let upper = format!("{p}~");
     let found: Vec<Enrolment> = stmt
-        .query_map([&p, &upper], from_row)?
+        .query_map(named_params! { ":lo": p, ":hi": upper }, from_row)?
         .collect::<rusqlite::Result<_>>()?;
     match found.len() {
-        0 => Err(Error::usage(format!(
-            "no enrolment with id '{prefix}' (see `sustrack show --pnr ...` for ids)"
-        ))),
+        0 => Err(Error::NotFound(format!("no enrolment with id '{p}'"))),
         1 => Ok(found.into_iter().next().expect("one element")),
-        _ => Err(Error::usage(format!(
-            "enrolment id '{prefix}' is ambiguous: it starts both {} and {}; give more characters",
-            found[0].short_id(),
-            found[1].short_id()
-        ))),
+        _ => Err(Error::invalid(
+            Field::Enrolment,
+            format!(
+                "'{p}' is ambiguous: it starts both {} and {}; give more characters",
+                found[0].short_id(),
+                found[1].short_id()
+            ),
+        )),
     }
 }
 
@@ -139,18 +157,21 @@ pub fn of_participant(
     who: ParticipantKey<'_>,
     intervention: &str,
 ) -> Result<Vec<Enrolment>> {
-    let (sql, key): (String, rusqlite::types::Value) = match who {
-        ParticipantKey::Person(id) => (
-            format!("SELECT {COLUMNS} FROM enrolment WHERE person_id = ?1 AND intervention = ?2 ORDER BY start_date"),
-            id.into(),
-        ),
-        ParticipantKey::Local(l) => (
-            format!("SELECT {COLUMNS} FROM enrolment WHERE local_id = ?1 AND intervention = ?2 ORDER BY start_date"),
-            l.to_string().into(),
-        ),
+    let column = match who {
+        ParticipantKey::Person(_) => "person_id",
+        ParticipantKey::Local(_) => "local_id",
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![key, intervention], from_row)?;
+    let key: &dyn ToSql = match &who {
+        ParticipantKey::Person(id) => id,
+        ParticipantKey::Local(l) => l,
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM enrolment WHERE {column} = :who AND intervention = :intervention ORDER BY start_date"
+    ))?;
+    let rows = stmt.query_map(
+        named_params! { ":who": key, ":intervention": intervention },
+        from_row,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -162,17 +183,17 @@ pub enum ParticipantKey<'a> {
 
 pub fn of_person(conn: &Connection, person_id: i64) -> Result<Vec<Enrolment>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM enrolment WHERE person_id = ?1 ORDER BY start_date, intervention"
+        "SELECT {COLUMNS} FROM enrolment WHERE person_id = :person ORDER BY start_date, intervention"
     ))?;
-    let rows = stmt.query_map([person_id], from_row)?;
+    let rows = stmt.query_map(named_params! { ":person": person_id }, from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// A person row: (id, gender code, birth year).
+/// The person row with this fingerprint, if any.
 pub fn find_person(conn: &Connection, fp: &Fingerprint) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM person WHERE fingerprint = ?1")?
-        .query_row([&fp.0[..]], |r| r.get(0))
+        .prepare_cached("SELECT id FROM person WHERE fingerprint = :fp")?
+        .query_row(named_params! { ":fp": &fp.0[..] }, |r| r.get(0))
         .optional()?)
 }
 
@@ -183,15 +204,40 @@ pub fn insert_person(
     birth_year: i32,
     consent_date: NaiveDate,
 ) -> Result<i64> {
-    conn.prepare_cached("INSERT INTO person (fingerprint, gender, birth_year, consent_date) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![&fp.0[..], gender, birth_year, consent_date])?;
+    conn.prepare_cached(
+        "INSERT INTO person (fingerprint, gender, birth_year, consent_date) \
+         VALUES (:fp, :gender, :birth_year, :consent_date)",
+    )?
+    .execute(named_params! {
+        ":fp": &fp.0[..],
+        ":gender": gender,
+        ":birth_year": birth_year,
+        ":consent_date": consent_date,
+    })?;
     Ok(conn.last_insert_rowid())
 }
 
-/// Delete a person and (by cascade) all their enrolments; returns how many enrolments went.
+/// Delete a person who has no enrolment left; true if one was deleted.
+pub fn delete_person_if_unenrolled(conn: &Connection, person_id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM person WHERE id = :person \
+             AND NOT EXISTS (SELECT 1 FROM enrolment WHERE person_id = :person)",
+        )?
+        .execute(named_params! { ":person": person_id })?
+        == 1)
+}
+
+/// Delete a person and all their enrolments; returns how many enrolments went.
 pub fn erase_person(conn: &Connection, person_id: i64) -> Result<usize> {
-    let n = conn.execute("DELETE FROM enrolment WHERE person_id = ?1", [person_id])?;
-    conn.execute("DELETE FROM person WHERE id = ?1", [person_id])?;
+    let n = conn.execute(
+        "DELETE FROM enrolment WHERE person_id = :person",
+        named_params! { ":person": person_id },
+    )?;
+    conn.execute(
+        "DELETE FROM person WHERE id = :person",
+        named_params! { ":person": person_id },
+    )?;
     Ok(n)
 }
 

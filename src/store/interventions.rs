@@ -1,6 +1,6 @@
 //! Interventions (insatser): codes, names, hierarchy, targets.
 
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{named_params, Connection, OptionalExtension, Row};
 
 use crate::error::Result;
 use crate::model::Intervention;
@@ -22,9 +22,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Intervention> {
 pub fn get(conn: &Connection, code: &str) -> Result<Option<Intervention>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM intervention WHERE code = ?1"
+            "SELECT {COLUMNS} FROM intervention WHERE code = :code"
         ))?
-        .query_row([code], from_row)
+        .query_row(named_params! { ":code": code }, from_row)
         .optional()?)
 }
 
@@ -34,19 +34,29 @@ pub fn all(conn: &Connection) -> Result<Vec<Intervention>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Every intervention code, in order.
+pub fn codes(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT code FROM intervention ORDER BY code")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn insert(conn: &Connection, i: &Intervention) -> Result<()> {
     conn.execute(
-        &format!("INSERT INTO intervention ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-        (
-            &i.code,
-            &i.name,
-            &i.parent,
-            i.kind,
-            i.target_work_studies,
-            i.target_step,
-            i.target_qol,
-            super::now_utc(),
+        &format!(
+            "INSERT INTO intervention ({COLUMNS}, created_at) VALUES \
+             (:code, :name, :parent, :kind, :target_work_studies, :target_step, :target_qol, :created_at)"
         ),
+        named_params! {
+            ":code": i.code,
+            ":name": i.name,
+            ":parent": i.parent,
+            ":kind": i.kind,
+            ":target_work_studies": i.target_work_studies,
+            ":target_step": i.target_step,
+            ":target_qol": i.target_qol,
+            ":created_at": super::now_utc(),
+        },
     )?;
     Ok(())
 }

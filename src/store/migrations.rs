@@ -21,7 +21,17 @@ pub enum Migration {
 pub const MIGRATIONS: &[Migration] = &[
     // 1: the first schema.
     Migration::Sql(include_str!("../../schema.sql")),
+    // 2: municipality names become kommunkoder.
+    Migration::Rust(super::kommunkod::migrate),
+    // 3: the audit trail keeps who did what to which id and which fields,
+    // never the values: old entries lose theirs, once. Touches only the
+    // audit table, so it holds wherever it stands in this list.
+    Migration::Rust(audit_without_values),
 ];
+
+fn audit_without_values(tx: &Transaction) -> Result<()> {
+    super::audit::remove_values(tx).map(|_| ())
+}
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

@@ -16,7 +16,12 @@
 //!    `schema.sql`. They run inside one `BEGIN EXCLUSIVE` transaction that
 //!    also re-reads the version, so two processes upgrading at once cannot
 //!    both apply one. Never remove, edit or reorder a migration.
-//! 4. Opening happens once per process ([`Store::open`]); the store then
+//! 4. A file this account may read but not write is opened read-only:
+//!    reading works (SPEC section 11: `check`, `intervention list`, `log`),
+//!    and every write, audit records of reads included, is refused by
+//!    [`write`] with a message saying so, never SQLite's "attempt to write
+//!    a readonly database". A read-only file that needs migrating is refused.
+//! 5. Opening happens once per process ([`Store::open`]); the store then
 //!    hands out connections ([`Store::connect`]) and consistent read
 //!    snapshots for parallel scans ([`Store::snapshot`]). The actor is not
 //!    part of the store: each domain call takes the [`Actor`] it acts for.
@@ -27,11 +32,16 @@
 //! SQLite gives the `-wal` and `-shm` files the same mode.
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod enrolments;
+pub mod export_scan;
+pub mod import;
 pub mod interventions;
+mod kommunkod;
 pub mod migrations;
 pub mod report_scan;
+pub mod volume;
 
 use std::path::{Path, PathBuf};
 
@@ -39,7 +49,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 
 use crate::actor::Actor;
 use crate::error::{Error, Result};
-use crate::identity::{Kdf, KdfProfile};
+use crate::identity::{scrub, scrub_path, Kdf, KdfProfile};
 
 pub use migrations::SCHEMA_VERSION;
 
@@ -54,6 +64,7 @@ pub const APPLICATION_ID: i32 = 0x5355_5354;
 pub struct Store {
     path: PathBuf,
     kdf: Kdf,
+    read_only: bool,
 }
 
 impl Store {
@@ -62,7 +73,7 @@ impl Store {
         let refuse = || {
             Error::usage(format!(
                 "{} already exists; sustrack init never overwrites a file (choose another database path)",
-                path.display()
+                scrub_path(path)
             ))
         };
         if path.exists() {
@@ -111,14 +122,20 @@ impl Store {
     /// Open an existing sustrack database, migrating it if it is older.
     pub fn open(path: &Path, actor: &Actor) -> Result<Store> {
         inspect(path)?;
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let read_only = !writable(path)?;
+        let mut conn = Connection::open_with_flags(path, flags(read_only))?;
         configure(&conn)?;
-        let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| unreadable(path, read_only, e))?;
         // The file may have changed since `inspect` looked.
-        refuse_newer(path, version)?;
+        refuse_version(path, version)?;
+        if version < SCHEMA_VERSION && read_only {
+            return Err(Error::Database(format!(
+                "{} is read-only and has schema version {version}; this sustrack must upgrade it to {SCHEMA_VERSION}, which needs write access (the file was not modified)",
+                scrub_path(path)
+            )));
+        }
         if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
             let from = migrations::migrate(&tx)?;
@@ -137,7 +154,13 @@ impl Store {
         Ok(Store {
             path: path.to_path_buf(),
             kdf,
+            read_only,
         })
+    }
+
+    /// True when this account may read the file but not write it.
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn path(&self) -> &Path {
@@ -149,12 +172,10 @@ impl Store {
         &self.kdf
     }
 
-    /// A new read-write connection with the pragmas every command relies on.
+    /// A new connection with the pragmas every command relies on
+    /// (read-only when the file is).
     pub fn connect(&self) -> Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn = Connection::open_with_flags(&self.path, flags(self.read_only))?;
         configure(&conn)?;
         Ok(conn)
     }
@@ -191,6 +212,13 @@ impl Store {
 /// `IMMEDIATE` takes the write lock up front, so concurrent writers wait
 /// (busy timeout) instead of failing on a lock upgrade.
 pub fn write<T>(conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        let path = conn.path().map(|p| scrub(p).into_owned());
+        return Err(Error::Database(format!(
+            "{} is read-only for this account: nothing can be changed or recorded in its audit trail (reads that show participant data are recorded too); ask the file's owner for write access or work on a writable copy",
+            path.as_deref().unwrap_or("the database")
+        )));
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let out = f(&tx)?;
     tx.commit()?;
@@ -244,9 +272,9 @@ pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
     }
     opts.open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => {
-            Error::usage(format!("{} already exists; {why}", path.display()))
+            Error::usage(format!("{} already exists; {why}", scrub_path(path)))
         }
-        _ => Error::io_text(format!("cannot create {}: {e}", path.display())),
+        _ => Error::io_text(format!("cannot create {}: {e}", scrub_path(path))),
     })
 }
 
@@ -254,17 +282,32 @@ pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
 /// without modifying it.
 fn inspect(path: &Path) -> Result<()> {
     use std::io::Read;
-    let shown = path.display();
-    let mut header = [0u8; 100];
-    let n = match std::fs::File::open(path) {
-        Ok(f) => f.take(100).read(&mut header)?,
+    let shown = scrub_path(path);
+    // Looked at before opening: opening a FIFO would block, a directory
+    // reads as an error that names no path.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(Error::Database(format!(
+                "{shown} is a directory, not a database file; point --db (or SUSTRACK_DB) at a sustrack database file inside it, or create one with `sustrack init`"
+            )))
+        }
+        Ok(m) if !m.is_file() => {
+            return Err(Error::Database(format!(
+                "{shown} is not a regular file (a device, pipe or socket), so not a sustrack database; it was not touched"
+            )))
+        }
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::Database(format!(
                 "no database at {shown}; create one with `sustrack init` or point --db (or SUSTRACK_DB) at an existing one"
             )))
         }
         Err(e) => return Err(Error::io_text(format!("cannot read {shown}: {e}"))),
-    };
+    }
+    let mut header = [0u8; 100];
+    let n = std::fs::File::open(path)
+        .and_then(|f| f.take(100).read(&mut header))
+        .map_err(|e| Error::io_text(format!("cannot read {shown}: {e}")))?;
     if n < 100 || &header[..16] != b"SQLite format 3\0" {
         return Err(Error::Database(format!(
             "{shown} is not a sustrack database (not an SQLite file); it was not modified"
@@ -274,15 +317,13 @@ fn inspect(path: &Path) -> Result<()> {
     let (app, version) = if wal.exists() {
         // The write-ahead log may hold newer values than the file's header:
         // ask SQLite (read-only; the sidecar files exist already).
-        let ro = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let ro = Connection::open_with_flags(path, flags(true))?;
         let read = |pragma: &str| -> Result<i32> {
             ro.pragma_query_value(None, pragma, |r| r.get(0))
                 .map_err(|e| {
                     Error::Database(format!(
-                        "{shown} cannot be read as SQLite ({e}); it was not modified"
+                        "{shown} cannot be read as SQLite ({}); it was not modified",
+                        sqlite_reason(&e)
                     ))
                 })
         };
@@ -300,18 +341,82 @@ fn inspect(path: &Path) -> Result<()> {
             "{shown} is an SQLite database but not a sustrack database; refusing to use it (it was not modified)"
         )));
     }
-    refuse_newer(path, version)
+    refuse_version(path, version)
 }
 
-fn refuse_newer(path: &Path, version: i32) -> Result<()> {
+/// Refuse a schema version this program cannot use. Version 0 with
+/// sustrack's mark cannot come from `init` (which sets both in one
+/// transaction): an empty or damaged file, never "upgraded" into one.
+fn refuse_version(path: &Path, version: i32) -> Result<()> {
+    if version < 1 {
+        return Err(Error::Database(format!(
+            "{} is marked as a sustrack database but has no schema (version {version}): it is empty or damaged and was not modified; restore it from a backup, or create a new database with `sustrack init`",
+            scrub_path(path)
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(Error::Database(format!(
             "{} has schema version {version}, newer than this sustrack understands ({SCHEMA_VERSION}); \
              upgrade sustrack (the file was not modified)",
-            path.display()
+            scrub_path(path)
         )));
     }
     Ok(())
+}
+
+/// Whether this account may write the file (root may write a file whose
+/// mode says read-only; a read-only file system refuses everyone).
+fn writable(path: &Path) -> Result<bool> {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(Error::io_text(format!(
+            "cannot open {}: {e}",
+            scrub_path(path)
+        ))),
+    }
+}
+
+fn flags(read_only: bool) -> OpenFlags {
+    let access = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    access | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// A database that cannot even be read. Read-only, SQLite still needs the
+/// `-shm` index beside a WAL-mode file and cannot create it in a directory
+/// this account may not write: say so rather than "readonly database".
+fn unreadable(path: &Path, read_only: bool, e: rusqlite::Error) -> Error {
+    let shown = scrub_path(path);
+    if read_only {
+        Error::Database(format!(
+            "{shown} is read-only and cannot be read here: SQLite needs to create {shown}-shm beside it and this account may not write that directory; copy the file to a directory you can write, or ask its owner for access"
+        ))
+    } else {
+        Error::Database(format!("{shown} cannot be read ({})", sqlite_reason(&e)))
+    }
+}
+
+/// SQLite's reason without the SQL text rusqlite quotes.
+fn sqlite_reason(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        e => e.to_string(),
+    }
 }
 
 fn write_kdf(tx: &Transaction, kdf: &Kdf) -> Result<()> {

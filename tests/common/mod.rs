@@ -36,17 +36,23 @@ impl Env {
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        Command::cargo_bin("sustrack")
-            .expect("binary")
-            .current_dir(self.dir.path())
+        Command::from_std(self.std_command(args))
+            .write_stdin(stdin)
+            .output()
+            .expect("run sustrack")
+    }
+
+    /// The command `run` would run, to adjust (environment, uid, pipes)
+    /// before running it.
+    pub fn std_command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sustrack"));
+        c.current_dir(self.dir.path())
             .env_remove("SUSTRACK_DB")
             .env("USER", "tester")
             .arg("--db")
             .arg(&self.db)
-            .args(args)
-            .write_stdin(stdin)
-            .output()
-            .expect("run sustrack")
+            .args(args);
+        c
     }
 
     /// Run, expect success, return stdout.

@@ -1,0 +1,330 @@
+//! Importing spreadsheets (SPEC section 7).
+//!
+//! Files come from Excel and LibreOffice, so reading is forgiving: UTF-8
+//! with or without BOM, UTF-16 with BOM, or Windows-1252 (Swedish Excel's
+//! plain "CSV"); `,`, `;` or tab, sniffed from the header line; CRLF; quoted
+//! fields; blank lines and trailing empty columns; Swedish or English
+//! header names and code labels.
+//!
+//! Three kinds of file are recognised by their header: registrations
+//! (`event,intervention,...`), interventions (`code,name,...`) and volume
+//! head counts (`intervention,month,women,men`).
+//!
+//! The import is all-or-nothing and runs in two phases. Phase 1 parses
+//! every row without touching the database and collects every error. Phase
+//! 2 applies the rows in file order through `register` (the same rules as
+//! `start` and `exit`) inside one transaction. `register` checks every rule
+//! before it writes, so a refused row leaves nothing behind and the rows
+//! after it are still checked (every error is reported, not just the
+//! first). Any error, or `--dry-run`, and the transaction is rolled back.
+//!
+//! Idempotence: a row that is already stored exactly as given is skipped;
+//! a row that matches a stored enrolment by participant, intervention and
+//! date but differs in its facts is a conflict (an error), never silently
+//! overwritten.
+//!
+//! The file is streamed (`read`): phases 1 and 2 alternate over batches
+//! of [`BATCH_ROWS`] rows, all inside the one transaction, so memory stays
+//! bounded however long the file. Each distinct personnummer of a batch is
+//! hashed once, on all cores, before the batch is applied.
+//!
+//! Bounds: a row (record) of at most 64 KiB, a header of at most 64
+//! columns, a cell of at most 200 characters; errors quote at most 40
+//! characters of a cell, with anything shaped like a personnummer masked;
+//! at most [`LISTED_ERRORS`] errors are listed, the rest counted.
+
+mod apply;
+mod parse;
+mod read;
+
+use std::fmt;
+use std::io::Read;
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::actor::Actor;
+use crate::error::Error;
+use crate::identity::{self, Kdf};
+use crate::store::{audit, import as import_store};
+
+pub use parse::{MAX_CELL_CHARS, MAX_COLUMNS};
+pub use read::{decode, sniff_delimiter, MAX_RECORD_BYTES};
+
+/// Rows read, hashed and applied together.
+pub const BATCH_ROWS: usize = 8192;
+
+/// Errors listed in full; the rest are counted.
+pub const LISTED_ERRORS: usize = 100;
+
+/// One rejected cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Cells are quoted in reasons: mask a personnummer in the wrong column.
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line,
+            crate::identity::scrub(&self.column),
+            crate::identity::scrub(&self.reason)
+        )
+    }
+}
+
+/// The errors of an import: the first [`LISTED_ERRORS`] in line order,
+/// and how many more there were.
+#[derive(Debug, Default)]
+pub struct RowErrors {
+    pub listed: Vec<RowError>,
+    pub unlisted: u64,
+}
+
+impl RowErrors {
+    pub fn push(&mut self, e: RowError) {
+        if self.listed.len() < LISTED_ERRORS {
+            self.listed.push(e);
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Every error, listed or not.
+    pub fn total(&self) -> u64 {
+        self.listed.len() as u64 + self.unlisted
+    }
+}
+
+impl std::ops::Deref for RowErrors {
+    type Target = Vec<RowError>;
+    fn deref(&self) -> &Vec<RowError> {
+        &self.listed
+    }
+}
+
+impl IntoIterator for RowErrors {
+    type Item = RowError;
+    type IntoIter = std::vec::IntoIter<RowError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a RowErrors {
+    type Item = &'a RowError;
+    type IntoIter = std::slice::Iter<'a, RowError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter()
+    }
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum Failure {
+    /// Invalid rows: the first [`LISTED_ERRORS`] and a count of the rest.
+    Rows(RowErrors),
+    /// The file or the database could not be used at all.
+    Fatal(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Fatal(e)
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Fatal(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Registrations,
+    Interventions,
+    Volume,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: u64,
+    pub starts: u64,
+    pub exits: u64,
+    pub interventions: u64,
+    pub volumes: u64,
+    /// Rows already stored exactly as given.
+    pub skipped: u64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} rows: ", self.rows)?;
+        let mut parts = Vec::new();
+        if self.starts + self.exits > 0 || (self.interventions == 0 && self.volumes == 0) {
+            parts.push(format!("{} starts", self.starts));
+            parts.push(format!("{} exits", self.exits));
+        }
+        if self.interventions > 0 {
+            parts.push(format!("{} interventions", self.interventions));
+        }
+        if self.volumes > 0 {
+            parts.push(format!("{} volume months", self.volumes));
+        }
+        parts.push(format!("{} skipped as already present", self.skipped));
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// Options for one import.
+pub struct Options {
+    pub dry_run: bool,
+    pub today: NaiveDate,
+    /// Show a progress bar (the CLI passes "stderr is a terminal").
+    pub progress: bool,
+}
+
+/// Import one file's bytes into the database.
+pub fn import(
+    conn: &mut Connection,
+    kdf: &Kdf,
+    actor: &Actor,
+    bytes: &[u8],
+    opts: &Options,
+) -> Result<Summary, Failure> {
+    import_from(conn, kdf, actor, bytes, Some(bytes.len() as u64), opts)
+}
+
+/// Import a file read as a stream; `size` (in bytes, if known) scales the
+/// progress bar.
+pub fn import_from(
+    conn: &mut Connection,
+    kdf: &Kdf,
+    actor: &Actor,
+    input: impl Read,
+    size: Option<u64>,
+    opts: &Options,
+) -> Result<Summary, Failure> {
+    let mut records = read::Records::new(input).map_err(read_failure)?;
+    let mut rec = read::Record::default();
+    let header = loop {
+        if !records.next_into(&mut rec).map_err(too_long)? {
+            return Err(Failure::Fatal(Error::usage("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into())));
+        }
+        if !rec.is_blank() {
+            break std::mem::take(&mut rec);
+        }
+    };
+    let layout = parse::layout(&header)?;
+    drop(header);
+
+    import_store::prepare_bulk_write(conn)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let bar = progress_bar(opts.progress, size);
+    let mut applier = apply::Applier::new(&tx, actor, opts.today);
+    let mut errors = RowErrors::default();
+    let mut rows = 0u64;
+    let mut read_batch = |errors: &mut Vec<RowError>| -> Result<Option<parse::Batch>, Failure> {
+        let mut batch = parse::Batch::default();
+        let mut any = false;
+        while batch.events.len() < BATCH_ROWS {
+            if !records.next_into(&mut rec).map_err(too_long)? {
+                break;
+            }
+            any = true;
+            if !rec.is_blank() {
+                parse::row(&layout, &rec, opts.today, &mut batch, errors);
+            }
+        }
+        bar.set_position(records.bytes);
+        Ok(any.then_some(batch))
+    };
+    // Errors of the batch being read (phase 1) and of the batch being applied.
+    let mut read_errors = Vec::new();
+    let mut current = read_batch(&mut read_errors)?;
+    let mut fingerprints = match &current {
+        Some(b) => identity::fingerprints(&b.pnrs, kdf),
+        None => Vec::new(),
+    };
+    while let Some(mut batch) = current.take() {
+        drop(std::mem::take(&mut batch.pnrs));
+        let mut batch_errors = std::mem::take(&mut read_errors);
+        // The next batch is read first, then hashed on other threads while
+        // this one is applied: the KDF and SQLite overlap.
+        let next = read_batch(&mut read_errors)?;
+        let next_fingerprints = std::thread::scope(|s| {
+            let hashing = next
+                .as_ref()
+                .map(|b| s.spawn(|| identity::fingerprints(&b.pnrs, kdf)));
+            rows += batch.events.len() as u64;
+            for ev in batch.events {
+                if let Err(e) = applier.apply(ev, &fingerprints) {
+                    batch_errors.push(e);
+                }
+            }
+            hashing.map(|h| h.join().expect("hashing thread panicked"))
+        });
+        batch_errors.sort_by_key(|e| e.line);
+        for e in batch_errors {
+            errors.push(e);
+        }
+        current = next;
+        fingerprints = next_fingerprints.unwrap_or_default();
+    }
+    bar.finish_and_clear();
+    let mut summary = std::mem::take(&mut applier.summary);
+    summary.rows = rows;
+    drop(applier);
+    if !errors.is_empty() {
+        return Err(Failure::Rows(errors)); // dropping `tx` rolls everything back
+    }
+    if opts.dry_run {
+        return Ok(summary);
+    }
+    audit::record(
+        &tx,
+        actor,
+        "import",
+        None,
+        Some(&format!("{:?}: {summary}", layout.kind).to_lowercase()),
+    )?;
+    tx.commit()?;
+    Ok(summary)
+}
+
+fn progress_bar(show: bool, size: Option<u64>) -> indicatif::ProgressBar {
+    match size {
+        Some(n) if show && n > 100_000 => {
+            let b = indicatif::ProgressBar::new(n);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+                )
+                .expect("valid template"),
+            );
+            b
+        }
+        _ => indicatif::ProgressBar::hidden(),
+    }
+}
+
+fn read_failure(e: std::io::Error) -> Failure {
+    Failure::Fatal(Error::io_text(format!("cannot read the file: {e}")))
+}
+
+fn too_long(e: read::ReadError) -> Failure {
+    match e {
+        read::ReadError::TooLong { line } => Failure::Fatal(Error::usage(format!(
+            "line {line} is longer than {} KiB, the most one row may take: is this a CSV file of registrations, interventions or volumes?",
+            MAX_RECORD_BYTES / 1024
+        ))),
+        read::ReadError::Io(e) => read_failure(e),
+    }
+}

@@ -1,0 +1,601 @@
+//! Phase 1: the header and each row, read into typed events without
+//! touching the database. Every cell error names the column of the cell
+//! that was being parsed (the reason comes from the parser of that cell).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::codes::{fold, Code, Gender, InterventionKind, Outcome};
+use crate::error::{Error, Field};
+use crate::identity::{self, Personnummer};
+use crate::model::{
+    parse_birth_year, parse_intervention_code, parse_intervention_name, parse_month,
+    parse_municipality, parse_past_date, parse_percent, ExitFacts, Intervention, StartFacts,
+};
+
+use super::read::Record;
+use super::{Failure, FileKind, RowError, RowErrors};
+
+/// The most columns a header may name (registrations use 17).
+pub const MAX_COLUMNS: usize = 64;
+
+/// The longest cell read (the longest field, an intervention name, takes 120).
+pub const MAX_CELL_CHARS: usize = 200;
+
+/// How much of a cell an error message quotes.
+const QUOTED_CHARS: usize = 40;
+
+/// A cell as an error message may quote it: anything shaped like a
+/// personnummer masked first, then cut to 40 characters.
+pub fn shown(cell: &str) -> String {
+    let s = identity::scrub(cell);
+    if s.chars().count() <= QUOTED_CHARS {
+        return s.into_owned();
+    }
+    let mut t: String = s.chars().take(QUOTED_CHARS).collect();
+    t.push('…');
+    t
+}
+
+/// Canonical header names and the aliases people write.
+const HEADERS: &[(&str, &[&str])] = &[
+    ("event", &["händelse", "handelse", "typ", "type"]),
+    ("intervention", &["insats", "insatskod"]),
+    (
+        "pnr",
+        &["personnummer", "personnr", "pnr", "samordningsnummer"],
+    ),
+    ("consent", &["samtycke"]),
+    (
+        "local_id",
+        &[
+            "lokalt_id",
+            "lokal_id",
+            "löpnummer",
+            "lopnummer",
+            "deltagar_id",
+            "id",
+        ],
+    ),
+    ("gender", &["kön", "kon", "sex"]),
+    ("birth_year", &["födelseår", "fodelsear", "född", "fodd"]),
+    ("date", &["datum"]),
+    ("municipality", &["kommun", "kommunkod"]),
+    (
+        "support",
+        &[
+            "försörjning",
+            "forsorjning",
+            "försörjning_före",
+            "forsorjning_fore",
+        ],
+    ),
+    (
+        "years_in_support",
+        &[
+            "tid_i_försörjning",
+            "tid_i_forsorjning",
+            "år_i_försörjning",
+            "ar_i_forsorjning",
+        ],
+    ),
+    (
+        "education",
+        &["utbildning", "utbildningsnivå", "utbildningsniva"],
+    ),
+    ("referrer", &["remittent"]),
+    ("outcome", &["utfall", "avslutsorsak", "resultat"]),
+    ("support_after", &["försörjning_efter", "forsorjning_efter"]),
+    ("step_progress", &["stegförflyttning", "stegforflyttning"]),
+    ("quality_of_life", &["livskvalitet"]),
+    ("code", &["kod"]),
+    ("name", &["namn"]),
+    (
+        "parent",
+        &["förälder", "foralder", "huvudinsats", "projekt"],
+    ),
+    ("kind", &["typ_av_insats", "slag"]),
+    (
+        "target_work_studies",
+        &["mål_arbete_studier", "mal_arbete_studier"],
+    ),
+    (
+        "target_step",
+        &["mål_stegförflyttning", "mal_stegforflyttning"],
+    ),
+    ("target_qol", &["mål_livskvalitet", "mal_livskvalitet"]),
+    ("month", &["månad", "manad"]),
+    ("women", &["kvinnor"]),
+    ("men", &["män", "man"]),
+];
+
+fn header_key(name: &str) -> String {
+    fold(name).replace([' ', '-'], "_")
+}
+
+fn canonical_header(name: &str) -> Option<&'static str> {
+    let k = header_key(name);
+    HEADERS
+        .iter()
+        .find(|(c, aliases)| *c == k || aliases.iter().any(|a| header_key(a) == k))
+        .map(|(c, _)| *c)
+}
+
+/// What the header says: the kind of file and where each column is.
+pub(super) struct Layout {
+    pub kind: FileKind,
+    columns: HashMap<&'static str, usize>,
+    /// The header's names as written, by position.
+    names: Vec<String>,
+}
+
+/// Read the header record.
+pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
+    let line = header.line;
+    let width = header
+        .cells
+        .iter()
+        .rposition(|c| !c.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    if width > MAX_COLUMNS {
+        return Err(Failure::Fatal(Error::usage(format!(
+            "line {line}: the header has {width} columns; at most {MAX_COLUMNS} are accepted \
+             (a registrations file needs at most {}): is this the right file?",
+            17
+        ))));
+    }
+    let mut errors = RowErrors::default();
+    let mut columns = HashMap::new();
+    let names: Vec<String> = header.cells[..width]
+        .iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            continue; // an unnamed column must stay empty (checked per row)
+        }
+        match canonical_header(name) {
+            Some(c) if columns.contains_key(c) => errors.push(RowError {
+                line,
+                column: shown(name),
+                reason: format!("column '{c}' appears twice"),
+            }),
+            Some(c) => {
+                columns.insert(c, i);
+            }
+            None => errors.push(RowError {
+                line,
+                column: shown(name),
+                reason: format!(
+                    "unknown column '{}': accepted are {}",
+                    shown(name),
+                    HEADERS
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+    let has = |c: &str| columns.contains_key(c);
+    let kind = if has("event") {
+        FileKind::Registrations
+    } else if has("code") && has("name") {
+        FileKind::Interventions
+    } else if has("month") {
+        FileKind::Volume
+    } else {
+        return Err(Failure::Fatal(Error::usage(
+            "unrecognised header: a registrations file needs the columns event, intervention and date \
+             (an interventions file: code, name; a volume file: intervention, month, women, men)"
+                .into(),
+        )));
+    };
+    let required: &[&str] = match kind {
+        FileKind::Registrations => &["intervention", "date"],
+        FileKind::Interventions => &[],
+        FileKind::Volume => &["intervention", "women", "men"],
+    };
+    for r in required {
+        if !has(r) {
+            errors.push(RowError {
+                line,
+                column: (*r).into(),
+                reason: format!("the header has no '{r}' column"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure::Rows(errors));
+    }
+    Ok(Layout {
+        kind,
+        columns,
+        names,
+    })
+}
+
+/// Who a registration row is about.
+#[derive(Debug)]
+pub(super) enum Who {
+    /// Index into the batch's personnummer list (hashed together before
+    /// the batch is applied), with the facts read off the number.
+    Pnr {
+        index: usize,
+        gender: Gender,
+        birth_date: NaiveDate,
+        /// The row's consent column said yes (only starts need it).
+        consent: bool,
+    },
+    Local {
+        local_id: String,
+        gender: Option<Gender>,
+        birth_year: Option<i32>,
+    },
+}
+
+#[derive(Debug)]
+pub(super) struct StartRow {
+    pub line: u64,
+    pub intervention: String,
+    pub who: Who,
+    pub date: NaiveDate,
+    pub facts: StartFacts,
+}
+
+#[derive(Debug)]
+pub(super) struct ExitRow {
+    pub line: u64,
+    pub intervention: String,
+    pub who: Who,
+    pub date: NaiveDate,
+    pub outcome: Outcome,
+    pub after: ExitFacts,
+}
+
+#[derive(Debug)]
+pub(super) struct InterventionRow {
+    pub line: u64,
+    pub intervention: Intervention,
+}
+
+#[derive(Debug)]
+pub(super) struct VolumeRow {
+    pub line: u64,
+    pub intervention: String,
+    pub month: (i32, u32),
+    pub women: u32,
+    pub men: u32,
+}
+
+#[derive(Debug)]
+pub(super) enum Event {
+    Start(StartRow),
+    Exit(ExitRow),
+    Intervention(InterventionRow),
+    Volume(VolumeRow),
+}
+
+/// Rows read but not yet applied.
+#[derive(Default)]
+pub(super) struct Batch {
+    pub events: Vec<Event>,
+    /// Zeroed when dropped (see `identity::Personnummer`).
+    pub pnrs: Vec<Personnummer>,
+}
+
+/// Read one non-blank record into `batch`, or its errors into `errors`.
+pub(super) fn row(
+    layout: &Layout,
+    rec: &Record,
+    today: NaiveDate,
+    batch: &mut Batch,
+    errors: &mut Vec<RowError>,
+) {
+    let before = errors.len();
+    for (i, cell) in rec.cells.iter().enumerate() {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        match layout.names.get(i) {
+            None => errors.push(RowError {
+                line: rec.line,
+                column: format!("#{}", i + 1),
+                reason: format!(
+                    "a value beyond the header, which names {} columns: name the column in the header or remove the value",
+                    layout.names.len()
+                ),
+            }),
+            Some(n) if n.is_empty() => errors.push(RowError {
+                line: rec.line,
+                column: format!("#{}", i + 1),
+                reason: "a value in a column the header does not name: name the column or remove the value".into(),
+            }),
+            Some(n) if cell.len() > MAX_CELL_CHARS && cell.chars().count() > MAX_CELL_CHARS => {
+                errors.push(RowError {
+                    line: rec.line,
+                    column: shown(n),
+                    reason: format!(
+                        "the value '{}' is {} characters long; at most {MAX_CELL_CHARS} are accepted",
+                        shown(cell),
+                        cell.chars().count()
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    if errors.len() > before {
+        return;
+    }
+    let mut cells = Cells {
+        line: rec.line,
+        cells: &rec.cells,
+        layout,
+        errors,
+    };
+    let event = match layout.kind {
+        FileKind::Registrations => registration(&mut cells, today, &mut batch.pnrs),
+        FileKind::Interventions => intervention_row(&mut cells),
+        FileKind::Volume => volume_row(&mut cells),
+    };
+    if errors.len() == before {
+        if let Some(ev) = event {
+            batch.events.push(ev);
+        }
+    }
+}
+
+/// A row of cells addressed by canonical column name.
+struct Cells<'a> {
+    line: u64,
+    cells: &'a [String],
+    layout: &'a Layout,
+    errors: &'a mut Vec<RowError>,
+}
+
+impl<'a> Cells<'a> {
+    /// The trimmed cell, `None` when the column is absent or the cell empty.
+    fn get(&self, col: &str) -> Option<&'a str> {
+        let cells: &'a [String] = self.cells;
+        let i = *self.layout.columns.get(col)?;
+        cells.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+
+    fn error(&mut self, col: &str, reason: impl Into<String>) {
+        let column = match self.layout.columns.get(col) {
+            Some(&i) => shown(&self.layout.names[i]),
+            None => col.to_string(),
+        };
+        self.errors.push(RowError {
+            line: self.line,
+            column,
+            reason: reason.into(),
+        });
+    }
+
+    /// Parse an optional cell; a bad value is recorded against this cell's
+    /// column and read as absent.
+    fn parse<T>(&mut self, col: &str, f: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let v = self.get(col)?;
+        match f(v) {
+            Ok(x) => Some(x),
+            Err(reason) => {
+                // The reason may quote the cell: never in full when long.
+                let reason = if v.chars().count() > QUOTED_CHARS {
+                    reason.replace(v, &shown(v))
+                } else {
+                    reason
+                };
+                self.error(col, reason);
+                None
+            }
+        }
+    }
+
+    fn required<T>(
+        &mut self,
+        col: &str,
+        what: &str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        if self.get(col).is_none() {
+            self.error(col, format!("{what} is required"));
+            return None;
+        }
+        self.parse(col, f)
+    }
+
+    fn code<C: Code>(&mut self, col: &str) -> Option<C> {
+        self.parse(col, |s| {
+            C::parse(s)
+                .map_err(|e| format!("invalid value '{}': accepted are {}", e.value, e.accepted))
+        })
+    }
+}
+
+/// The reason of a cell parser's refusal (the column is the cell's own).
+fn reason(e: Error) -> String {
+    e.to_string()
+}
+
+fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -> Option<Event> {
+    let is_start = c.required("event", "the event (start or exit)", |s| {
+        match fold(s).as_str() {
+            "start" | "inskrivning" | "in" => Ok(true),
+            "exit" | "avslut" | "slut" | "utskrivning" | "ut" => Ok(false),
+            _ => Err(format!(
+                "invalid event '{s}': accepted are start, exit (avslut)"
+            )),
+        }
+    });
+    let intervention = c.required("intervention", "the intervention code", |s| {
+        parse_intervention_code(s).map_err(reason)
+    });
+    let date = c.required("date", "the date", |s| {
+        parse_past_date(s, Field::Date, today).map_err(reason)
+    });
+    let pnr = c.parse("pnr", |s| {
+        Personnummer::parse(s, today).map_err(|e| e.to_string())
+    });
+    let local = c.get("local_id").map(str::to_string);
+    let is_start = is_start?;
+    let who = match (pnr, local, c.get("pnr").is_some()) {
+        (Some(_), Some(_), _) => {
+            c.error("local_id", "give either pnr or local_id, not both");
+            return None;
+        }
+        (Some(p), None, _) => {
+            // Whether consent was given is read here; the domain decides
+            // what a start without it gets (a refusal naming the column).
+            let consent = matches!(
+                c.get("consent").map(fold).as_deref(),
+                Some("yes" | "ja" | "j" | "y" | "1" | "x")
+            );
+            let who = Who::Pnr {
+                index: pnrs.len(),
+                gender: p.gender(),
+                birth_date: p.birth_date(),
+                consent,
+            };
+            pnrs.push(p);
+            who
+        }
+        (None, _, true) => return None, // the pnr error is already recorded
+        (None, Some(l), false) => {
+            let valid = l.chars().count() <= 40
+                && l.chars()
+                    .all(|ch| ch.is_alphanumeric() || "-_./".contains(ch));
+            if !valid {
+                c.error(
+                    "local_id",
+                    "invalid local_id: expected at most 40 letters, digits, '-', '_', '.' or '/'",
+                );
+                return None;
+            }
+            if identity::holds_birth_date(&l) {
+                c.error("local_id", "a local_id must not hold a birth date (YYYYMMDD or YYMMDD): with gender and municipality it points at one person; use the team's own short code");
+                return None;
+            }
+            if identity::could_hold_pnr(&l) {
+                c.error("local_id", "a local_id must not hold ten or more digits (it could be a personnummer); use the team's own short code, and put a personnummer in the pnr column (with consent)");
+                return None;
+            }
+            let gender = c.code::<Gender>("gender");
+            if is_start && gender.is_none() && c.get("gender").is_none() {
+                c.error(
+                    "gender",
+                    "an anonymous start (no pnr) needs gender (K or M)",
+                );
+            }
+            let birth_year = c.parse("birth_year", |s| parse_birth_year(s, today).map_err(reason));
+            Who::Local {
+                local_id: l,
+                gender,
+                birth_year,
+            }
+        }
+        (None, None, false) => {
+            c.error(
+                "pnr",
+                "each row needs pnr (with consent) or, for anonymous participants, local_id",
+            );
+            return None;
+        }
+    };
+    if is_start {
+        let facts = StartFacts {
+            municipality: c.parse("municipality", |s| parse_municipality(s).map_err(reason)),
+            support: c.code("support"),
+            years_in_support: c.code("years_in_support"),
+            education: c.code("education"),
+            referrer: c.code("referrer"),
+        };
+        Some(Event::Start(StartRow {
+            line: c.line,
+            intervention: intervention?,
+            who,
+            date: date?,
+            facts,
+        }))
+    } else {
+        let outcome = if c.get("outcome").is_none() {
+            c.error("outcome", "an exit needs an outcome, e.g. work (Arbete), studies (Studier), dropout (Avbrott)");
+            None
+        } else {
+            c.code::<Outcome>("outcome")
+        };
+        let after = ExitFacts {
+            support_after: c.code("support_after"),
+            step_progress: c.code("step_progress"),
+            quality_of_life: c.code("quality_of_life"),
+        };
+        Some(Event::Exit(ExitRow {
+            line: c.line,
+            intervention: intervention?,
+            who,
+            date: date?,
+            outcome: outcome?,
+            after,
+        }))
+    }
+}
+
+fn intervention_row(c: &mut Cells) -> Option<Event> {
+    let code = c.required("code", "the intervention code", |s| {
+        parse_intervention_code(s).map_err(reason)
+    });
+    let name = c.required("name", "the name", |s| {
+        parse_intervention_name(s).map_err(reason)
+    });
+    let parent = c.parse("parent", |s| parse_intervention_code(s).map_err(reason));
+    let kind = c
+        .code::<InterventionKind>("kind")
+        .unwrap_or(InterventionKind::Individual);
+    let pct = |c: &mut Cells, col: &str, field: Field| {
+        c.parse(col, |s| parse_percent(s, field).map_err(reason))
+    };
+    let (tw, ts, tq) = (
+        pct(c, "target_work_studies", Field::TargetWorkStudies),
+        pct(c, "target_step", Field::TargetStep),
+        pct(c, "target_qol", Field::TargetQol),
+    );
+    Some(Event::Intervention(InterventionRow {
+        line: c.line,
+        intervention: Intervention {
+            code: code?,
+            name: name?,
+            parent,
+            kind,
+            target_work_studies: tw,
+            target_step: ts,
+            target_qol: tq,
+        },
+    }))
+}
+
+fn volume_row(c: &mut Cells) -> Option<Event> {
+    let intervention = c.required("intervention", "the intervention code", |s| {
+        parse_intervention_code(s).map_err(reason)
+    });
+    let month = c.required("month", "the month (YYYY-MM)", |s| {
+        parse_month(s).map_err(reason)
+    });
+    let count = |c: &mut Cells, col: &str| {
+        c.required(col, "a head count", |s| {
+            s.parse::<u32>()
+                .map_err(|_| format!("invalid count '{s}': expected a whole number, 0 or more"))
+        })
+    };
+    let (women, men) = (count(c, "women"), count(c, "men"));
+    Some(Event::Volume(VolumeRow {
+        line: c.line,
+        intervention: intervention?,
+        month: month?,
+        women: women?,
+        men: men?,
+    }))
+}

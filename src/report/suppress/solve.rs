@@ -1,0 +1,239 @@
+//! Which hidden counts the reader can still work out.
+//!
+//! A hidden count is safe when a second whole-number assignment of all
+//! unknown counts fits everything the reader knows (every shown figure,
+//! every identity, each count's bounds) and gives it another value. The
+//! search for that second assignment is an integer program solved by
+//! `microlp` (branch and bound over the simplex), once per direction
+//! (one more, one less than the true value). The solver works in floating
+//! point, so its answer is only a candidate: it is rounded and checked
+//! exactly, in integers, against every bound and identity. A count is
+//! declared safe only with such a checked witness, so a numerical slip can
+//! only make suppression hide more, never leak. Each witness also clears
+//! every other count it moves, which keeps the number of solves small.
+//!
+//! The unknowns fall apart into independent groups (linked only through
+//! shown figures, which are constants); each group is solved on its own.
+
+use std::collections::{BTreeSet, HashMap};
+
+use microlp::{ComparisonOp, OptimizationDirection, Problem, SolveOptions};
+
+use super::system::System;
+
+/// Branch-and-bound nodes allowed per search: a search that runs out
+/// finds no witness, so the count is treated as determined (safe side).
+const NODE_LIMIT: u64 = 2_000;
+
+/// The counts in `required` (each unknown: `known[v]` false) that the
+/// reader can determine, given upper bounds `ub` for the unknowns.
+pub fn determined(sys: &System, known: &[bool], ub: &[u64], required: &[usize]) -> Vec<usize> {
+    let n = sys.value.len();
+    // Group the unknowns: union over the sums they share.
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(p: &mut [usize], mut v: usize) -> usize {
+        while p[v] != v {
+            p[v] = p[p[v]];
+            v = p[v];
+        }
+        v
+    }
+    for s in &sys.sums {
+        let mut first = None;
+        for &v in s.parts.iter().chain(std::iter::once(&s.total)) {
+            if known[v] {
+                continue;
+            }
+            match first {
+                None => first = Some(v),
+                Some(f) => {
+                    let (a, b) = (root(&mut parent, f), root(&mut parent, v));
+                    parent[b] = a;
+                }
+            }
+        }
+    }
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &v in required {
+        groups.entry(root(&mut parent, v)).or_default().push(v);
+    }
+    let mut group_sums: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, s) in sys.sums.iter().enumerate() {
+        if let Some(&v) = s
+            .parts
+            .iter()
+            .chain(std::iter::once(&s.total))
+            .find(|&&v| !known[v])
+        {
+            let r = root(&mut parent, v);
+            if groups.contains_key(&r) {
+                group_sums.entry(r).or_default().push(i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut keys: Vec<usize> = groups.keys().copied().collect();
+    keys.sort_unstable();
+    for r in keys {
+        let sums = group_sums.remove(&r).unwrap_or_default();
+        out.extend(Group::new(sys, known, ub, &sums).determined(&groups[&r]));
+    }
+    out.sort_unstable();
+    out
+}
+
+/// One independent group of unknowns and the identities over them.
+struct Group<'a> {
+    sys: &'a System,
+    /// Unknown variables of the group, in a fixed order.
+    vars: Vec<usize>,
+    lb: Vec<i64>,
+    ub: Vec<i64>,
+    /// Each identity as coefficients over `vars` and a constant right side.
+    rows: Vec<(Vec<(usize, i64)>, i64)>,
+}
+
+impl<'a> Group<'a> {
+    fn new(sys: &'a System, known: &[bool], ub: &[u64], sums: &[usize]) -> Group<'a> {
+        let mut index: HashMap<usize, usize> = HashMap::new();
+        let mut vars = Vec::new();
+        let mut rows = Vec::new();
+        for &i in sums {
+            let s = &sys.sums[i];
+            let mut coef: Vec<(usize, i64)> = Vec::new();
+            let mut rhs = 0i64;
+            let terms = s
+                .parts
+                .iter()
+                .map(|&p| (p, 1i64))
+                .chain(std::iter::once((s.total, -1i64)));
+            for (v, c) in terms {
+                if known[v] {
+                    rhs -= c * sys.value[v] as i64;
+                } else {
+                    let k = *index.entry(v).or_insert_with(|| {
+                        vars.push(v);
+                        vars.len() - 1
+                    });
+                    match coef.iter_mut().find(|(j, _)| *j == k) {
+                        Some((_, x)) => *x += c,
+                        None => coef.push((k, c)),
+                    }
+                }
+            }
+            coef.retain(|&(_, c)| c != 0);
+            rows.push((coef, rhs));
+        }
+        let lb = vars.iter().map(|&v| sys.lb[v] as i64).collect();
+        let ub = vars.iter().map(|&v| ub[v] as i64).collect();
+        Group {
+            sys,
+            vars,
+            lb,
+            ub,
+            rows,
+        }
+    }
+
+    fn determined(&self, required: &[usize]) -> Vec<usize> {
+        let truth: Vec<i64> = self
+            .vars
+            .iter()
+            .map(|&v| self.sys.value[v] as i64)
+            .collect();
+        let local: HashMap<usize, usize> =
+            self.vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+        let mut open: BTreeSet<usize> = required
+            .iter()
+            .map(|v| match local.get(v) {
+                Some(&k) => k,
+                // In no identity at all: free within its own bounds.
+                None => usize::MAX,
+            })
+            .collect();
+        // An unknown in no identity is free within its bounds, which the
+        // caller only asks about when they leave room.
+        open.remove(&usize::MAX);
+        let mut out: Vec<usize> = Vec::new();
+        // First move everything at once, up then down: one witness usually
+        // clears most counts; the rest get a search of their own.
+        for step in [1i64, -1] {
+            if open.is_empty() {
+                break;
+            }
+            let goal: Vec<usize> = open.iter().copied().collect();
+            if let Some(w) = self.witness(&truth, &goal, step) {
+                open.retain(|&j| w[j] == truth[j]);
+            }
+        }
+        while let Some(&k) = open.iter().next() {
+            open.remove(&k);
+            let witness = [1i64, -1]
+                .iter()
+                .find_map(|&step| self.witness(&truth, &[k], step));
+            match witness {
+                Some(w) => open.retain(|&j| w[j] == truth[j]),
+                None => out.push(self.vars[k]),
+            }
+        }
+        out
+    }
+
+    /// A checked whole-number assignment other than the truth. With one
+    /// goal variable it must move by `step` or further in that direction;
+    /// with several, their sum must (some may move the other way).
+    fn witness(&self, truth: &[i64], goal: &[usize], step: i64) -> Option<Vec<i64>> {
+        let (mut lo, mut hi) = (self.lb.clone(), self.ub.clone());
+        if let [k] = goal {
+            let k = *k;
+            if step > 0 {
+                lo[k] = truth[k] + 1;
+            } else {
+                hi[k] = truth[k] - 1;
+            }
+            if lo[k] > hi[k] {
+                return None;
+            }
+        }
+        let mut p = Problem::new(OptimizationDirection::Minimize);
+        let vars: Vec<microlp::Variable> = (0..self.vars.len())
+            .map(|j| {
+                // One goal: the least move suffices. Several: as far as they go.
+                let obj = match goal {
+                    [k] if *k == j => step as f64,
+                    [_] => 0.0,
+                    _ if goal.contains(&j) => -(step as f64),
+                    _ => 0.0,
+                };
+                let clamp = |x: i64| x.clamp(0, i32::MAX as i64) as i32;
+                p.add_integer_var(obj, (clamp(lo[j]), clamp(hi[j])))
+            })
+            .collect();
+        for (coef, rhs) in &self.rows {
+            let expr: Vec<(microlp::Variable, f64)> =
+                coef.iter().map(|&(j, c)| (vars[j], c as f64)).collect();
+            p.add_constraint(expr.as_slice(), ComparisonOp::Eq, *rhs as f64);
+        }
+        let mut options = SolveOptions::default();
+        options.node_limit = Some(NODE_LIMIT);
+        let outcome = p.solve_with(options);
+        let outcome = outcome.ok()?;
+        let solution = outcome.solution()?;
+        let x: Vec<i64> = vars
+            .iter()
+            .map(|&v| solution.var_value_raw(v).round() as i64)
+            .collect();
+        self.check(&x, &lo, &hi).then_some(x)
+    }
+
+    /// Exactly, in integers: within bounds and every identity holds.
+    fn check(&self, x: &[i64], lo: &[i64], hi: &[i64]) -> bool {
+        x.iter()
+            .zip(lo.iter().zip(hi))
+            .all(|(v, (l, h))| l <= v && v <= h)
+            && self
+                .rows
+                .iter()
+                .all(|(coef, rhs)| coef.iter().map(|&(j, c)| c * x[j]).sum::<i64>() == *rhs)
+    }
+}

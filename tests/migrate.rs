@@ -1,0 +1,220 @@
+//! Upgrades from a register of an earlier schema version (SPEC section 14):
+//! a fixture written by that version's binary is opened by this one, and
+//! everything in it survives, changed only as the migration says.
+//!
+//! `fixtures/schema_v1.db` was written at schema version 1 (municipality
+//! free text) by `fixtures/make_schema_v1.sh`, which says what it holds.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::Env;
+use rusqlite::{Connection, OpenFlags};
+
+fn v1() -> Env {
+    let env = Env::empty();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema_v1.db");
+    std::fs::copy(fixture, &env.db).unwrap();
+    env
+}
+
+fn read(env: &Env) -> Connection {
+    Connection::open_with_flags(&env.db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+}
+
+fn user_version(env: &Env) -> i32 {
+    read(env)
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+/// start date -> stored municipality (start dates are unique in the fixture).
+fn municipalities(env: &Env) -> BTreeMap<String, Option<String>> {
+    let conn = read(env);
+    let mut stmt = conn
+        .prepare("SELECT start_date, municipality FROM enrolment")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// Every row of every table with the enrolment's municipality left out:
+/// what the migration must not touch.
+fn all_but_municipality(env: &Env) -> Vec<String> {
+    common::dump(&env.db)
+        .lines()
+        .filter(|l| !l.starts_with("audit: "))
+        .map(|l| {
+            if let Some(rest) = l.strip_prefix("enrolment: ") {
+                let mut cells: Vec<&str> = rest.split(" | ").collect();
+                cells.remove(8); // municipality
+                format!("enrolment: {}", cells.join(" | "))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The audit trail as "id|action|subject|detail" lines.
+fn audit(env: &Env) -> Vec<String> {
+    let conn = read(env);
+    let mut stmt = conn
+        .prepare("SELECT id, action, subject, detail FROM audit ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{}|{}|{}|{}",
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            r.get::<_, Option<String>>(3)?.unwrap_or_default()
+        ))
+    })
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
+}
+
+#[test]
+fn version_1_municipality_names_become_kommunkoder_and_the_rest_survives() {
+    let env = v1();
+    assert_eq!(user_version(&env), 1);
+    let before = all_but_municipality(&env);
+    let audit_before = audit(&env);
+    let names_before = municipalities(&env);
+    assert_eq!(names_before["2021-02-02"].as_deref(), Some("Vanersborg"));
+
+    // Any command opens and upgrades; `check` then lists what is left.
+    let out = env.run(&["check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        common::describe(&["check"], &out)
+    );
+    assert_eq!(user_version(&env), sustrack::store::SCHEMA_VERSION);
+
+    let s = |v: &str| Some(v.to_string());
+    let want: BTreeMap<String, Option<String>> = [
+        ("2021-02-01", s("1487")),      // Vänersborg
+        ("2021-02-02", s("1487")),      // Vanersborg
+        ("2021-02-04", s("1487")),      // VÄNERSBORG, stored as Vänersborg
+        ("2021-03-01", s("0114")),      // Upplands Väsby
+        ("2021-03-02", s("2023")),      // Malung Sälen
+        ("2021-03-03", s("0980")),      // Region Gotland
+        ("2021-03-04", s("1480")),      // Göteborgs Stad
+        ("2021-04-01", s("0643")),      // Habo
+        ("2021-04-02", s("0305")),      // Håbo
+        ("2021-04-03", s("Häbo")),      // Habo or Håbo: kept
+        ("2021-05-01", s("Atlantis")),  // no kommun: kept
+        ("2021-05-02", s("Vänersbrg")), // a typo: kept
+        ("2021-05-03", None),
+        ("2021-06-01", s("1488")), // Trollhättan
+        ("2021-06-02", s("1462")), // Lilla Edet
+    ]
+    .into_iter()
+    .map(|(d, m)| (d.to_string(), m))
+    .collect();
+    assert_eq!(municipalities(&env), want);
+    assert_eq!(all_but_municipality(&env), before);
+
+    // The audit trail is kept (less the values a later migration removes
+    // from old entries) and says what the migration did, in counts.
+    let audit_after = audit(&env);
+    let without_values: Vec<String> = audit_before
+        .iter()
+        .map(|l| {
+            let [id, action, subject, detail]: [&str; 4] =
+                l.splitn(4, '|').collect::<Vec<_>>().try_into().unwrap();
+            let detail = match sustrack::store::audit::without_values(action, Some(detail)) {
+                Some(new) => new.unwrap_or_default(),
+                None => detail.to_string(),
+            };
+            format!("{id}|{action}|{subject}|{detail}")
+        })
+        .collect();
+    assert_eq!(audit_after[..audit_before.len()], without_values[..]);
+    let added = &audit_after[audit_before.len()..];
+    assert!(
+        added.iter().any(|l| l.contains(
+            "|migrate|schema 2|municipality names to kommunkod: \
+            11 enrolments (10 spellings) mapped; 3 enrolments (3 names) kept as stored"
+        )),
+        "{added:?}"
+    );
+    assert!(
+        added
+            .iter()
+            .any(|l| l.contains(&format!("schema 1 -> {}", sustrack::store::SCHEMA_VERSION))),
+        "{added:?}"
+    );
+    assert!(!added.iter().any(|l| l.contains("Atlantis")), "{added:?}");
+
+    // Opening again migrates nothing.
+    env.ok(&["log"]);
+    let migrations = |a: &[String]| a.iter().filter(|l| l.contains("|migrate|")).count();
+    assert!(migrations(&audit_after) >= 2, "{audit_after:?}");
+    assert_eq!(migrations(&audit(&env)), migrations(&audit_after));
+}
+
+#[test]
+fn check_lists_kept_names_with_the_fix_and_the_fix_clears_them() {
+    let env = v1();
+    let out = env.run(&["check"]);
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 3, "{listed}");
+    let typo = lines
+        .iter()
+        .find(|l| l.contains("'Vänersbrg'"))
+        .unwrap_or_else(|| panic!("{listed}"));
+    let sid = typo
+        .strip_prefix("enrolment ")
+        .and_then(|l| l.split(':').next())
+        .unwrap();
+    assert_eq!(
+        *typo,
+        format!(
+            "enrolment {sid}: municipality 'Vänersbrg' is not one of Sweden's kommuner: correct it with \
+             `sustrack edit {sid} --municipality NAME` (NAME a kommun's name or kommunkod; did you mean Vänersborg (1487)?)"
+        )
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("'Häbo'") && l.contains("it could be Håbo (0305) or Habo (0643)")),
+        "{listed}"
+    );
+    assert!(lines.iter().any(|l| l.contains("'Atlantis'")), "{listed}");
+
+    // Kept names are reported as stored, beside the kommuner.
+    let v: serde_json::Value =
+        serde_json::from_str(&env.ok(&["report", "--year", "2021", "--format", "json"])).unwrap();
+    let rows = common::json_table(&v, "municipality")["rows"].clone();
+    let row = |key: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("no row {key} in {rows}"))
+            .clone()
+    };
+    assert_eq!(row("1487")["label"], "Vänersborg");
+    assert_eq!(row("1487")["values"], serde_json::json!([1, 2, 3]));
+    assert_eq!(row("Vänersbrg")["label"], "Vänersbrg");
+
+    // The fix check suggests, and editing another field keeps a kept name.
+    env.ok(&["edit", sid, "--municipality", "Vänersborg"]);
+    let atlantis = lines.iter().find(|l| l.contains("'Atlantis'")).unwrap();
+    let atlantis_id = &atlantis["enrolment ".len()..atlantis.find(':').unwrap()];
+    env.ok(&["edit", atlantis_id, "--support", "wage"]);
+    let listed = String::from_utf8(env.run(&["check"]).stdout).unwrap();
+    assert!(!listed.contains("Vänersbrg"), "{listed}");
+    assert!(listed.contains("'Atlantis'"), "{listed}");
+    let show = env.ok(&["show", "--id", atlantis_id]);
+    assert!(show.contains("Atlantis"), "{show}");
+}
