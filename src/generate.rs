@@ -18,15 +18,17 @@ use std::path::Path;
 use chrono::{Duration, NaiveDate};
 use rand_chacha::rand_core::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rusqlite::params;
 
 use crate::actor::Actor;
 use crate::codes::{
-    Code, Education, Outcome, QualityOfLife, Referrer, StepProgress, Support, YearsInSupport,
+    Code, Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress,
+    Support, YearsInSupport,
 };
 use crate::error::{Error, Field, Result};
-use crate::identity::KdfProfile;
-use crate::store::{audit, Store};
+use crate::identity::{Fingerprint, KdfProfile};
+use crate::kommun::Municipality;
+use crate::model::{Enrolment, ExitFacts, Intervention, StartFacts};
+use crate::store::{audit, enrolments, interventions, volume, Store};
 
 const FORBUND: usize = 75;
 
@@ -109,17 +111,26 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
     let mut rng = Stream(ChaCha8Rng::seed_from_u64(seed));
     let kommuner = crate::kommun::all();
     let tx = conn.transaction()?;
-    let now = crate::store::now_utc();
 
     // Interventions per förbund.
     let mut individual: Vec<(String, Vec<usize>)> = Vec::new(); // code, municipalities of its förbund
     let mut volume: Vec<String> = Vec::new();
     let mut count = 0;
     {
-        let mut add = tx.prepare(
-            "INSERT INTO intervention (code, name, parent, kind, target_work_studies, target_step, target_qol, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
+        let add = |code: &str, name: String, parent, kind, target_work_studies| {
+            interventions::insert(
+                &tx,
+                &Intervention {
+                    code: code.to_string(),
+                    name,
+                    parent,
+                    kind,
+                    target_work_studies,
+                    target_step: None,
+                    target_qol: None,
+                },
+            )
+        };
         for f in 0..FORBUND {
             // Neighbours in kommunkod order (mostly one län) form a förbund.
             let munis: Vec<usize> = (0..kommuner.len())
@@ -127,16 +138,18 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 .collect();
             let n = rng.int(2, 6);
             let parent = format!("F{f:02}-ESF");
-            add.execute(params![
-                parent,
-                format!("Förbund {f} ESF-projekt"),
-                None::<String>,
-                "individual",
-                0.4,
-                0.6,
-                0.5,
-                now
-            ])?;
+            interventions::insert(
+                &tx,
+                &Intervention {
+                    code: parent.clone(),
+                    name: format!("Förbund {f} ESF-projekt"),
+                    parent: None,
+                    kind: InterventionKind::Individual,
+                    target_work_studies: Some(0.4),
+                    target_step: Some(0.6),
+                    target_qol: Some(0.5),
+                },
+            )?;
             count += 1;
             for i in 0..n {
                 let code = format!("F{f:02}-I{i}");
@@ -146,30 +159,24 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 } else {
                     None
                 };
-                add.execute(params![
-                    code,
+                add(
+                    &code,
                     format!("Förbund {f} insats {i}"),
                     p,
-                    "individual",
+                    InterventionKind::Individual,
                     target,
-                    None::<f64>,
-                    None::<f64>,
-                    now
-                ])?;
+                )?;
                 individual.push((code, munis.clone()));
                 count += 1;
             }
             let v = format!("F{f:02}-VOL");
-            add.execute(params![
-                v,
+            add(
+                &v,
                 format!("Förbund {f} öppen verksamhet"),
-                None::<String>,
-                "volume",
-                None::<f64>,
-                None::<f64>,
-                None::<f64>,
-                now
-            ])?;
+                None,
+                InterventionKind::Volume,
+                None,
+            )?;
             volume.push(v);
             count += 1;
         }
@@ -185,16 +192,10 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
     let support_w = [14, 6, 5, 7, 26, 8, 12, 6, 3, 2, 6, 3, 2];
     let outcome_w = [20, 7, 20, 15, 12, 4, 3, 3, 12, 4];
     {
-        let mut person = tx.prepare("INSERT INTO person (fingerprint, gender, birth_year, consent_date) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut enrol = tx.prepare(
-            "INSERT INTO enrolment (id, intervention, person_id, local_id, gender, birth_year, start_date, exit_date, municipality, \
-             support, years_in_support, education, referrer, outcome, support_after, step_progress, quality_of_life) \
-             VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        )?;
         let mut made = 0u64;
         while made < enrolments {
             let woman = rng.chance(0.6);
-            let gender = if woman { "woman" } else { "man" };
+            let gender = if woman { Gender::Woman } else { Gender::Man };
             let age = 16 + (rng.unit().powf(1.4) * 50.0) as i32;
             let (home_iv, _) = &individual[rng.index(individual.len())];
             let home = individual
@@ -203,7 +204,7 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 .unwrap_or(0);
             let municipality = {
                 let ms = &individual[home].1;
-                kommuner[ms[rng.index(ms.len())]].code()
+                kommuner[ms[rng.index(ms.len())]]
             };
             let anonymous = rng.chance(0.03);
             let mut start = epoch + Duration::days(rng.int(0, span - 1));
@@ -213,9 +214,10 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 None
             } else {
                 let fp: [u8; 32] = rng.bytes();
-                person.execute(params![&fp[..], gender, birth_year, start])?;
+                let id =
+                    enrolments::insert_person(&tx, &Fingerprint(fp), gender, birth_year, start)?;
                 out.persons += 1;
-                Some(tx.last_insert_rowid())
+                Some(id)
             };
             let stays = if anonymous {
                 1
@@ -244,32 +246,44 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 let id = uuid::Builder::from_random_bytes(rng.bytes())
                     .into_uuid()
                     .to_string();
-                enrol.execute(params![
-                    id,
-                    individual[iv].0,
-                    person_id,
-                    gender,
-                    if anonymous && rng.chance(0.3) {
-                        None
-                    } else {
-                        Some(birth_year)
+                // Fields are drawn in the order written: keep it, or the
+                // register for a seed changes.
+                enrolments::insert(
+                    &tx,
+                    &Enrolment {
+                        id,
+                        intervention: individual[iv].0.clone(),
+                        person_id,
+                        local_id: None,
+                        gender,
+                        birth_year: if anonymous && rng.chance(0.3) {
+                            None
+                        } else {
+                            Some(birth_year)
+                        },
+                        start,
+                        exit,
+                        facts: StartFacts {
+                            municipality: rng
+                                .chance(0.97)
+                                .then_some(Municipality::Kommun(municipality)),
+                            support: Some(before),
+                            years_in_support: Some(
+                                YearsInSupport::ALL[weighted(&mut rng, &[20, 30, 20, 10, 12, 8])],
+                            ),
+                            education: Some(Education::ALL[weighted(&mut rng, &[10, 35, 40, 15])]),
+                            referrer: Some(
+                                Referrer::ALL[weighted(&mut rng, &[30, 20, 30, 12, 6, 2])],
+                            ),
+                        },
+                        outcome,
+                        after: ExitFacts {
+                            support_after: after,
+                            step_progress: step,
+                            quality_of_life: qol,
+                        },
                     },
-                    start,
-                    exit,
-                    if rng.chance(0.97) {
-                        Some(municipality)
-                    } else {
-                        None
-                    },
-                    before,
-                    YearsInSupport::ALL[weighted(&mut rng, &[20, 30, 20, 10, 12, 8])],
-                    Education::ALL[weighted(&mut rng, &[10, 35, 40, 15])],
-                    Referrer::ALL[weighted(&mut rng, &[30, 20, 30, 12, 6, 2])],
-                    outcome,
-                    after,
-                    step,
-                    qol,
-                ])?;
+                )?;
                 made += 1;
                 out.enrolments += 1;
                 // A later enrolment starts after this one ends, in this or another intervention.
@@ -280,18 +294,12 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
                 }
             }
         }
-        let mut vol = tx.prepare(
-            "INSERT INTO volume (intervention, month, women, men) VALUES (?1, ?2, ?3, ?4)",
-        )?;
         for v in &volume {
             for year in 2015..=2025 {
                 for month in 1..=12 {
-                    vol.execute(params![
-                        v,
-                        format!("{year}-{month:02}"),
-                        rng.below(40) as i64,
-                        rng.below(25) as i64
-                    ])?;
+                    let month = format!("{year}-{month:02}");
+                    let women = rng.below(40) as u32;
+                    volume::put(&tx, v, &month, women, rng.below(25) as u32)?;
                 }
             }
         }
