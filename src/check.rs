@@ -35,16 +35,16 @@ pub fn run(conn: &Connection) -> Result<Vec<String>> {
     let mut by_participant = ByParticipant::new();
     for row in &rows {
         let sid = short_id(&row.id);
-        dates(row, &sid, &mut out);
-        codes(row, &sid, &mut out);
+        dates(row, sid, &mut out);
+        codes(row, sid, &mut out);
         if let Some(finding) = row
             .municipality
             .as_deref()
-            .and_then(|m| unmatched_municipality(&sid, m))
+            .and_then(|m| unmatched_municipality(sid, m))
         {
             out.push(finding);
         }
-        exit_and_outcome(row, &sid, &mut out);
+        exit_and_outcome(row, sid, &mut out);
         participant(row, &mut by_participant);
     }
     out.extend(overlaps(by_participant));
