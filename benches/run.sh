@@ -20,8 +20,12 @@ mkdir -p "$WORK"
 for tool in sqlite3 /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install sqlite3 time)" >&2; exit 1; }
 done
-cargo build --release --locked -q
-BIN=$PWD/target/release/sustrack
+# BIN=path/to/sustrack measures another build (e.g. an older commit's, for a
+# before/after ratio in one run); by default this checkout's release build.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked -q
+  BIN=$PWD/target/release/sustrack
+fi
 DB=$WORK/register-$N.db
 if [ ! -f "$DB" ]; then
   /usr/bin/time -f "%e" -o "$WORK/gen.time" "$BIN" --db "$DB" generate --enrolments "$N" --seed 1 >/dev/null 2>&1
@@ -46,8 +50,9 @@ measure() {
 cat "$DB" > /dev/null
 read -r rep_t rep_m < <(measure "$BIN" report --year 2021)
 read -r sql_t sql_m < <(measure sqlite3 "$DB" ".read benches/report_baseline.sql")
-read -r ex1_t ex1_m < <(measure "$BIN" export --year 2021 --out "$WORK/export-2021.csv")
-read -r exa_t exa_m < <(measure "$BIN" export --from 1900-01-01 --to 2100-12-31 --out "$WORK/export-all.csv")
+# To standard output (discarded by measure): `--out` refuses an existing file.
+read -r ex1_t ex1_m < <(measure "$BIN" export --year 2021)
+read -r exa_t exa_m < <(measure "$BIN" export --from 1900-01-01 --to 2100-12-31)
 read -r scan_t _ < <(measure sqlite3 "$DB" "SELECT count(*), sum(length(municipality)) FROM enrolment")
 
 # Import: 100,000 rows (50,000 persons started and exited) into a fresh test-profile database.

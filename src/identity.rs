@@ -35,7 +35,7 @@ pub struct Personnummer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid personnummer: {0} (the number itself is never shown; expected YYYYMMDD-NNNN, YYYYMMDDNNNN, YYMMDD-NNNN or YYMMDD+NNNN)")]
+#[error("is not a valid personnummer: {0} (the number itself is never shown; expected YYYYMMDD-NNNN, YYYYMMDDNNNN, YYMMDD-NNNN or YYMMDD+NNNN)")]
 pub struct PnrError(pub &'static str);
 
 impl fmt::Debug for Personnummer {

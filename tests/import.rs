@@ -144,7 +144,7 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         "line 7, column intervention: unknown intervention 'NOPE'",
         "line 8, column event: invalid event 'fly'",
         "line 9, column date: 2020-12-01 is before the start date",
-        "line 10, column pnr: invalid personnummer: the check digit",
+        "line 10, column pnr: is not a valid personnummer: the check digit",
         "line 11, column local_id",
         "line 13, column date: the participant already has an open enrolment",
         "10 invalid row(s)",
