@@ -327,7 +327,8 @@ pub fn pseudonym(key: &[u8], data: &[u8]) -> String {
 /// Mask anything that could be a personnummer or samordningsnummer in a
 /// message that quotes what a user typed, so that a number put in the wrong
 /// column or option is never printed back. A candidate is a run of digit
-/// groups joined by single spaces, `-` or `+` (whatever stands around it)
+/// groups joined by up to three characters that are neither letters nor
+/// digits (`-`, `+`, space, `_`, `.`, `/`, a dash; whatever stands around it)
 /// in which consecutive groups hold 10 or 12 digits whose date part is a
 /// real date (day + 60 for a samordningsnummer); the whole run is masked.
 /// The check digit is not required: a mistyped number still points at a
@@ -336,7 +337,7 @@ pub fn pseudonym(key: &[u8], data: &[u8]) -> String {
 pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::new();
     let mut copied = 0;
-    for (start, end, groups) in digit_runs(text, b" -+") {
+    for (start, end, groups) in digit_runs(text) {
         if joined_groups(&groups).any(|d| is_pnr_shaped(&d)) {
             out.push_str(&text[copied..start]);
             out.push_str("<personnummer>");
@@ -361,7 +362,7 @@ pub fn scrub_path(path: &std::path::Path) -> String {
 /// anonymous participant's own id is expected, since a birth date plus
 /// gender and municipality nearly identifies a person.
 pub fn holds_birth_date(s: &str) -> bool {
-    digit_runs(s, b" -+./").any(|(_, _, groups)| {
+    digit_runs(s).any(|(_, _, groups)| {
         joined_groups(&groups).any(|d| match d.len() {
             6 => plausible_date(None, &d[0..2], &d[2..4], &d[4..6], false),
             8 => plausible_date(Some(&d[0..4]), &d[0..2], &d[4..6], &d[6..8], false),
@@ -370,42 +371,70 @@ pub fn holds_birth_date(s: &str) -> bool {
     })
 }
 
-/// Maximal runs of ASCII digit groups separated by single `seps`
-/// characters: (byte start, byte end, groups).
-fn digit_runs<'a>(
-    text: &'a str,
-    seps: &'static [u8],
-) -> impl Iterator<Item = (usize, usize, Vec<&'a str>)> + 'a {
-    let b = text.as_bytes();
+/// Maximal runs of digit groups separated by up to three characters that
+/// are neither letters nor digits (`-`, `+`, space, `_`, `.`, `/`, `–`,
+/// `" - "`, ...; not `,`, `;` or `:`, which separate items of a message):
+/// (byte start, byte end, groups). Digits are read after
+/// Unicode compatibility normalisation, so full-width `１９８０...` counts.
+fn digit_runs(text: &str) -> impl Iterator<Item = (usize, usize, Vec<String>)> + '_ {
+    use unicode_normalization::UnicodeNormalization;
+    // (byte offset, byte length, the digit it stands for, letter or digit)
+    let chars: Vec<(usize, usize, Option<char>, bool)> = text
+        .char_indices()
+        .map(|(at, c)| {
+            let digit = if c.is_ascii_digit() {
+                Some(c)
+            } else if c.is_ascii() {
+                None
+            } else {
+                let mut n = std::iter::once(c).nfkc();
+                match (n.next(), n.next()) {
+                    (Some(d), None) if d.is_ascii_digit() => Some(d),
+                    _ => None,
+                }
+            };
+            (at, c.len_utf8(), digit, c.is_alphanumeric())
+        })
+        .collect();
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < b.len() && !b[i].is_ascii_digit() {
+        while i < chars.len() && chars[i].2.is_none() {
             i += 1;
         }
-        if i >= b.len() {
+        if i >= chars.len() {
             return None;
         }
-        let start = i;
+        let start = chars[i].0;
         let mut groups = Vec::new();
         loop {
-            let g = i;
-            while i < b.len() && b[i].is_ascii_digit() {
+            let mut g = String::new();
+            while let Some(d) = chars.get(i).and_then(|c| c.2) {
+                g.push(d);
                 i += 1;
             }
-            groups.push(&text[g..i]);
-            let sep_then_digit =
-                i + 1 < b.len() && seps.contains(&b[i]) && b[i + 1].is_ascii_digit();
-            if !sep_then_digit {
+            groups.push(g);
+            let mut j = i;
+            while j < chars.len()
+                && j - i < 3
+                && chars[j].2.is_none()
+                && !chars[j].3
+                && !matches!(text.as_bytes()[chars[j].0], b',' | b';' | b':')
+            {
+                j += 1;
+            }
+            if j > i && chars.get(j).is_some_and(|c| c.2.is_some()) {
+                i = j;
+            } else {
                 break;
             }
-            i += 1;
         }
-        Some((start, i, groups))
+        let last = &chars[i - 1];
+        Some((start, last.0 + last.1, groups))
     })
 }
 
 /// The digits of every sequence of consecutive groups.
-fn joined_groups<'a>(groups: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
+fn joined_groups(groups: &[String]) -> impl Iterator<Item = String> + '_ {
     (0..groups.len()).flat_map(move |a| (a..groups.len()).map(move |z| groups[a..=z].concat()))
 }
 
@@ -529,6 +558,23 @@ mod tests {
         // A samordningsnummer (day + 60), and a number next to another.
         assert_eq!(scrub("900371-2391"), "<personnummer>");
         assert_eq!(scrub("line 4 850630-1236 5"), "line <personnummer>");
+        // Any separator a person may type or paste, and full-width digits.
+        for typed in [
+            "19800315_2421",
+            "19800315/2421",
+            "800315.2421",
+            "19800315 - 2421",
+            "19800315  2421",
+            "19800315–2421",
+            "１９８００３１５－２４２１",
+            "/tmp/bk_19800315_2421.db",
+        ] {
+            assert!(
+                scrub(typed).contains("<personnummer>") && !scrub(typed).contains("2421"),
+                "{typed} -> {}",
+                scrub(typed)
+            );
+        }
     }
 
     #[test]

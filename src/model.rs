@@ -255,6 +255,12 @@ pub fn parse_intervention_code(s: &str) -> Result<String> {
         && t.starts_with(|c: char| c.is_ascii_alphanumeric())
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid && could_identify(&t) {
+        return Err(Error::invalid(
+            Field::Code,
+            "holds a personnummer or a birth date: a code is printed in every list, report and export; use a short name such as ALLIN",
+        ));
+    }
     if valid {
         Ok(t)
     } else {
@@ -286,7 +292,19 @@ pub fn parse_intervention_name(s: &str) -> Result<String> {
     if name.is_empty() || name.chars().count() > 120 {
         return Err(Error::invalid(Field::Name, "must have 1 to 120 characters"));
     }
+    if crate::identity::scrub(&name) != name {
+        return Err(Error::invalid(
+            Field::Name,
+            "holds a personnummer: a name is printed in every list, report and export; name the intervention, not a person",
+        ));
+    }
     Ok(name)
+}
+
+/// A code that would be stored and printed in clear but could name a
+/// person: anything `scrub` would mask, or a birth date.
+fn could_identify(s: &str) -> bool {
+    crate::identity::scrub(s) != s || crate::identity::holds_birth_date(s)
 }
 
 /// A control character (Unicode Cc), a line or paragraph separator, or a

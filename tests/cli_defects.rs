@@ -496,3 +496,15 @@ fn a_small_k_is_accepted_with_a_warning() {
     let out = env.run(&["export", "--year", "2021", "--k", "5"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("below 5"));
 }
+
+/// A report refused for its selection is no report made: the audit trail
+/// does not record one.
+#[test]
+fn a_refused_report_is_not_recorded_as_made() {
+    let env = Env::new();
+    let before = env.ok(&["log", "--limit", "100"]);
+    env.fails(&["report", "--year", "2021", "--intervention", "NOPE"], 2);
+    let after = env.ok(&["log", "--limit", "100"]);
+    assert!(!after.contains(" report "), "{after}");
+    assert!(before.contains("init"), "{before}");
+}

@@ -698,3 +698,12 @@ proptest! {
         assert_exports_reveal_no_more_together(&a, &b);
     }
 }
+
+/// A key file is a small regular file: a device is refused at once instead
+/// of being read without end (`--key-file /dev/zero` grew until killed).
+#[test]
+fn a_key_file_that_is_a_device_is_refused_at_once() {
+    let env = common::Env::new();
+    let err = env.fails(&["export", "--year", "2021", "--key-file", "/dev/zero"], 2);
+    assert!(err.contains("/dev/zero is not a regular file"), "{err}");
+}

@@ -787,3 +787,20 @@ fn upgrading_removes_values_from_the_old_audit_trail_once() {
         old("SELECT action || ': ' || coalesce(detail, '') FROM audit ORDER BY id").join("\n");
     assert_eq!(again, after);
 }
+
+/// A code or a name is printed in every list, report and export: one that
+/// holds a personnummer (or, for a code, a birth date) is refused.
+#[test]
+fn an_intervention_code_or_name_holding_a_personnummer_is_refused() {
+    for code in ["19800315-2421", "8003152421", "X19800315"] {
+        let e = sustrack::model::parse_intervention_code(code).unwrap_err();
+        assert_eq!(e.field(), Some(sustrack::error::Field::Code), "{code}");
+        assert!(!e.to_string().contains("2421"), "{e}");
+    }
+    for name in ["Allin 19800315-2421", "Allin 800315_2421"] {
+        let e = sustrack::model::parse_intervention_name(name).unwrap_err();
+        assert_eq!(e.field(), Some(sustrack::error::Field::Name), "{name}");
+    }
+    assert!(sustrack::model::parse_intervention_name("ESF 2021-2023, Vägen vidare").is_ok());
+    assert!(sustrack::model::parse_intervention_code("ESF-2021").is_ok());
+}

@@ -9,7 +9,6 @@ use crate::identity::scrub_path;
 use crate::invalid;
 use crate::model::parse_date;
 use crate::report::{self, render::Format, Options, Period};
-use crate::store::audit;
 
 use super::{emit, ExportArgs, Output, PeriodArgs, ReportArgs};
 
@@ -131,31 +130,9 @@ pub fn export(db: &mut super::Ctx, a: ExportArgs) -> Result<()> {
             a.k
         );
     }
-    // The audit entry is committed before the output file is put in place,
-    // so no export exists that the audit trail does not know of.
-    let summary = db.write(|tx, actor| {
-        let summary = crate::export::export(tx, Some(&path), &opts, &mut buf)?;
-        audit::record(
-            tx,
-            actor,
-            "export",
-            Some(&format!("{}..{}", opts.period.from, opts.period.to)),
-            Some(&format!(
-                "{} rows, k = {} persons, {} with dates coarsened, {} with municipality generalised, {} left out, {}",
-                summary.rows,
-                opts.k,
-                summary.coarsened,
-                summary.generalised,
-                summary.left_out,
-                if a.key_file.is_some() {
-                    "stable pseudonyms (key file)"
-                } else {
-                    "one-off pseudonyms"
-                }
-            )),
-        )?;
-        Ok(summary)
-    })?;
+    // The export records itself in the audit trail before returning; the
+    // output file is put in place only after that.
+    let summary = crate::export::run(&db.store, &db.actor, &opts, &mut buf)?;
     buf.finish()?;
     tell!(
         "exported {} rows; k = {} persons: start and exit coarser than a month in {} rows, \

@@ -14,17 +14,28 @@ use crate::invalid;
 /// Read a key file made by `keygen` (64 hex digits, surrounding whitespace
 /// allowed).
 pub fn read_key(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => invalid!(
-            "no key file {}; make one with `sustrack keygen FILE`",
-            path.display()
-        ),
+    use std::io::Read;
+    let shown = crate::identity::scrub_path(path);
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            invalid!("no key file {shown}; make one with `sustrack keygen FILE`")
+        }
         _ => Error::io(path, format!("cannot read the key file: {e}")),
     })?;
+    // A key file is a small regular file: never read a device, a FIFO or
+    // anything large to its end (`--key-file /dev/zero` would not stop).
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(invalid!(
+            "{shown} is not a regular file: give the key file written by `sustrack keygen`"
+        ));
+    }
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(256));
+    file.take(256)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, format!("cannot read the key file: {e}")))?;
     parse_key(&bytes).ok_or_else(|| {
         invalid!(
-            "{} is not a sustrack key file (expected 64 hex digits, as written by `sustrack keygen`)",
-            path.display()
+            "{shown} is not a sustrack key file (expected 64 hex digits, as written by `sustrack keygen`)"
         )
     })
 }

@@ -25,7 +25,6 @@ mod key;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::path::Path;
 
 use rusqlite::Connection;
 
@@ -99,13 +98,72 @@ impl Who {
     }
 }
 
-/// Write the export to `out`; returns the counts. With `path`, reading and
-/// hashing are spread over all cores, each with its own read-only
-/// connection; as for reports, call it while `conn` holds the write lock so
-/// all of them read the same state.
+/// Snapshot connections for the workers of one export (see [`run`]).
+pub type Pool = std::sync::Mutex<Vec<Connection>>;
+
+fn take(pool: &Pool) -> Result<Connection> {
+    pool.lock()
+        .map_err(|_| Error::Database("an export worker thread panicked".into()))?
+        .pop()
+        .ok_or_else(|| Error::Database("the export ran out of reader connections".into()))
+}
+
+/// An export as a front end asks for it: read on all cores from one
+/// consistent snapshot, without holding the write lock (registrations go
+/// on meanwhile), written to `out`; then the export is recorded in the
+/// audit trail (period, selection, k, counts, kind of pseudonyms) in a short
+/// write of its own. The caller puts `out` in place only after this
+/// returns, so no export exists that the audit trail does not know of.
+pub fn run(
+    store: &crate::store::Store,
+    actor: &crate::actor::Actor,
+    opts: &ExportOptions,
+    out: impl Write,
+) -> Result<ExportSummary> {
+    let parts = crate::parallel::workers(16);
+    // One for the interventions and part 0, then one per other part for
+    // reading and one per other part for hashing.
+    let mut readers = store.snapshot(2 * parts - 1)?;
+    let main = readers.pop().expect("snapshot gives at least one reader");
+    let pool = Pool::new(readers);
+    let summary = export(&main, Some(&pool), opts, out)?;
+    drop((main, pool));
+    let mut conn = store.connect()?;
+    crate::store::write(&mut conn, |tx| {
+        crate::store::audit::record(
+            tx,
+            actor,
+            "export",
+            Some(&format!("{}..{}", opts.period.from, opts.period.to)),
+            Some(&format!(
+                "interventions {}; k = {} persons; {} rows, {} with dates coarsened, {} with municipality generalised, {} left out; {}",
+                if opts.interventions.is_empty() {
+                    "all".into()
+                } else {
+                    opts.interventions.join(",")
+                },
+                opts.k,
+                summary.rows,
+                summary.coarsened,
+                summary.generalised,
+                summary.left_out,
+                if opts.key_is_kept {
+                    "stable pseudonyms (key file)"
+                } else {
+                    "one-off pseudonyms"
+                }
+            )),
+        )
+    })?;
+    Ok(summary)
+}
+
+/// Write the export to `out`; returns the counts. With `pool` (connections
+/// of one snapshot, see [`run`]), reading and hashing are spread over all
+/// cores; without it everything runs on `conn`.
 pub fn export(
     conn: &Connection,
-    path: Option<&Path>,
+    pool: Option<&Pool>,
     opts: &ExportOptions,
     out: impl Write,
 ) -> Result<ExportSummary> {
@@ -125,10 +183,8 @@ pub fn export(
                 .filter(|c| !selection.iter().any(|s| s.code == *c)),
         )
         .collect();
-    let parts = match path {
-        Some(_) => std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 16),
+    let parts = match pool {
+        Some(_) => crate::parallel::workers(16),
         None => 1,
     };
     let input = Input {
@@ -142,9 +198,9 @@ pub fn export(
         whole_register: opts.key_is_kept,
         key: &opts.key,
     };
-    let (rows, municipalities) = read(conn, path, parts, &input)?;
+    let (rows, municipalities) = read(conn, pool, parts, &input)?;
     let (rows, summary) = anonymise(rows, opts.k);
-    let mut rows = pseudonymise(conn, path, parts, rows, &opts.key)?;
+    let mut rows = pseudonymise(conn, pool, parts, rows, &opts.key)?;
     // In pseudonym order: random, so it says nothing of when anyone was
     // registered, and a person's rows stand together.
     rows.sort_unstable_by_key(|r| r.who.sort_key());
@@ -167,7 +223,7 @@ struct Input<'a> {
 /// municipality numbering for all (index 0: not recorded).
 fn read(
     conn: &Connection,
-    path: Option<&Path>,
+    pool: Option<&Pool>,
     parts: usize,
     input: &Input,
 ) -> Result<(Vec<Row>, Vec<String>)> {
@@ -176,10 +232,8 @@ fn read(
         let handles: Vec<_> = ranges[1..]
             .iter()
             .map(|(lo, hi)| {
-                let path = path.expect("several parts only with a path");
-                sc.spawn(move || -> Result<_> {
-                    read_part(&export_scan::open_reader(path)?, (lo, hi), input)
-                })
+                let pool = pool.expect("several parts only with a pool");
+                sc.spawn(move || -> Result<_> { read_part(&take(pool)?, (lo, hi), input) })
             })
             .collect();
         let mut parts = vec![read_part(conn, (&ranges[0].0, &ranges[0].1), input)?];
@@ -311,7 +365,7 @@ fn read_part(
 /// and hashed once, the persons split over `parts` workers in id order.
 fn pseudonymise(
     conn: &Connection,
-    path: Option<&Path>,
+    pool: Option<&Pool>,
     parts: usize,
     mut rows: Vec<Row>,
     key: &[u8],
@@ -341,8 +395,8 @@ fn pseudonymise(
         let first = chunks.next().unwrap_or(&[]);
         let handles: Vec<_> = chunks
             .map(|c| {
-                let path = path.expect("several parts only with a path");
-                sc.spawn(move || hash(&export_scan::open_reader(path)?, c))
+                let pool = pool.expect("several parts only with a pool");
+                sc.spawn(move || hash(&take(pool)?, c))
             })
             .collect();
         let mut found = hash(conn, first)?;

@@ -218,6 +218,12 @@ pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
 pub fn run(store: &Store, actor: &Actor, opts: &Options, format: &str) -> Result<Report> {
     opts.validate()?;
     let mut conn = store.connect()?;
+    // A refused selection (an unknown intervention) is no report made:
+    // check it before the read is recorded.
+    compute::resolve_selection(
+        &crate::store::interventions::all(&conn)?,
+        &opts.interventions,
+    )?;
     crate::store::write(&mut conn, |tx| {
         audit::record(
             tx,

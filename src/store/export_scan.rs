@@ -3,10 +3,8 @@
 //! callback as borrowed text, so a national export allocates nothing per row
 //! here; turning text into codes and refusing bad values is the export's job.
 
-use std::path::Path;
-
 use rusqlite::types::ValueRef;
-use rusqlite::{named_params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{named_params, Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
 
@@ -31,16 +29,6 @@ pub struct ScanRow<'a> {
 const SELECT: &str = "SELECT id, intervention, person_id, local_id, gender, birth_year, start_date, exit_date, \
      municipality, support, years_in_support, education, referrer, outcome, support_after, step_progress, \
      quality_of_life FROM enrolment WHERE id >= :lo AND id < :hi";
-
-/// A read-only connection for one worker of a parallel scan.
-pub fn open_reader(path: &Path) -> Result<Connection> {
-    let c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    c.pragma_update(None, "cache_size", -16_384)?;
-    Ok(c)
-}
 
 /// Call `f` for every enrolment with an id in `[lo, hi)` (see
 /// `enrolments::id_ranges`), in id order; with `period` (`from`, `to` as
