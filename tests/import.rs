@@ -484,3 +484,28 @@ fn the_library_streams_any_reader_and_counts_unlisted_errors() {
     assert_eq!(errors[0].line, 51);
     assert!(errors.windows(2).all(|w| w[0].line < w[1].line));
 }
+
+/// On a row with a personnummer, gender and birth year come from the
+/// number: a cell that contradicts it is an error, never silently dropped.
+#[test]
+fn a_gender_or_birth_year_that_contradicts_the_personnummer_is_refused() {
+    let env = env();
+    // Serial 242: the second-to-last digit 4 is even, a woman born 1980.
+    let woman = pnr("19800315", 242);
+    let csv = format!(
+        "event,intervention,pnr,consent,gender,birth_year,date\n\
+         start,ALLIN,{woman},ja,M,,2021-01-04\n\
+         start,ALLIN,{woman},ja,,1970,2021-01-04\n\
+         start,ALLIN,{woman},ja,K,1980,2021-01-04\n"
+    );
+    let file = write(&env, "contradict.csv", csv.as_bytes());
+    let before = env.dump();
+    let err = env.fails(&["import", &file], 2);
+    assert!(err.contains("line 2, column gender: contradicts"), "{err}");
+    assert!(
+        err.contains("line 3, column birth_year: contradicts"),
+        "{err}"
+    );
+    assert!(!err.contains("line 4"), "{err}");
+    assert_eq!(env.dump(), before);
+}

@@ -573,8 +573,11 @@ pub fn today() -> NaiveDate {
 /// the number stays out of shell history and the process list.
 fn read_pnr(arg: &str) -> Result<Personnummer> {
     if arg == "-" {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
+        use std::io::{BufRead, Read};
+        // Cleared when dropped; at most one short line is read (a
+        // personnummer is 13 characters; stdin may be /dev/zero).
+        let mut line = zeroize::Zeroizing::new(String::new());
+        std::io::BufReader::new(std::io::stdin().lock().take(64)).read_line(&mut line)?;
         Ok(Personnummer::parse(line.trim(), today())?)
     } else {
         Ok(Personnummer::parse(arg, today())?)

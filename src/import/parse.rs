@@ -455,6 +455,20 @@ fn registration(c: &mut Cells, today: NaiveDate, pnrs: &mut Vec<Personnummer>) -
                 c.get("consent").map(fold).as_deref(),
                 Some("yes" | "ja" | "j" | "y" | "1" | "x")
             );
+            // Gender and birth year come from the number; a cell that says
+            // otherwise is a mistake somewhere on the row, never ignored.
+            if let Some(g) = c.code::<Gender>("gender") {
+                if g != p.gender() {
+                    c.error("gender", "contradicts the personnummer's gender: leave gender empty on rows with pnr");
+                    return None;
+                }
+            }
+            if let Some(y) = c.parse("birth_year", |s| parse_birth_year(s, today).map_err(reason)) {
+                if y != p.birth_year() {
+                    c.error("birth_year", "contradicts the personnummer's birth year: leave birth_year empty on rows with pnr");
+                    return None;
+                }
+            }
             let who = Who::Pnr {
                 index: pnrs.len(),
                 gender: p.gender(),
