@@ -312,6 +312,6 @@ pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Resul
         Some(&format!("{} enrolments, seed {seed}", out.enrolments)),
     )?;
     tx.commit()?;
-    conn.execute_batch("ANALYZE")?;
+    crate::store::analyze(&conn)?;
     Ok(out)
 }

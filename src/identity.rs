@@ -278,21 +278,15 @@ pub fn fingerprints(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
 }
 
 fn fingerprints_parallel(pnrs: &[&Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(pnrs.len().max(1));
+    let threads = crate::parallel::workers(pnrs.len());
     let chunk = pnrs.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = pnrs
-            .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().map(|p| p.fingerprint(kdf)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("hashing thread panicked"))
-            .collect()
+    crate::parallel::run_each(pnrs.chunks(chunk).collect(), |_, c| {
+        Ok(c.iter().map(|p| p.fingerprint(kdf)).collect::<Vec<_>>())
     })
+    .expect("hashing cannot fail")
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// argon2id output identifying a person within one database.

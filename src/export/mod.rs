@@ -121,9 +121,9 @@ pub fn run(
     out: impl Write,
 ) -> Result<ExportSummary> {
     let parts = crate::parallel::workers(16);
-    // One for the interventions and part 0, then one per other part for
-    // reading and one per other part for hashing.
-    let mut readers = store.snapshot(2 * parts - 1)?;
+    // One for the interventions, then one per part for reading and one
+    // per part for hashing.
+    let mut readers = store.snapshot(2 * parts + 1)?;
     let main = readers.pop().expect("snapshot gives at least one reader");
     let pool = Pool::new(readers);
     let summary = export(&main, Some(&pool), opts, out)?;
@@ -228,23 +228,16 @@ fn read(
     input: &Input,
 ) -> Result<(Vec<Row>, Vec<String>)> {
     let ranges = enrolments::id_ranges(parts);
-    let read: Vec<(Vec<Row>, Vec<String>)> = std::thread::scope(|sc| -> Result<_> {
-        let handles: Vec<_> = ranges[1..]
-            .iter()
-            .map(|(lo, hi)| {
-                let pool = pool.expect("several parts only with a pool");
-                sc.spawn(move || -> Result<_> { read_part(&take(pool)?, (lo, hi), input) })
-            })
-            .collect();
-        let mut parts = vec![read_part(conn, (&ranges[0].0, &ranges[0].1), input)?];
-        for h in handles {
-            parts.push(
-                h.join()
-                    .map_err(|_| Error::Database("an export worker thread panicked".into()))??,
-            );
+    let read: Vec<(Vec<Row>, Vec<String>)> = match pool {
+        None => vec![read_part(conn, (&ranges[0].0, &ranges[0].1), input)?],
+        Some(pool) => {
+            let inputs = ranges
+                .into_iter()
+                .map(|r| Ok((take(pool)?, r)))
+                .collect::<Result<Vec<_>>>()?;
+            crate::parallel::run_each(inputs, |_, (c, (lo, hi))| read_part(&c, (&lo, &hi), input))?
         }
-        Ok(parts)
-    })?;
+    };
 
     let mut names: Vec<String> = vec![String::new()];
     let mut global: HashMap<String, u32> = HashMap::new();
@@ -390,24 +383,19 @@ fn pseudonymise(
         Ok(found)
     };
     let chunk = ids.len().div_ceil(parts).max(1);
-    let found: Vec<[u8; 16]> = std::thread::scope(|sc| -> Result<_> {
-        let mut chunks = ids.chunks(chunk);
-        let first = chunks.next().unwrap_or(&[]);
-        let handles: Vec<_> = chunks
-            .map(|c| {
-                let pool = pool.expect("several parts only with a pool");
-                sc.spawn(move || hash(&take(pool)?, c))
-            })
-            .collect();
-        let mut found = hash(conn, first)?;
-        for h in handles {
-            found.extend(
-                h.join()
-                    .map_err(|_| Error::Database("an export worker thread panicked".into()))??,
-            );
+    let found: Vec<[u8; 16]> = match pool {
+        None => hash(conn, &ids)?,
+        Some(pool) => {
+            let inputs = ids
+                .chunks(chunk)
+                .map(|c| Ok((take(pool)?, c)))
+                .collect::<Result<Vec<_>>>()?;
+            crate::parallel::run_each(inputs, |_, (c, ids)| hash(&c, ids))?
+                .into_iter()
+                .flatten()
+                .collect()
         }
-        Ok(found)
-    })?;
+    };
     for r in &mut rows {
         if let Who::Person(p) = r.who {
             let i = ids
@@ -482,22 +470,10 @@ fn write_csv(
     )?;
     const CHUNK: usize = 32_768;
     for batch in rows.chunks(CHUNK * parts) {
-        let formatted: Vec<Result<Vec<u8>>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = batch
-                .chunks(CHUNK)
-                .skip(1)
-                .map(|c| sc.spawn(move || format_chunk(c)))
-                .collect();
-            let mut done = vec![format_chunk(batch.chunks(CHUNK).next().unwrap_or(&[]))];
-            done.extend(handles.into_iter().map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::Database("an export worker thread panicked".into()))
-                })
-            }));
-            done
-        });
+        let formatted =
+            crate::parallel::run_each(batch.chunks(CHUNK).collect(), |_, c| format_chunk(c))?;
         for f in formatted {
-            out.write_all(&f?)?;
+            out.write_all(&f)?;
         }
     }
     out.flush()?;

@@ -225,6 +225,12 @@ pub fn write<T>(conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T>
     Ok(out)
 }
 
+/// Refresh the query planner's statistics (after a bulk load).
+pub fn analyze(conn: &Connection) -> Result<()> {
+    conn.execute_batch("ANALYZE")?;
+    Ok(())
+}
+
 /// An in-memory database on one connection, for tests of the domain.
 pub struct Memory {
     pub conn: Connection,
