@@ -277,6 +277,54 @@ pub fn fingerprints(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
     slots.into_iter().map(|i| hashed[i]).collect()
 }
 
+/// The fingerprints one command has computed, so that the same number is
+/// never hashed twice in it (SPEC section 5), even when an import hashes its
+/// rows batch by batch. Numbers are remembered by a BLAKE2b-MAC tag under a
+/// random key that lives only as long as the cache: no copy of the digits
+/// is kept, and the tags mean nothing once the command ends.
+pub struct FingerprintCache {
+    key: Zeroizing<Vec<u8>>,
+    seen: std::collections::HashMap<[u8; 16], Fingerprint>,
+}
+
+impl Default for FingerprintCache {
+    fn default() -> Self {
+        FingerprintCache {
+            key: Zeroizing::new(random_bytes(32)),
+            seen: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl FingerprintCache {
+    fn tag(&self, p: &Personnummer) -> [u8; 16] {
+        let mut mac = blake2::Blake2bMac512::new_from_slice(&self.key).expect("a 32-byte key fits");
+        mac.update(&p.digits);
+        let out = mac.finalize_fixed();
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&out[..16]);
+        tag
+    }
+
+    /// Fingerprints of `pnrs`, in order; only numbers this cache has not
+    /// seen are hashed (on all cores).
+    pub fn fingerprints(&mut self, pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
+        let tags: Vec<[u8; 16]> = pnrs.iter().map(|p| self.tag(p)).collect();
+        let mut new: Vec<usize> = Vec::new();
+        let mut queued = std::collections::HashSet::new();
+        for (i, t) in tags.iter().enumerate() {
+            if !self.seen.contains_key(t) && queued.insert(*t) {
+                new.push(i);
+            }
+        }
+        let refs: Vec<&Personnummer> = new.iter().map(|&i| &pnrs[i]).collect();
+        for (&i, fp) in new.iter().zip(fingerprints_parallel(&refs, kdf)) {
+            self.seen.insert(tags[i], fp);
+        }
+        tags.iter().map(|t| self.seen[t]).collect()
+    }
+}
+
 fn fingerprints_parallel(pnrs: &[&Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
     let threads = crate::parallel::workers(pnrs.len());
     let chunk = pnrs.len().div_ceil(threads).max(1);
@@ -478,6 +526,21 @@ mod tests {
 
     // Skatteverket's published test numbers (synthetic).
     const P12: &str = "19121212-1212";
+
+    #[test]
+    fn the_cache_hashes_a_number_once_across_batches() {
+        let kdf = Kdf::new_random(KdfProfile::Test);
+        let p = |s: &str| Personnummer::parse(s, today()).unwrap();
+        let mut cache = FingerprintCache::default();
+        let first = cache.fingerprints(&[p(P12), p("191212121212")], &kdf);
+        assert_eq!(cache.seen.len(), 1, "one person, two spellings: one hash");
+        let second = cache.fingerprints(&[p("121212+1212"), p("121212-1212")], &kdf);
+        assert_eq!(cache.seen.len(), 2, "only the new number was hashed");
+        assert_eq!(first[0], first[1]);
+        assert_eq!(second[0], first[0]);
+        assert_eq!(second[1], p("121212-1212").fingerprint(&kdf));
+        assert_ne!(second[1], first[0]);
+    }
 
     #[test]
     fn forms_normalise_to_one_person() {

@@ -249,8 +249,11 @@ pub fn import_from(
     // Errors of the batch being read (phase 1) and of the batch being applied.
     let mut read_errors = Vec::new();
     let mut current = read_batch(&mut read_errors)?;
+    // One cache for the whole import: a number in several batches (a start
+    // and, far below, its exit) is still hashed once.
+    let mut cache = identity::FingerprintCache::default();
     let mut fingerprints = match &current {
-        Some(b) => identity::fingerprints(&b.pnrs, kdf),
+        Some(b) => cache.fingerprints(&b.pnrs, kdf),
         None => Vec::new(),
     };
     while let Some(mut batch) = current.take() {
@@ -262,7 +265,7 @@ pub fn import_from(
         let next_fingerprints = std::thread::scope(|s| {
             let hashing = next
                 .as_ref()
-                .map(|b| s.spawn(|| identity::fingerprints(&b.pnrs, kdf)));
+                .map(|b| s.spawn(|| cache.fingerprints(&b.pnrs, kdf)));
             rows += batch.events.len() as u64;
             for ev in batch.events {
                 if let Err(e) = applier.apply(ev, &fingerprints) {
