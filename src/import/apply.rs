@@ -22,7 +22,7 @@ use crate::identity::Fingerprint;
 use crate::model::Enrolment;
 use crate::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
 use crate::store::enrolments::{self as store, ParticipantKey};
-use crate::store::{import as import_store, interventions};
+use crate::store::interventions;
 
 use super::parse::{Event, ExitRow, InterventionRow, StartRow, VolumeRow, Who};
 use super::{RowError, Summary};
@@ -305,7 +305,7 @@ impl<'c> Applier<'c> {
             men,
         } = row;
         let key = format!("{:04}-{:02}", month.0, month.1);
-        let stored = import_store::volume_counts(self.conn, &intervention, &key)
+        let stored = crate::store::volume::get(self.conn, &intervention, &key)
             .map_err(|e| row_error(line, "intervention", e))?;
         match stored {
             Some(s) if s == (women, men) => self.summary.skipped += 1,
