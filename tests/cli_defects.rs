@@ -508,3 +508,26 @@ fn a_refused_report_is_not_recorded_as_made() {
     assert!(!after.contains(" report "), "{after}");
     assert!(before.contains("init"), "{before}");
 }
+
+/// An option given twice says so; a bad parent code names --parent.
+#[test]
+fn an_option_given_twice_and_a_bad_parent_name_their_flag() {
+    let env = Env::new();
+    let db = env.db.to_str().unwrap().to_string();
+    let line = one_error_line(&env, &["--db", &db, "log"], 2);
+    assert!(line.contains("--db is given twice"), "{line}");
+    let line = one_error_line(
+        &env,
+        &[
+            "intervention",
+            "add",
+            "A9",
+            "--name",
+            "x",
+            "--parent",
+            "bad code!",
+        ],
+        2,
+    );
+    assert!(line.starts_with("error: --parent 'bad code!'"), "{line}");
+}

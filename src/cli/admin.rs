@@ -26,6 +26,14 @@ pub fn init(path: &Path, actor: &crate::actor::Actor, kdf: &str) -> Result<()> {
     Ok(())
 }
 
+/// A parent is parsed as a code; its error names the parent field.
+fn as_parent(e: Error) -> Error {
+    match e {
+        Error::Invalid { reason, .. } => Error::invalid(Field::Parent, reason),
+        e => e,
+    }
+}
+
 pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
     match cmd {
         InterventionCmd::Add {
@@ -43,7 +51,10 @@ pub fn intervention(db: &mut super::Ctx, cmd: InterventionCmd) -> Result<()> {
             let i = Intervention {
                 code: parse_intervention_code(&code)?,
                 name,
-                parent: parent.as_deref().map(parse_intervention_code).transpose()?,
+                parent: parent
+                    .as_deref()
+                    .map(|p| parse_intervention_code(p).map_err(as_parent))
+                    .transpose()?,
                 kind: InterventionKind::parse(&kind).map_err(|e| {
                     invalid!(
                         "invalid --kind '{}': accepted are individual, volume",

@@ -130,8 +130,9 @@ pub fn usage_error_line(e: &clap::Error) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(" and ")
         ),
-        (ErrorKind::ArgumentConflict, Some(a), _) => match get(ContextKind::PriorArg) {
-            Some(prior) => format!("{a} cannot be used with {}", bare(prior)),
+        (ErrorKind::ArgumentConflict, Some(a), _) => match get(ContextKind::PriorArg).map(bare) {
+            Some(prior) if prior == *a => format!("{a} is given twice; give it once"),
+            Some(prior) => format!("{a} cannot be used with {prior}"),
             None => format!("{a} cannot be used here"),
         },
         (ErrorKind::MissingSubcommand, _, _) => "a command is missing".into(),
