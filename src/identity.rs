@@ -258,25 +258,6 @@ impl Kdf {
     }
 }
 
-/// Fingerprints for many personnummer, in order: each distinct number is
-/// hashed exactly once, and the hashing runs on all cores.
-pub fn fingerprints(pnrs: &[Personnummer], kdf: &Kdf) -> Vec<Fingerprint> {
-    // Duplicates are found by sorting references, not by keying a map with
-    // copies of the digits: no copy is left behind to clear.
-    let mut order: Vec<usize> = (0..pnrs.len()).collect();
-    order.sort_unstable_by(|&a, &b| pnrs[a].digits.cmp(&pnrs[b].digits));
-    let mut unique: Vec<&Personnummer> = Vec::new();
-    let mut slots = vec![0usize; pnrs.len()];
-    for (k, &i) in order.iter().enumerate() {
-        if k == 0 || pnrs[order[k - 1]].digits != pnrs[i].digits {
-            unique.push(&pnrs[i]);
-        }
-        slots[i] = unique.len() - 1;
-    }
-    let hashed = fingerprints_parallel(&unique, kdf);
-    slots.into_iter().map(|i| hashed[i]).collect()
-}
-
 /// The fingerprints one command has computed, so that the same number is
 /// never hashed twice in it (SPEC section 5), even when an import hashes its
 /// rows batch by batch. Numbers are remembered by a BLAKE2b-MAC tag under a
