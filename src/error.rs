@@ -77,6 +77,11 @@ pub enum Field {
     Seed,
     Login,
     Role,
+    // Sign-in
+    Password,
+    PasswordAgain,
+    /// The authenticator's one-time code (form field `code`).
+    Totp,
 }
 
 impl Field {
@@ -133,6 +138,9 @@ impl Field {
             Seed => "seed",
             Login => "login",
             Role => "role",
+            Password => "password",
+            PasswordAgain => "password_again",
+            Totp => "code",
         }
     }
 }

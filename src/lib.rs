@@ -21,6 +21,7 @@
 //! `error` the one error type; `parallel` the one helper for scans on all
 //! cores.
 
+pub mod accounts;
 pub mod actor;
 pub mod check;
 pub mod cli;
@@ -37,3 +38,4 @@ pub mod parallel;
 pub mod register;
 pub mod report;
 pub mod store;
+pub mod web;

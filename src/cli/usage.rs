@@ -21,7 +21,16 @@ pub fn flag(command: &str, field: Field) -> String {
         ("intervention add", Field::Code) => "CODE".into(),
         ("import" | "keygen" | "backup", Field::Out | Field::KeyFile) => "FILE".into(),
         // Fields only an import file or the server has keep their name.
-        (_, Field::LocalId | Field::Event | Field::Login | Field::Role) => field.name().into(),
+        (
+            _,
+            Field::LocalId
+            | Field::Event
+            | Field::Login
+            | Field::Role
+            | Field::Password
+            | Field::PasswordAgain
+            | Field::Totp,
+        ) => field.name().into(),
         (_, f) => format!("--{}", f.name().replace('_', "-")),
     }
 }

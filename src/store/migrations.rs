@@ -27,6 +27,8 @@ pub const MIGRATIONS: &[Migration] = &[
     // never the values: old entries lose theirs, once. Touches only the
     // audit table, so it holds wherever it stands in this list.
     Migration::Rust(audit_without_values),
+    // 4: the server's users, roles, grants, enrolment links and sessions.
+    Migration::Sql(include_str!("v4_accounts.sql")),
 ];
 
 fn audit_without_values(tx: &Transaction) -> Result<()> {
