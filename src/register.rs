@@ -880,6 +880,23 @@ pub fn intervention_add(conn: &Connection, actor: &Actor, mut i: Intervention) -
     Ok(())
 }
 
+// TEMPORARY shim until the `scope` branch lands (replaced there).
+pub fn interventions_for(conn: &Connection, _actor: &Actor) -> Result<Vec<Intervention>> {
+    interventions::all(conn)
+}
+
+// TEMPORARY shim until the `scope` branch lands (replaced there).
+pub fn list_enrolments(
+    conn: &Connection,
+    actor: &Actor,
+    intervention: &str,
+    _today: NaiveDate,
+    _recent_days: u32,
+) -> Result<Vec<Enrolment>> {
+    let _ = (conn, actor, intervention);
+    Ok(Vec::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ macro_rules! tell {
 mod admin;
 mod data;
 mod participants;
+mod serve;
 mod usage;
 
 pub use usage::{error_line, usage_error_line};
@@ -141,6 +142,27 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Run the web front end for staff and coordinators (SPEC section 11)
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The address users reach, e.g. https://sustrack.example.se behind a reverse proxy
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// TLS certificate chain (PEM)
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM)
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+    /// Sample data in a temporary database with a demo user per role
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -389,6 +411,7 @@ impl Command {
             Command::Backup { .. } => "backup",
             Command::Demo { .. } => "demo",
             Command::Generate { .. } => "generate",
+            Command::Serve(_) => "serve",
         }
     }
 }
@@ -433,6 +456,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backup { file } => admin::backup(&mut open(AuditedRead)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),
         Command::Generate { enrolments, seed } => data::generate(db_path, &actor, enrolments, seed),
+        Command::Serve(a) => serve::serve(db_path, &actor, a),
     }
 }
 

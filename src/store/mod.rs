@@ -41,6 +41,7 @@ pub mod interventions;
 mod kommunkod;
 pub mod migrations;
 pub mod report_scan;
+pub mod serve_lock;
 pub mod volume;
 
 use std::path::{Path, PathBuf};
@@ -133,6 +134,12 @@ impl Store {
         if version < SCHEMA_VERSION && read_only {
             return Err(Error::Database(format!(
                 "{} is read-only and has schema version {version}; this sustrack must upgrade it to {SCHEMA_VERSION}, which needs write access (the file was not modified)",
+                scrub_path(path)
+            )));
+        }
+        if version < SCHEMA_VERSION && serve_lock::held(path) {
+            return Err(Error::Conflict(format!(
+                "{} has schema version {version} and this sustrack would upgrade it to {SCHEMA_VERSION} while `sustrack serve` is running on it: stop the server first (the file was not modified)",
                 scrub_path(path)
             )));
         }

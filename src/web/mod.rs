@@ -1,4 +1,29 @@
-//! The web front end (`sustrack serve`): routes, pages, sessions, CSRF and
-//! headers. No SQL and no rule lives here: handlers parse a form into the
-//! domain's typed input, call `register`, `accounts` or `report`, and map a
-//! domain `Field` to its form field.
+//! The web front end (`sustrack serve`, SPEC section 11). No SQL and no
+//! rule lives here: a handler parses a form into the domain's typed input,
+//! calls `register`, `accounts` or `report` with the signed-in [`Actor`],
+//! and maps a domain [`Field`](crate::error::Field) to its form field.
+//!
+//! One concern per file: `app` (shared state, the database and hashing off
+//! the request threads), `routes` (the one table of paths), `headers`
+//! (security headers on every response), `session` (the cookie and the
+//! signed-in extractor), `csrf`, `forms` (parsing bodies and error
+//! summaries), `i18n` (Swedish and English texts), `pages` (the shared page
+//! frame and error pages), then one file per page group: `auth`, `staff`,
+//! `report`.
+//!
+//! [`Actor`]: crate::actor::Actor
+
+mod app;
+mod auth;
+mod csrf;
+mod forms;
+mod headers;
+mod i18n;
+mod pages;
+mod report;
+mod routes;
+mod session;
+mod staff;
+
+pub use app::{serve, Clock, Options, Running};
+pub use routes::ROUTES;
