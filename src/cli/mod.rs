@@ -26,8 +26,10 @@ mod admin;
 mod data;
 mod participants;
 mod usage;
+mod users;
 
 pub use usage::{error_line, usage_error_line};
+pub use users::UserCmd;
 
 use std::fmt;
 use std::io::Write;
@@ -134,6 +136,9 @@ pub enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// The server's users: add, list, disable, reset, grant, revoke
+    #[command(subcommand)]
+    User(UserCmd),
     /// Create a synthetic register for training and benchmarks
     Generate {
         #[arg(long)]
@@ -389,6 +394,7 @@ impl Command {
             Command::Backup { .. } => "backup",
             Command::Demo { .. } => "demo",
             Command::Generate { .. } => "generate",
+            Command::User(c) => c.name(),
         }
     }
 }
@@ -433,6 +439,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backup { file } => admin::backup(&mut open(AuditedRead)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),
         Command::Generate { enrolments, seed } => data::generate(db_path, &actor, enrolments, seed),
+        Command::User(c) => {
+            let access = if c.writes() { Write } else { Read };
+            users::run(&mut open(access)?, c)
+        }
     }
 }
 
