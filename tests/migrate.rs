@@ -218,3 +218,75 @@ fn check_lists_kept_names_with_the_fix_and_the_fix_clears_them() {
     let show = env.ok(&["show", "--id", atlantis_id]);
     assert!(show.contains("Atlantis"), "{show}");
 }
+
+/// `fixtures/schema_v3.db` was written at schema version 3 (before the
+/// server's accounts) by `fixtures/make_schema_v3.sh`.
+#[test]
+fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
+    let env = Env::empty();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema_v3.db");
+    std::fs::copy(fixture, &env.db).unwrap();
+    assert_eq!(user_version(&env), 3);
+    let before = common::dump(&env.db);
+    let audit_before = audit(&env);
+    assert!(!before.is_empty());
+
+    assert_eq!(
+        env.ok(&["user", "list"]),
+        "no users yet; add one with `sustrack user add LOGIN --role ROLE`\n"
+    );
+    assert_eq!(user_version(&env), sustrack::store::SCHEMA_VERSION);
+    // Every earlier row is as it was; the trail gains the migration only.
+    let after = common::dump(&env.db);
+    let kept: Vec<&str> = after
+        .lines()
+        .filter(|l| !l.starts_with("audit: "))
+        .collect();
+    let was: Vec<&str> = before
+        .lines()
+        .filter(|l| !l.starts_with("audit: "))
+        .collect();
+    assert_eq!(kept, was);
+    let audit_after = audit(&env);
+    assert_eq!(audit_after[..audit_before.len()], audit_before[..]);
+    assert_eq!(audit_after.len(), audit_before.len() + 1, "{audit_after:?}");
+    assert!(
+        audit_after
+            .last()
+            .unwrap()
+            .ends_with("|migrate||schema 3 -> 4"),
+        "{audit_after:?}"
+    );
+    for table in [
+        "app_user",
+        "user_role",
+        "user_grant",
+        "enrol_token",
+        "session",
+    ] {
+        let n: i64 = read(&env)
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+
+    // The fixture's interventions can be granted; a grant on the top of
+    // its tree reaches two levels down.
+    let out = env.ok(&[
+        "user",
+        "add",
+        "anna",
+        "--role",
+        "staff",
+        "--intervention",
+        "ESF",
+    ]);
+    assert!(out.contains("/enrol/"), "{out}");
+    let conn = read(&env);
+    let codes = sustrack::accounts::expand_grants(&conn, &["ESF".to_string()]).unwrap();
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        ["ALLIN", "ALLIN-UNG", "ESF"]
+    );
+    env.ok(&["check"]);
+}

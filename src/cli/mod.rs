@@ -27,8 +27,10 @@ mod data;
 mod participants;
 mod serve;
 mod usage;
+mod users;
 
 pub use usage::{error_line, usage_error_line};
+pub use users::UserCmd;
 
 use std::fmt;
 use std::io::Write;
@@ -135,6 +137,9 @@ pub enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// The server's users: add, list, disable, reset, grant, revoke
+    #[command(subcommand)]
+    User(UserCmd),
     /// Create a synthetic register for training and benchmarks
     Generate {
         #[arg(long)]
@@ -412,6 +417,7 @@ impl Command {
             Command::Demo { .. } => "demo",
             Command::Generate { .. } => "generate",
             Command::Serve(_) => "serve",
+            Command::User(c) => c.name(),
         }
     }
 }
@@ -457,6 +463,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo { lang, format } => data::demo(&lang, &format),
         Command::Generate { enrolments, seed } => data::generate(db_path, &actor, enrolments, seed),
         Command::Serve(a) => serve::serve(db_path, &actor, a),
+        Command::User(c) => {
+            let access = if c.writes() { Write } else { Read };
+            users::run(&mut open(access)?, c)
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub fn flag(command: &str, field: Field) -> String {
         (_, Field::Enrolment) => "ENROLMENT".into(),
         ("intervention add", Field::Code) => "CODE".into(),
         ("import" | "keygen" | "backup", Field::Out | Field::KeyFile) => "FILE".into(),
+        (c, Field::Login) if c.starts_with("user ") => "LOGIN".into(),
+        (c, Field::Role) if c.starts_with("user ") => "--role".into(),
         // Fields only an import file or the server has keep their name.
         (
             _,

@@ -31,6 +31,7 @@
 //! New files are created owner-only (0600) before SQLite touches them;
 //! SQLite gives the `-wal` and `-shm` files the same mode.
 
+pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod check;

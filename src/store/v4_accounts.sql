@@ -11,7 +11,7 @@ CREATE TABLE app_user (
     login           TEXT NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 64),
     name            TEXT CHECK (name IS NULL OR length(name) BETWEEN 1 AND 120),
     password_hash   TEXT,                 -- argon2id PHC string; NULL until enrolled
-    totp_secret     BLOB,                 -- NULL until enrolled
+    totp_secret     BLOB CHECK (totp_secret IS NULL OR length(totp_secret) >= 16),  -- NULL until enrolled
     totp_last_step  INTEGER NOT NULL DEFAULT 0,  -- a code is accepted once: steps must grow
     disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
     failed_logins   INTEGER NOT NULL DEFAULT 0,
@@ -32,14 +32,18 @@ CREATE TABLE user_grant (
     PRIMARY KEY (user_id, intervention)
 ) STRICT;
 
+-- Times are UTC RFC 3339 text at second precision (2025-01-31T08:00:00Z),
+-- fixed width so that they compare as text.
+--
 -- A one-time enrolment link: the token's hash, the TOTP secret offered on
 -- the enrolment page (so a reload shows the same QR code), and its expiry.
 CREATE TABLE enrol_token (
     token_hash  BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
     user_id     INTEGER NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,
-    totp_secret BLOB NOT NULL,
+    totp_secret BLOB NOT NULL CHECK (length(totp_secret) >= 16),
     expires_at  TEXT NOT NULL
 ) STRICT;
+CREATE INDEX enrol_token_user ON enrol_token(user_id);
 
 CREATE TABLE session (
     id_hash     BLOB PRIMARY KEY CHECK (length(id_hash) = 32),
