@@ -19,8 +19,8 @@ use crate::codes::{
 use crate::error::{Error, Field};
 use crate::identity::Personnummer;
 use crate::model::{
-    months_between, parse_birth_year, parse_date, parse_municipality, Enrolment, ExitFacts,
-    Intervention, StartFacts,
+    months_between, not_future, parse_birth_year, parse_date, parse_municipality, Enrolment,
+    ExitFacts, Intervention, StartFacts,
 };
 use crate::register::{self, Edit, ExitInput, ExitTarget, Lookup, Participant, Person, StartInput};
 use crate::store;
@@ -309,6 +309,7 @@ fn date_field(
     form: &Form,
     name: &'static str,
     field: Field,
+    today: NaiveDate,
     t: &Texts,
     lang: Lang,
     errors: &mut Errors,
@@ -317,7 +318,9 @@ fn date_field(
         missing(t, lang, name, errors);
         return None;
     };
-    match parse_date(v, field) {
+    // The same checks the domain makes, made here too so every mistake in
+    // the form is listed at once rather than one per attempt.
+    match parse_date(v, field).and_then(|d| not_future(d, field, today).map(|()| d)) {
         Ok(d) => Some(d),
         Err(e) => {
             let _ = errors.domain(t, e);
@@ -363,7 +366,7 @@ pub async fn start(State(app): State<Shared>, who: SignedIn, mut form: Form) -> 
     if intervention.is_empty() {
         missing(t, lang, "intervention", &mut errors);
     }
-    let date = date_field(&form, "date", Field::Date, t, lang, &mut errors);
+    let date = date_field(&form, "date", Field::Date, today, t, lang, &mut errors);
     let facts = start_facts(&form, t, &mut errors);
     let anonymous = form.checked("anonymous");
     let pnr = form.opt("pnr").map(str::to_string);
@@ -585,7 +588,7 @@ pub async fn exit(State(app): State<Shared>, who: SignedIn, form: Form) -> Respo
         Err(page) => return page,
     };
     let mut errors = Errors::new();
-    let date = date_field(&form, "date", Field::Date, t, lang, &mut errors);
+    let date = date_field(&form, "date", Field::Date, today, t, lang, &mut errors);
     let outcome = code_field::<Outcome>(&form, "outcome", t, &mut errors);
     if outcome.is_none() && errors.of("outcome").is_none() {
         missing(t, lang, "outcome", &mut errors);
@@ -786,11 +789,27 @@ pub async fn edit(
         edit.intervention = Some(form.get("intervention").to_string());
     }
     if changed("start_date") {
-        edit.start = date_field(&form, "start_date", Field::StartDate, t, lang, &mut errors);
+        edit.start = date_field(
+            &form,
+            "start_date",
+            Field::StartDate,
+            today,
+            t,
+            lang,
+            &mut errors,
+        );
     }
     if e.exit.is_some() {
         if changed("exit_date") {
-            edit.exit = date_field(&form, "exit_date", Field::ExitDate, t, lang, &mut errors);
+            edit.exit = date_field(
+                &form,
+                "exit_date",
+                Field::ExitDate,
+                today,
+                t,
+                lang,
+                &mut errors,
+            );
         }
         if changed("outcome") {
             edit.outcome = code_field::<Outcome>(&form, "outcome", t, &mut errors);
