@@ -13,6 +13,13 @@
 //! recorded in the audit trail in the same transaction, with the names of
 //! the fields it set and never their values (`store::audit`).
 //!
+//! Every function asks the [`Actor`] first (SPEC section 11's role table,
+//! [`Actor::scope`]): a role without the action is `Forbidden` before
+//! anything is read; an enrolment, person or intervention outside the
+//! actor's interventions does not exist for them, and is answered with the
+//! very `NotFound` text an unknown one gets (a 404, never a 403), so
+//! neither the answer nor its wording tells that it exists elsewhere.
+//!
 //! Participants arrive as a [`Person`] (built here from a personnummer and
 //! the consent, then reduced to a fingerprint, gender and birth year) or
 //! anonymous. No personnummer is stored or kept by this module.
@@ -22,7 +29,7 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
 
-use crate::actor::Actor;
+use crate::actor::{Action, Actor, Scope};
 use crate::codes::{Gender, InterventionKind, Outcome};
 use crate::error::{Error, Field, Result};
 use crate::identity::{Fingerprint, Kdf, Personnummer};
@@ -162,9 +169,46 @@ pub enum Lookup {
     Id(String),
 }
 
+/// The interventions `action` reaches for `actor`; `Forbidden` when none
+/// of the actor's roles allows the action at all.
+pub fn require(actor: &Actor, action: Action) -> Result<Scope> {
+    actor.scope(action).ok_or_else(|| {
+        Error::Forbidden(format!(
+            "your role does not allow {}",
+            match action {
+                Action::Register =>
+                    "registering participants (starts, exits, corrections, look-ups by personnummer, erasure): \
+                     that is for the staff of the intervention",
+                Action::ReadEnrolments => "seeing enrolments",
+                Action::Report => "reports",
+                Action::Export => "the evaluator export",
+                Action::SeeInterventions => "seeing the interventions",
+                Action::ManageInterventions => "adding or changing interventions and head counts",
+                Action::ManageUsers => "managing users",
+                Action::ReadAudit => "reading the audit trail",
+                Action::Backup => "backups",
+            }
+        ))
+    })
+}
+
 /// Find an intervention that takes individual enrolments.
 pub fn individual_intervention(conn: &Connection, code: &str) -> Result<Intervention> {
-    let i = known_intervention(conn, code)?;
+    individual(known_intervention(conn, code)?)
+}
+
+/// An intervention that `action` reaches for `actor`, by code.
+pub fn intervention_for(
+    conn: &Connection,
+    actor: &Actor,
+    action: Action,
+    code: &str,
+) -> Result<Intervention> {
+    intervention_in(conn, &require(actor, action)?, code)
+}
+
+/// Refuse a volume intervention where enrolments are meant.
+fn individual(i: Intervention) -> Result<Intervention> {
     if i.kind != InterventionKind::Individual {
         return Err(Error::invalid(
             Field::Intervention,
@@ -180,16 +224,53 @@ pub fn individual_intervention(conn: &Connection, code: &str) -> Result<Interven
 /// Find an intervention by code; an unknown code is answered with the
 /// nearest known ones (or all of them, when there are few).
 pub fn known_intervention(conn: &Connection, code: &str) -> Result<Intervention> {
+    intervention_in(conn, &Scope::All, code)
+}
+
+/// Find an intervention by code among those `scope` reaches. One outside
+/// it is unknown, in the same words, and only codes inside it are suggested.
+pub fn intervention_in(conn: &Connection, scope: &Scope, code: &str) -> Result<Intervention> {
     let code = code.trim().to_ascii_uppercase();
-    if let Some(i) = interventions::get(conn, &code)? {
-        return Ok(i);
+    match interventions::get(conn, &code)?.filter(|i| scope.covers(&i.code)) {
+        Some(i) => Ok(i),
+        None => Err(unknown_intervention(conn, scope, &code)?),
     }
-    let known = interventions::codes(conn)?;
-    Err(Error::NotFound(format!(
-        "unknown intervention '{}': {}",
-        shown_text(&code),
-        suggest(&code, &known)
+}
+
+/// The `NotFound` for a code that is unknown, or outside `scope`: the same
+/// words either way, suggesting only codes inside `scope`.
+pub fn unknown_intervention(conn: &Connection, scope: &Scope, code: &str) -> Result<Error> {
+    let code = code.trim().to_ascii_uppercase();
+    let mut known = interventions::codes(conn)?;
+    known.retain(|c| scope.covers(c));
+    let hint = match scope {
+        Scope::Only(_) if known.is_empty() => "no intervention is granted to you".to_string(),
+        _ => suggest(&code, &known),
+    };
+    Ok(Error::NotFound(format!(
+        "unknown intervention '{}': {hint}",
+        shown_text(&code)
     )))
+}
+
+/// A person by fingerprint, when `scope` reaches at least one of their
+/// enrolments: for a scoped actor a person enrolled only elsewhere is as
+/// unknown as one never registered.
+fn person_in(conn: &Connection, fp: &Fingerprint, scope: &Scope) -> Result<Option<i64>> {
+    let Some(id) = store::find_person(conn, fp)? else {
+        return Ok(None);
+    };
+    let seen = match scope {
+        Scope::All => true,
+        Scope::Only(_) => store::of_person(conn, id)?
+            .iter()
+            .any(|e| scope.covers(&e.intervention)),
+    };
+    Ok(seen.then_some(id))
+}
+
+fn unknown_person() -> Error {
+    Error::NotFound("no person with that personnummer is registered".into())
 }
 
 /// At most this many codes are listed in full.
@@ -352,7 +433,12 @@ pub fn start(
     today: NaiveDate,
     input: StartInput,
 ) -> Result<Enrolment> {
-    let intervention = individual_intervention(conn, &input.intervention)?;
+    let intervention = individual(intervention_for(
+        conn,
+        actor,
+        Action::Register,
+        &input.intervention,
+    )?)?;
     not_future(input.date, Field::Date, today)?;
     // Every check comes before the first write, so a refused start leaves
     // nothing behind (the import relies on this).
@@ -418,17 +504,17 @@ pub fn start(
     Ok(e)
 }
 
-/// Find the enrolment an exit (or a lookup) is about.
-pub fn find_target(conn: &Connection, target: &ExitTarget) -> Result<Enrolment> {
+/// Find the enrolment an exit (or a lookup) is about, among those the
+/// actor may register in.
+pub fn find_target(conn: &Connection, actor: &Actor, target: &ExitTarget) -> Result<Enrolment> {
+    let scope = require(actor, Action::Register)?;
     let (key, intervention, who) = match target {
-        ExitTarget::Id(prefix) => return store::resolve_prefix(conn, prefix),
+        ExitTarget::Id(prefix) => return store::resolve_prefix(conn, prefix, &scope),
         ExitTarget::Person {
             fingerprint,
             intervention,
         } => {
-            let id = store::find_person(conn, fingerprint)?.ok_or_else(|| {
-                Error::NotFound("no person with that personnummer is registered".into())
-            })?;
+            let id = person_in(conn, fingerprint, &scope)?.ok_or_else(unknown_person)?;
             (
                 ParticipantKey::Person(id),
                 intervention,
@@ -444,7 +530,7 @@ pub fn find_target(conn: &Connection, target: &ExitTarget) -> Result<Enrolment> 
             format!("local id '{}'", shown_text(local_id)),
         ),
     };
-    let intervention = known_intervention(conn, intervention)?;
+    let intervention = intervention_in(conn, &scope, intervention)?;
     let all = store::of_participant(conn, key, &intervention.code)?;
     if let Some(open) = all.iter().find(|e| e.exit.is_none()) {
         return Ok(open.clone());
@@ -468,7 +554,7 @@ pub fn exit(
     target: &ExitTarget,
     input: ExitInput,
 ) -> Result<Enrolment> {
-    let mut e = find_target(conn, target)?;
+    let mut e = find_target(conn, actor, target)?;
     if let Some(x) = e.exit {
         return Err(Error::Conflict(format!(
             "enrolment {} already exited on {x}; correct the exit with an edit, or reopen the enrolment to undo it",
@@ -552,7 +638,8 @@ pub fn edit(
     prefix: &str,
     edit: Edit,
 ) -> Result<Enrolment> {
-    let mut e = store::resolve_prefix(conn, prefix)?;
+    let scope = require(actor, Action::Register)?;
+    let mut e = store::resolve_prefix(conn, prefix, &scope)?;
     let fields = edit.fields();
     if fields.is_empty() {
         return Err(Error::usage(
@@ -573,7 +660,8 @@ pub fn edit(
         }
     }
     if let Some(code) = &edit.intervention {
-        e.intervention = individual_intervention(conn, code)?.code;
+        // The new intervention must be the actor's too.
+        e.intervention = individual(intervention_in(conn, &scope, code)?)?.code;
     }
     if let Some(d) = edit.start {
         not_future(d, Field::StartDate, today)?;
@@ -683,7 +771,8 @@ pub fn edit(
 
 /// Undo an exit.
 pub fn reopen(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Enrolment> {
-    let mut e = store::resolve_prefix(conn, prefix)?;
+    let scope = require(actor, Action::Register)?;
+    let mut e = store::resolve_prefix(conn, prefix, &scope)?;
     if e.exit.is_none() {
         return Err(Error::Conflict(format!(
             "enrolment {} has not exited; there is nothing to reopen",
@@ -712,7 +801,8 @@ pub struct Deleted {
 /// with no enrolment is removed too: a fingerprint that counts nowhere is
 /// only a trace of someone who was never meant to be registered.
 pub fn delete(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Deleted> {
-    let e = store::resolve_prefix(conn, prefix)?;
+    let scope = require(actor, Action::Register)?;
+    let e = store::resolve_prefix(conn, prefix, &scope)?;
     if !store::delete(conn, &e.id)? {
         return Err(Error::Database(format!(
             "enrolment {} vanished during the delete",
@@ -732,9 +822,12 @@ pub fn delete(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Deleted>
 
 /// Right to erasure: the person and every enrolment. Returns the count.
 /// The audit entry says only that an erasure happened: which enrolments,
-/// and how many, would describe the person.
+/// and how many, would describe the person. Staff may erase a person
+/// enrolled in one of their interventions; the erasure then takes every
+/// enrolment of the person, as the right to erasure asks.
 pub fn erase(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Result<usize> {
-    let id = store::find_person(conn, fingerprint)?.ok_or_else(|| {
+    let scope = require(actor, Action::Register)?;
+    let id = person_in(conn, fingerprint, &scope)?.ok_or_else(|| {
         Error::NotFound("no person with that personnummer is registered; nothing was erased".into())
     })?;
     let n = store::erase_person(conn, id)?;
@@ -742,26 +835,67 @@ pub fn erase(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Res
     Ok(n)
 }
 
-/// The enrolments of a person, or one enrolment; the read is recorded.
+/// The enrolments of a person, or one enrolment, that the actor may see;
+/// the read is recorded.
 pub fn show(conn: &Connection, actor: &Actor, lookup: &Lookup) -> Result<Vec<Enrolment>> {
+    let scope = require(actor, Action::ReadEnrolments)?;
     let list = match lookup {
         Lookup::Person(fp) => {
-            let person = store::find_person(conn, fp)?.ok_or_else(|| {
-                Error::NotFound("no person with that personnummer is registered".into())
-            })?;
-            store::of_person(conn, person)?
+            let person = person_in(conn, fp, &scope)?.ok_or_else(unknown_person)?;
+            let mut list = store::of_person(conn, person)?;
+            list.retain(|e| scope.covers(&e.intervention));
+            list
         }
-        Lookup::Id(prefix) => vec![store::resolve_prefix(conn, prefix)?],
+        Lookup::Id(prefix) => vec![store::resolve_prefix(conn, prefix, &scope)?],
     };
     let subjects: Vec<&str> = list.iter().map(|e| e.short_id()).collect();
     audit::record(conn, actor, "show", Some(&subjects.join(" ")), None)?;
     Ok(list)
 }
 
+/// The enrolments of one intervention a staff page lists: the open ones
+/// and those that exited in the last `recent_days` days, newest start
+/// first. The read is recorded (`list`, with the intervention as subject).
+///
+/// This reads the whole enrolment table (no index covers the intervention
+/// and the exit date; the schema is left as it is): see
+/// `store::enrolments::open_or_exited_since`.
+pub fn list_enrolments(
+    conn: &Connection,
+    actor: &Actor,
+    intervention: &str,
+    today: NaiveDate,
+    recent_days: u32,
+) -> Result<Vec<Enrolment>> {
+    let i = intervention_for(conn, actor, Action::ReadEnrolments, intervention)?;
+    let since = today
+        .checked_sub_days(chrono::Days::new(recent_days.into()))
+        .unwrap_or(NaiveDate::MIN);
+    let list = store::open_or_exited_since(conn, &i.code, since)?;
+    audit::record(
+        conn,
+        actor,
+        "list",
+        Some(&i.code),
+        Some(&format!("open, and exited since {since}")),
+    )?;
+    Ok(list)
+}
+
+/// The interventions the actor may see (staff: their own), by code. Codes,
+/// names and targets hold no participant data, so the read is not recorded.
+pub fn interventions_for(conn: &Connection, actor: &Actor) -> Result<Vec<Intervention>> {
+    let scope = require(actor, Action::SeeInterventions)?;
+    let mut all = interventions::all(conn)?;
+    all.retain(|i| scope.covers(&i.code));
+    Ok(all)
+}
+
 /// The newest `limit` entries of the audit trail, newest first. Reading
 /// the trail shows who looked at whom, so it is itself recorded (after
 /// the read: the entries shown are those that were there).
 pub fn log(conn: &Connection, actor: &Actor, limit: u32) -> Result<Vec<AuditEntry>> {
+    require(actor, Action::ReadAudit)?;
     let entries = audit::recent(conn, limit)?;
     audit::record(conn, actor, "log", None, Some(&format!("limit {limit}")))?;
     Ok(entries)
@@ -771,6 +905,7 @@ pub fn log(conn: &Connection, actor: &Actor, limit: u32) -> Result<Vec<AuditEntr
 /// exist. The copy is recorded (committed first, so no copy exists that the
 /// trail does not know of); a failed copy leaves no file behind.
 pub fn backup(conn: &mut Connection, actor: &Actor, file: &Path) -> Result<()> {
+    require(actor, Action::Backup)?;
     // An empty owner-only file first: VACUUM INTO accepts an empty file and
     // the copy keeps our permissions; an existing file is never overwritten.
     crate::store::create_private_file(file, "a backup never overwrites a file")?;
@@ -804,6 +939,7 @@ pub fn volume_add(
     counts: VolumeCounts,
     replace: bool,
 ) -> Result<()> {
+    require(actor, Action::ManageInterventions)?;
     let VolumeCounts { month, women, men } = counts;
     let i = known_intervention(conn, code)?;
     if i.kind != InterventionKind::Volume {
@@ -848,6 +984,7 @@ pub fn volume_add(
 /// Add an intervention. The code, the name and the targets are checked
 /// here whatever front end sent them.
 pub fn intervention_add(conn: &Connection, actor: &Actor, mut i: Intervention) -> Result<()> {
+    require(actor, Action::ManageInterventions)?;
     i.code = parse_intervention_code(&i.code)?;
     i.name = parse_intervention_name(&i.name)?;
     check_target(i.target_work_studies, Field::TargetWorkStudies)?;

@@ -120,6 +120,8 @@ pub fn run(
     opts: &ExportOptions,
     out: impl Write,
 ) -> Result<ExportSummary> {
+    // Coordinators (and the owner) only: refused before anything is read.
+    crate::register::require(actor, crate::actor::Action::Export)?;
     let parts = crate::parallel::workers(16);
     // One for the interventions, then one per part for reading and one
     // per part for hashing.

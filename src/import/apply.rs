@@ -261,7 +261,7 @@ impl<'c> Applier<'c> {
         }
         // Which step refused: finding the participant's open enrolment (the
         // pnr or local_id cell), or the exit's own rules (the date cell).
-        if register::find_target(self.conn, &by_who).is_err() {
+        if register::find_target(self.conn, self.actor, &by_who).is_err() {
             let mut e = row_error(line, who_column, refused);
             if stored.is_empty() {
                 e.reason.push_str(" (is the start row missing?)");

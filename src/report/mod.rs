@@ -12,7 +12,9 @@ pub mod suppress;
 
 use chrono::NaiveDate;
 
-use crate::actor::Actor;
+use std::borrow::Cow;
+
+use crate::actor::{Action, Actor, Scope};
 use crate::codes::Lang;
 use crate::error::{Error, Field, Result};
 use crate::invalid;
@@ -215,15 +217,18 @@ pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
 /// render it in) and committed first, in a short write of its own; then the
 /// tables are computed from one consistent snapshot on all cores, without
 /// holding the write lock, so registrations go on meanwhile.
+///
+/// A staff member's report covers their own interventions only: see
+/// [`within_scope`].
 pub fn run(store: &Store, actor: &Actor, opts: &Options, format: &str) -> Result<Report> {
+    let scope = crate::register::require(actor, Action::Report)?;
     opts.validate()?;
     let mut conn = store.connect()?;
+    let all = crate::store::interventions::all(&conn)?;
+    let opts = &within_scope(&conn, &scope, &all, opts)?;
     // A refused selection (an unknown intervention) is no report made:
     // check it before the read is recorded.
-    compute::resolve_selection(
-        &crate::store::interventions::all(&conn)?,
-        &opts.interventions,
-    )?;
+    compute::resolve_selection(&all, &opts.interventions)?;
     crate::store::write(&mut conn, |tx| {
         audit::record(
             tx,
@@ -236,6 +241,50 @@ pub fn run(store: &Store, actor: &Actor, opts: &Options, format: &str) -> Result
     drop(conn);
     let readers = store.snapshot(crate::parallel::workers(16) + 1)?;
     finish(compute::compute_on(readers, opts)?, opts)
+}
+
+/// The options with the selection a scoped actor may have. No selection
+/// means their own interventions (never "all"); a named intervention
+/// outside their scope is unknown, in the words an unknown code gets. A
+/// selection takes its children with it ([`compute::resolve_selection`]),
+/// so each of those must be in scope too: grants come expanded over the
+/// tree, and should a child have been added since the actor's grants were
+/// read, the selection is refused rather than show the child's figures.
+fn within_scope<'o>(
+    conn: &rusqlite::Connection,
+    scope: &Scope,
+    all: &[crate::model::Intervention],
+    opts: &'o Options,
+) -> Result<Cow<'o, Options>> {
+    let Scope::Only(granted) = scope else {
+        return Ok(Cow::Borrowed(opts));
+    };
+    let selected: Vec<String> = if opts.interventions.is_empty() {
+        all.iter()
+            .filter(|i| granted.contains(&i.code))
+            .map(|i| i.code.clone())
+            .collect()
+    } else {
+        opts.interventions
+            .iter()
+            .map(|c| crate::register::intervention_in(conn, scope, c).map(|i| i.code))
+            .collect::<Result<_>>()?
+    };
+    if selected.is_empty() {
+        return Err(Error::NotFound(
+            "no intervention is granted to you, so there is nothing to report".into(),
+        ));
+    }
+    for code in &selected {
+        let covered = compute::resolve_selection(all, std::slice::from_ref(code))?;
+        if covered.iter().any(|i| !scope.covers(&i.code)) {
+            return Err(crate::register::unknown_intervention(conn, scope, code)?);
+        }
+    }
+    Ok(Cow::Owned(Options {
+        interventions: selected,
+        ..opts.clone()
+    }))
 }
 
 /// What the audit trail says about a report's options.

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use rusqlite::{named_params, Connection, OptionalExtension, Row, ToSql};
 
+use crate::actor::Scope;
 use crate::error::{Error, Field, Result};
 use crate::identity::Fingerprint;
 use crate::model::{Enrolment, ExitFacts, StartFacts};
@@ -117,8 +118,11 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Enrolment>> {
         .optional()?)
 }
 
-/// Resolve a unique id prefix (at least 6 hex characters), as git does.
-pub fn resolve_prefix(conn: &Connection, prefix: &str) -> Result<Enrolment> {
+/// Resolve a unique id prefix (at least 6 hex characters), as git does,
+/// among the enrolments `scope` reaches. An enrolment outside it does not
+/// exist here: it is neither found nor makes a visible one ambiguous, and
+/// the message for it is that of an id nobody has.
+pub fn resolve_prefix(conn: &Connection, prefix: &str, scope: &Scope) -> Result<Enrolment> {
     let p = prefix.trim().to_ascii_lowercase();
     if p.len() < 6 || p.len() > 36 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(Error::invalid(
@@ -130,12 +134,17 @@ pub fn resolve_prefix(conn: &Connection, prefix: &str) -> Result<Enrolment> {
         ));
     }
     // Range scan on the primary key: ids starting with p sort in [p, p + '~').
+    // The scope is applied to the rows as they come rather than in SQL: six
+    // hex characters leave about one row in 16 million, so a scoped actor
+    // reads a handful of rows at most, and the owner still stops at two.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM enrolment WHERE id >= :lo AND id < :hi ORDER BY id LIMIT 2"
+        "SELECT {COLUMNS} FROM enrolment WHERE id >= :lo AND id < :hi ORDER BY id"
     ))?;
     let upper = format!("{p}~");
     let found: Vec<Enrolment> = stmt
         .query_map(named_params! { ":lo": p, ":hi": upper }, from_row)?
+        .filter(|r| r.as_ref().map_or(true, |e| scope.covers(&e.intervention)))
+        .take(2)
         .collect::<rusqlite::Result<_>>()?;
     match found.len() {
         0 => Err(Error::NotFound(format!("no enrolment with id '{p}'"))),
@@ -149,6 +158,28 @@ pub fn resolve_prefix(conn: &Connection, prefix: &str) -> Result<Enrolment> {
             ),
         )),
     }
+}
+
+/// The enrolments of one intervention that are open or exited on or after
+/// `since`, newest start first (a staff member's list of their participants).
+///
+/// No index covers the intervention with the exit date, so this reads the
+/// whole table once (about a fifth of a second for a million enrolments;
+/// an index on `(intervention, exit_date)` would make it a range read).
+pub fn open_or_exited_since(
+    conn: &Connection,
+    intervention: &str,
+    since: NaiveDate,
+) -> Result<Vec<Enrolment>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM enrolment WHERE intervention = :intervention \
+         AND (exit_date IS NULL OR exit_date >= :since) ORDER BY start_date DESC, id"
+    ))?;
+    let rows = stmt.query_map(
+        named_params! { ":intervention": intervention, ":since": since },
+        from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Every enrolment of one participant (by person or by anonymous local id) in one intervention.
