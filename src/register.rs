@@ -853,13 +853,38 @@ pub fn show(conn: &Connection, actor: &Actor, lookup: &Lookup) -> Result<Vec<Enr
     Ok(list)
 }
 
+/// A look-up by personnummer (the web's "find"): the person's enrolments
+/// in the actor's own interventions, possibly none. Unlike `show`, a miss
+/// is an answer, not an error, so the look-up itself is recorded either
+/// way (`find`, with the enrolments shown); an unknown person and one
+/// outside the actor's interventions give the same empty answer.
+pub fn find(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Result<Vec<Enrolment>> {
+    let scope = require(actor, Action::Register)?;
+    let list = match person_in(conn, fingerprint, &scope)? {
+        Some(person) => {
+            let mut list = store::of_person(conn, person)?;
+            list.retain(|e| scope.covers(&e.intervention));
+            list
+        }
+        None => Vec::new(),
+    };
+    let subjects: Vec<&str> = list.iter().map(|e| e.short_id()).collect();
+    let subjects = subjects.join(" ");
+    let subject = Some(subjects.as_str()).filter(|s| !s.is_empty());
+    audit::record(conn, actor, "find", subject, None)?;
+    Ok(list)
+}
+
+/// The most enrolments one intervention page lists.
+pub const LIST_MAX: usize = 1000;
+
 /// The enrolments of one intervention a staff page lists: the open ones
 /// and those that exited in the last `recent_days` days, newest start
 /// first. The read is recorded (`list`, with the intervention as subject).
 ///
-/// This reads the whole enrolment table (no index covers the intervention
-/// and the exit date; the schema is left as it is): see
-/// `store::enrolments::open_or_exited_since`.
+/// At most [`LIST_MAX`] + 1 are returned (a caller shows `LIST_MAX` and
+/// says there are more); the index of migration 5 finds them without
+/// reading the rest of the register.
 pub fn list_enrolments(
     conn: &Connection,
     actor: &Actor,
@@ -871,7 +896,7 @@ pub fn list_enrolments(
     let since = today
         .checked_sub_days(chrono::Days::new(recent_days.into()))
         .unwrap_or(NaiveDate::MIN);
-    let list = store::open_or_exited_since(conn, &i.code, since)?;
+    let list = store::open_or_exited_since(conn, &i.code, since, LIST_MAX + 1)?;
     audit::record(
         conn,
         actor,
@@ -1015,23 +1040,6 @@ pub fn intervention_add(conn: &Connection, actor: &Actor, mut i: Intervention) -
         Some(&i.name),
     )?;
     Ok(())
-}
-
-// TEMPORARY shim until the `scope` branch lands (replaced there).
-pub fn interventions_for(conn: &Connection, _actor: &Actor) -> Result<Vec<Intervention>> {
-    interventions::all(conn)
-}
-
-// TEMPORARY shim until the `scope` branch lands (replaced there).
-pub fn list_enrolments(
-    conn: &Connection,
-    actor: &Actor,
-    intervention: &str,
-    _today: NaiveDate,
-    _recent_days: u32,
-) -> Result<Vec<Enrolment>> {
-    let _ = (conn, actor, intervention);
-    Ok(Vec::new())
 }
 
 #[cfg(test)]

@@ -804,3 +804,49 @@ fn an_intervention_code_or_name_holding_a_personnummer_is_refused() {
     assert!(sustrack::model::parse_intervention_name("ESF 2021-2023, Vägen vidare").is_ok());
     assert!(sustrack::model::parse_intervention_code("ESF-2021").is_ok());
 }
+
+#[test]
+fn a_look_up_by_personnummer_is_recorded_even_when_it_finds_nothing() {
+    let mut db = setup();
+    let anna = pnr("19800101", 123);
+    let stranger = pnr("19900202", 456);
+    let e = start_person(&mut db, "ALLIN", &anna, "2024-01-02").unwrap();
+    let staff_of_steg = Actor::user(
+        "eva",
+        vec![sustrack::actor::Role::Staff],
+        ["STEG".to_string()].into_iter().collect(),
+    );
+    let staff_of_allin = Actor::user(
+        "olle",
+        vec![sustrack::actor::Role::Staff],
+        ["ALLIN".to_string()].into_iter().collect(),
+    );
+    let find = |db: &mut Memory, who: &Actor, p: &Personnummer| {
+        let fp = p.fingerprint(&db.kdf);
+        store::write(&mut db.conn, |tx| register::find(tx, who, &fp)).unwrap()
+    };
+    let before = audit_rows(&db).len();
+    // Outside the actor's interventions and unknown look the same: empty.
+    assert!(find(&mut db, &staff_of_steg, &anna).is_empty());
+    assert!(find(&mut db, &staff_of_steg, &stranger).is_empty());
+    let found = find(&mut db, &staff_of_allin, &anna);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, e.id);
+    let rows = audit_rows(&db);
+    assert_eq!(rows.len(), before + 3, "every look-up is recorded");
+    assert_eq!(rows[before], ("find".to_string(), None, None));
+    assert_eq!(rows[before + 1], ("find".to_string(), None, None));
+    assert_eq!(
+        rows[before + 2],
+        ("find".to_string(), Some(e.short_id().to_string()), None)
+    );
+    // A coordinator does not register, so does not look people up.
+    let coordinator = Actor::user(
+        "c",
+        vec![sustrack::actor::Role::Coordinator],
+        Default::default(),
+    );
+    let fp = anna.fingerprint(&db.kdf);
+    let refused = store::write(&mut db.conn, |tx| register::find(tx, &coordinator, &fp));
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+}

@@ -170,13 +170,16 @@ pub fn open_or_exited_since(
     conn: &Connection,
     intervention: &str,
     since: NaiveDate,
+    limit: usize,
 ) -> Result<Vec<Enrolment>> {
+    // Two range look-ups in `enrolment_by_intervention` (migration 5): the
+    // open ones (exit_date IS NULL) and the recent exits.
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM enrolment WHERE intervention = :intervention \
-         AND (exit_date IS NULL OR exit_date >= :since) ORDER BY start_date DESC, id"
+         AND (exit_date IS NULL OR exit_date >= :since) ORDER BY start_date DESC, id LIMIT :limit"
     ))?;
     let rows = stmt.query_map(
-        named_params! { ":intervention": intervention, ":since": since },
+        named_params! { ":intervention": intervention, ":since": since, ":limit": limit as i64 },
         from_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

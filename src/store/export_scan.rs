@@ -43,7 +43,7 @@ pub fn scan(
     let mut rows = match period {
         Some((from, to)) => {
             stmt = conn.prepare(&format!(
-                "{SELECT} AND start_date <= :to AND (exit_date IS NULL OR exit_date >= :from)"
+                "{SELECT} AND +start_date <= :to AND (+exit_date IS NULL OR +exit_date >= :from)"
             ))?;
             stmt.query(named_params! {":lo": lo, ":hi": hi, ":from": from, ":to": to})?
         }

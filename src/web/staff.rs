@@ -158,6 +158,8 @@ struct InterventionPage {
     open: Vec<Row>,
     exited: Vec<Row>,
     can_register: bool,
+    /// More than `register::LIST_MAX` enrolments: the newest are shown.
+    more: bool,
 }
 
 pub async fn intervention(
@@ -186,7 +188,11 @@ pub async fn intervention(
         Ok(x) => x,
         Err(e) => return pages::error(who.lang, &e),
     };
-    let (open, exited): (Vec<_>, Vec<_>) = list.iter().partition(|e| e.exit.is_none());
+    let more = list.len() > register::LIST_MAX;
+    let (open, exited): (Vec<_>, Vec<_>) = list
+        .iter()
+        .take(register::LIST_MAX)
+        .partition(|e| e.exit.is_none());
     let t = i18n::texts(who.lang);
     let can_register = who.session.actor.may_in(Action::Register, &i.code);
     let frame = Frame::signed_in(
@@ -201,6 +207,7 @@ pub async fn intervention(
             frame,
             open: open.iter().map(|e| Row::of(e, who.lang, today)).collect(),
             exited: exited.iter().map(|e| Row::of(e, who.lang, today)).collect(),
+            more,
             intervention: i,
             can_register,
         },
@@ -1065,14 +1072,11 @@ pub async fn find(State(app): State<Shared>, who: SignedIn, form: Form) -> Respo
     let found = app
         .hash(move |conn| {
             let fp = pnr.fingerprint(&kdf);
-            store::write(conn, |tx| register::show(tx, &actor, &Lookup::Person(fp)))
+            store::write(conn, |tx| register::find(tx, &actor, &fp))
         })
         .await;
     let rows = match found {
         Ok(list) => list.iter().map(|e| Row::of(e, lang, today)).collect(),
-        // An unknown person and one outside the user's interventions
-        // look the same.
-        Err(Error::NotFound(_)) => Vec::new(),
         Err(e) => return pages::error(lang, &e),
     };
     // The number is not shown again: the result is about the person.
