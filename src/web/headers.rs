@@ -69,13 +69,16 @@ pub async fn security(State(app): State<Shared>, req: Request, next: Next) -> Re
 fn cross_origin(app: &Shared, req: &Request) -> bool {
     let h = req.headers();
     if h.get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
+        .is_some_and(|v| matches!(v.as_bytes(), b"cross-site" | b"same-site"))
     {
         return true;
     }
-    let Some(origin) = h.get(header::ORIGIN) else {
-        // Not a browser form (or an old one): the CSRF token decides.
-        return false;
+    // With `Referrer-Policy: no-referrer` browsers send `Origin: null` on
+    // their own forms' POSTs, so "null" says nothing; without an Origin
+    // (not a browser, or an old one) the CSRF token decides alone.
+    let origin = match h.get(header::ORIGIN) {
+        Some(o) if o.as_bytes() != b"null" => o,
+        _ => return false,
     };
     let origin = origin.to_str().unwrap_or("");
     match &app.origin {
