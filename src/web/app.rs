@@ -128,6 +128,9 @@ pub struct App {
     pub demo: bool,
     /// Key for the CSRF token of pages shown before sign-in.
     pub csrf_key: [u8; 32],
+    /// Forms sent after their session ended, kept (in memory only, never
+    /// the personnummer) until the user has signed in again.
+    pub parked: super::resume::Parked,
 }
 
 pub type Shared = Arc<App>;
@@ -145,6 +148,7 @@ impl App {
             origin: opts.public_url.as_deref().map(|u| origin_of(u).to_string()),
             demo: opts.demo,
             csrf_key,
+            parked: Default::default(),
         }
     }
 

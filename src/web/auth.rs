@@ -110,7 +110,12 @@ fn pre_csrf_ok(app: &Shared, v: &Visitor, form: &Form) -> bool {
         .is_some_and(|pre| csrf::same(form.csrf(), &csrf::pre_token(app, pre)))
 }
 
-pub async fn login(State(app): State<Shared>, v: Visitor, form: Form) -> Response {
+pub async fn login(
+    State(app): State<Shared>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    form: Form,
+) -> Response {
     if !pre_csrf_ok(&app, &v, &form) {
         return pages::forbidden_csrf(v.lang);
     }
@@ -143,7 +148,9 @@ pub async fn login(State(app): State<Shared>, v: Visitor, form: Form) -> Respons
     };
     match result {
         Ok(Some(new)) => {
-            let mut res = Redirect::to("/").into_response();
+            // Back to a form that was sent after its session ended, if any.
+            let next = super::resume::waiting_path(&app, &headers).unwrap_or_else(|| "/".into());
+            let mut res = Redirect::to(&next).into_response();
             let h = res.headers_mut();
             // A new session id at every sign-in: a cookie planted before
             // it (session fixation) names nothing.

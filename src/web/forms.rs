@@ -74,6 +74,11 @@ impl Form {
         self.opt("csrf")
     }
 
+    /// Every pair as sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// An empty form (for a page shown the first time).
     pub fn empty() -> Form {
         Form { pairs: Vec::new() }

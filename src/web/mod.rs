@@ -8,8 +8,8 @@
 //! (security headers on every response), `session` (the cookie and the
 //! signed-in extractor), `csrf`, `forms` (parsing bodies and error
 //! summaries), `i18n` (Swedish and English texts), `pages` (the shared page
-//! frame and error pages), then one file per page group: `auth`, `staff`,
-//! `report`.
+//! frame and error pages), `resume` (a form sent after its session ended),
+//! then one file per page group: `auth`, `staff`, `report`.
 //!
 //! [`Actor`]: crate::actor::Actor
 
@@ -21,6 +21,7 @@ mod headers;
 mod i18n;
 mod pages;
 mod report;
+mod resume;
 mod routes;
 mod session;
 mod staff;

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -30,6 +30,7 @@ use super::csrf;
 use super::forms::{choices, code_field, Choice, Errors, Form};
 use super::i18n::{self, Texts};
 use super::pages::{self, render, Frame};
+use super::resume;
 use super::session::SignedIn;
 
 /// Days an exited enrolment stays on the intervention page.
@@ -292,8 +293,12 @@ async fn start_page(
 pub async fn start_form(
     State(app): State<Shared>,
     who: SignedIn,
+    headers: HeaderMap,
     Query(q): Query<StartQuery>,
 ) -> Response {
+    if let Some(form) = resume::take(&app, &headers, "/start") {
+        return start_page(&app, &who, form, Errors::new(), StatusCode::OK).await;
+    }
     let mut pairs = Vec::new();
     if let Some(i) = q.intervention.filter(|i| i.len() <= 32) {
         pairs.push(("intervention".to_string(), i));
@@ -362,7 +367,14 @@ fn refuse(errors: &mut Errors, t: &Texts, lang: Lang, e: Error) -> Option<Respon
         .map(|other| pages::error(lang, &other))
 }
 
-pub async fn start(State(app): State<Shared>, who: SignedIn, mut form: Form) -> Response {
+pub async fn start(
+    State(app): State<Shared>,
+    who: Result<SignedIn, Response>,
+    mut form: Form,
+) -> Response {
+    let Ok(who) = who else {
+        return resume::park(&app, "/start".into(), &form);
+    };
     if !csrf::same(form.csrf(), &who.session.csrf) {
         return pages::forbidden_csrf(who.lang);
     }
@@ -564,6 +576,7 @@ fn exit_page(
 pub async fn exit_form(
     State(app): State<Shared>,
     who: SignedIn,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let e = match read_one(&app, &who, &id).await {
@@ -573,17 +586,33 @@ pub async fn exit_form(
     if !who.session.actor.may_in(Action::Register, &e.intervention) {
         return pages::forbidden(who.lang);
     }
+    let form = resume::take(&app, &headers, &format!("/enrolments/{id}/exit"));
     exit_page(
         &who,
         &e,
         app.clock.today(),
-        Form::empty(),
+        form.unwrap_or_else(Form::empty),
         Errors::new(),
         StatusCode::OK,
     )
 }
 
-pub async fn exit(State(app): State<Shared>, who: SignedIn, form: Form) -> Response {
+pub async fn exit(
+    State(app): State<Shared>,
+    who: Result<SignedIn, Response>,
+    form: Form,
+) -> Response {
+    let who = match who {
+        Ok(w) => w,
+        Err(_) if id_shape(form.get("enrolment")) => {
+            return resume::park(
+                &app,
+                format!("/enrolments/{}/exit", form.get("enrolment")),
+                &form,
+            )
+        }
+        Err(res) => return res,
+    };
     if !csrf::same(form.csrf(), &who.session.csrf) {
         return pages::forbidden_csrf(who.lang);
     }
@@ -747,6 +776,7 @@ async fn edit_page(
 pub async fn edit_form(
     State(app): State<Shared>,
     who: SignedIn,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let e = match read_one(&app, &who, &id).await {
@@ -756,7 +786,9 @@ pub async fn edit_form(
     if !who.session.actor.may_in(Action::Register, &e.intervention) {
         return pages::forbidden(who.lang);
     }
-    edit_page(&app, &who, &e, form_of(&e), Errors::new(), StatusCode::OK).await
+    let form = resume::take(&app, &headers, &format!("/enrolments/{id}/edit"));
+    let form = form.unwrap_or_else(|| form_of(&e));
+    edit_page(&app, &who, &e, form, Errors::new(), StatusCode::OK).await
 }
 
 /// An optional code field as an edit: unchanged → None; emptied → Some(None).
@@ -775,10 +807,17 @@ fn edit_code<C: Code>(
 
 pub async fn edit(
     State(app): State<Shared>,
-    who: SignedIn,
+    who: Result<SignedIn, Response>,
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
+    let who = match who {
+        Ok(w) => w,
+        Err(_) if id_shape(&id) => {
+            return resume::park(&app, format!("/enrolments/{id}/edit"), &form)
+        }
+        Err(res) => return res,
+    };
     if !csrf::same(form.csrf(), &who.session.csrf) {
         return pages::forbidden_csrf(who.lang);
     }
