@@ -27,4 +27,4 @@ mod session;
 mod staff;
 
 pub use app::{serve, Clock, Options, Running};
-pub use routes::ROUTES;
+pub use routes::{Page, Route, Who, ROUTES};

@@ -296,6 +296,9 @@ pub async fn start_form(
     headers: HeaderMap,
     Query(q): Query<StartQuery>,
 ) -> Response {
+    if !who.session.actor.may(Action::Register) {
+        return pages::forbidden(who.lang);
+    }
     if let Some(form) = resume::take(&app, &headers, "/start") {
         return start_page(&app, &who, form, Errors::new(), StatusCode::OK).await;
     }
@@ -623,6 +626,9 @@ pub async fn exit(
         Ok(e) => e,
         Err(page) => return page,
     };
+    if !who.session.actor.may_in(Action::Register, &e.intervention) {
+        return pages::forbidden(lang);
+    }
     let mut errors = Errors::new();
     let date = date_field(&form, "date", Field::Date, today, t, lang, &mut errors);
     let outcome = code_field::<Outcome>(&form, "outcome", t, &mut errors);
@@ -827,6 +833,9 @@ pub async fn edit(
         Ok(e) => e,
         Err(page) => return page,
     };
+    if !who.session.actor.may_in(Action::Register, &e.intervention) {
+        return pages::forbidden(lang);
+    }
     let before = form_of(&e);
     let changed = |name: &str| form.get(name) != before.get(name);
     let mut errors = Errors::new();
