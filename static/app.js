@@ -1,15 +1,33 @@
-// sustrack: the one script. Pages work without it; it only warns before
-// the idle timeout ends the session (SPEC section 11), two minutes ahead.
+// sustrack: the one script. Pages work without it; it only warns two
+// minutes before the idle timeout would end the session (SPEC section 11)
+// and, when asked, keeps the session alive without leaving the page (so
+// nothing typed into a form is lost).
 (function () {
   "use strict";
-  var until = Date.parse(document.body.getAttribute("data-idle-until") || "");
+  var IDLE_MS = 30 * 60 * 1000;
+  var LEAD_MS = 2 * 60 * 1000;
   var box = document.getElementById("idle-warning");
-  if (!box || isNaN(until)) { return; }
-  var lead = 2 * 60 * 1000;
-  var wait = until - Date.now() - lead;
-  window.setTimeout(function () {
-    box.hidden = false;
-    var button = box.querySelector("button");
-    if (button) { button.focus(); }
-  }, Math.max(wait, 0));
+  var stay = document.getElementById("stay-signed-in");
+  var until = Date.parse(document.body.getAttribute("data-idle-until") || "");
+  if (!box || !stay || isNaN(until)) { return; }
+  var timer = null;
+  function schedule(end) {
+    if (timer) { window.clearTimeout(timer); }
+    timer = window.setTimeout(function () {
+      box.hidden = false;
+      stay.focus();
+    }, Math.max(end - Date.now() - LEAD_MS, 0));
+  }
+  stay.addEventListener("click", function () {
+    // Any signed-in page counts as activity; the answer is not needed.
+    window.fetch("/", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (r.ok) {
+        box.hidden = true;
+        schedule(Date.now() + IDLE_MS);
+      } else {
+        window.location.assign("/login?ended=1");
+      }
+    });
+  });
+  schedule(until);
 })();

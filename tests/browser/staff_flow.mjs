@@ -1,0 +1,180 @@
+// The staff member's first day, in real Chromium (driven by playwright-core),
+// with axe-core (WCAG 2.1 A and AA) on every page: open the enrolment link,
+// choose a password, register the authenticator, sign in, make a mistake in
+// the start form and correct it, register the exit, sign out; then a
+// coordinator signs in and sees the count in the report page.
+//
+// Run by tests/web_browser.rs, which prepares the database and the server
+// and passes: BASE (http://127.0.0.1:PORT), STAFF_LINK and COORD_LINK
+// (enrolment paths), PNR (a synthetic personnummer), SHOTS (a directory for
+// the screenshots). Exits non-zero with a readable list of what failed.
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { totp, selfTest } from './totp.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const { BASE, STAFF_LINK, COORD_LINK, PNR, SHOTS } = process.env;
+for (const [k, v] of Object.entries({ BASE, STAFF_LINK, COORD_LINK, PNR, SHOTS })) {
+  if (!v) throw new Error(`${k} is not set`);
+}
+mkdirSync(SHOTS, { recursive: true });
+selfTest();
+
+const PASSWORD = 'ett långt lösenord för test';
+const lastYear = new Date().getFullYear() - 1;
+const problems = [];
+const visited = [];
+let shot = 0;
+
+function check(ok, what) {
+  if (!ok) problems.push(what);
+}
+
+/** axe-core on the page as it is now, then a screenshot. */
+async function look(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    }),
+  );
+  for (const v of result.violations) {
+    const where = v.nodes.map((n) => n.target.join(' ')).join(', ');
+    problems.push(`axe on ${name} (${page.url()}): ${v.id} [${v.impact}] ${v.help}: ${where}`);
+  }
+  shot += 1;
+  const file = `${SHOTS}/${String(shot).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`looked at ${name}: ${result.violations.length} axe violations, ${file}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+/** Click and wait for the page it leads to (a 422 page is a page too). */
+async function go(page, selector) {
+  await page.click(selector);
+  await page.waitForLoadState('load');
+}
+
+/** A browser context of its own per person; axe needs the CSP bypassed. */
+async function person() {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  page.on('request', (r) => visited.push(r.url()));
+  return page;
+}
+
+/** Enrol through the link and sign in with a fresh code. */
+async function enrolAndSignIn(page, link, login, who) {
+  await page.goto(BASE + link);
+  await look(page, `${who}-enrol`);
+  const secret = (await page.textContent('#totp-secret')).trim();
+  const otpauth = await page.getAttribute('#otpauth', 'href');
+  check(otpauth.startsWith('otpauth://totp/') && otpauth.includes(`secret=${secret}`), `otpauth link: ${otpauth}`);
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password_again', PASSWORD);
+  await page.fill('#code', totp(secret));
+  await go(page, 'form[action^="/enrol/"] button[type=submit]');
+  check(page.url().endsWith('/login?enrolled=1'), `after enrolment: ${page.url()}`);
+  await look(page, `${who}-enrolled`);
+  await page.fill('#login', login);
+  await page.fill('#password', PASSWORD);
+  // The enrolment spent this 30-second step's code: the app's next code.
+  await page.fill('#code', totp(secret, Date.now() + 30_000));
+  await go(page, 'form[action="/login"] button[type=submit]');
+  check(new URL(page.url()).pathname === '/', `${who} signed in: ${page.url()}`);
+  await look(page, `${who}-home`);
+}
+
+try {
+  // --- The staff member ---
+  const eva = await person();
+  await enrolAndSignIn(eva, STAFF_LINK, 'eva', 'staff');
+  await go(eva, 'a[href="/interventions/ALLIN"]');
+  await look(eva, 'staff-intervention');
+  await go(eva, 'main a[href="/start?intervention=ALLIN"]');
+  await look(eva, 'staff-start-form');
+
+  // A mistake: a date in the future, and no consent ticked.
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  await eva.fill('#pnr', PNR);
+  await eva.fill('#date', tomorrow);
+  await eva.selectOption('#support', 'sickness_benefit');
+  await go(eva, 'main form[action="/start"] button[type=submit]');
+  check(await eva.isVisible('.error-summary'), 'the error summary is shown');
+  check((await eva.locator('.error-summary a[href="#consent"]').count()) === 1, 'the summary links to consent');
+  check((await eva.locator('.error-summary a[href="#date"]').count()) === 1, 'the summary links to the date');
+  check((await eva.inputValue('#date')) === tomorrow, 'the date is kept');
+  check((await eva.inputValue('#pnr')) === PNR, 'the personnummer is kept in its own field');
+  check((await eva.inputValue('#support')) === 'sickness_benefit', 'the support is kept');
+  check((await eva.getAttribute('#date', 'aria-invalid')) === 'true', 'the date is marked invalid');
+  await look(eva, 'staff-start-errors');
+  // The summary's link takes the user to the field.
+  await eva.click('.error-summary a[href="#consent"]');
+  check(await eva.evaluate(() => location.hash === '#consent'), 'the link goes to the field');
+
+  // Corrected.
+  await eva.fill('#date', `${lastYear}-03-01`);
+  await eva.check('#consent');
+  await go(eva, 'main form[action="/start"] button[type=submit]');
+  check(/\/enrolments\/[0-9a-f-]{36}\?saved=start$/.test(eva.url()), `after the start: ${eva.url()}`);
+  check(await eva.isVisible('#short-id'), 'the enrolment page shows the id');
+  await look(eva, 'staff-enrolment');
+
+  // The exit.
+  await go(eva, 'a:has-text("Registrera avslut")');
+  await look(eva, 'staff-exit-form');
+  await eva.fill('#date', `${lastYear}-09-30`);
+  await eva.selectOption('#outcome', 'work');
+  await go(eva, 'form[action="/exit"] button[type=submit]');
+  check(eva.url().endsWith('?saved=exit'), `after the exit: ${eva.url()}`);
+  check((await eva.textContent('main')).includes(`${lastYear}-09-30`), 'the exit date is shown');
+  await look(eva, 'staff-exited');
+
+  // English works too.
+  await go(eva, 'form[action="/lang"] button');
+  check((await eva.getAttribute('html', 'lang')) === 'en', 'the language switch');
+  await look(eva, 'staff-english');
+
+  await go(eva, 'form[action="/logout"] button');
+  check(eva.url().includes('/login'), `after signing out: ${eva.url()}`);
+
+  // --- The coordinator ---
+  const cecilia = await person();
+  await enrolAndSignIn(cecilia, COORD_LINK, 'cecilia', 'coordinator');
+  await cecilia.goto(`${BASE}/report?year=${lastYear}&suppress_below=0`);
+  await look(cecilia, 'coordinator-report');
+  const table = cecilia.locator('table').first();
+  const headers = await table.locator('thead th').allTextContents();
+  const started = headers.findIndex((h) => h.trim() === 'Nya');
+  const exited = headers.findIndex((h) => h.trim() === 'Avslutade');
+  const row = table.locator('tbody tr', { hasText: 'ALLIN' });
+  const cells = await row.locator('td').allTextContents();
+  check(started >= 0 && cells[started]?.trim() === '1', `the report counts one new in ALLIN: ${headers} / ${cells}`);
+  check(exited >= 0 && cells[exited]?.trim() === '1', `the report counts one exit in ALLIN: ${headers} / ${cells}`);
+} catch (e) {
+  problems.push(`the flow stopped: ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+
+// The personnummer went only in a POST body, never in a URL.
+const digits = PNR.replace(/\D/g, '');
+for (const url of visited) {
+  if (url.replace(/\D/g, '').includes(digits.slice(2))) problems.push(`a URL holds the personnummer: ${url}`);
+}
+
+if (problems.length) {
+  console.error(`${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`browser flow passed: ${shot} pages looked at, no axe violations`);
