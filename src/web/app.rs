@@ -283,24 +283,6 @@ impl Running {
         })
     }
 
-    /// Block until the process is told to stop (Ctrl-C or SIGTERM).
-    pub fn wait_for_signal(mut self) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a signal runtime");
-        rt.block_on(async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        });
-        self.shutdown();
-    }
-
     fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -344,16 +326,37 @@ fn tls_config(
     ))
 }
 
-/// `sustrack serve`: start, print where, serve until told to stop.
+/// `sustrack serve`: start, print where, serve until told to stop (Ctrl-C
+/// or SIGTERM). The signal handlers are in place before the address is
+/// printed, so whoever reads that line may stop the server at once.
 pub fn serve(store: Store, opts: Options, banner: &str) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
-    let running = Running::start(store, opts)?;
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io_text(format!("cannot start the server: {e}")))?;
+    let (mut term, mut int) = signals
+        .block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            ))
+        })
+        .map_err(|e| Error::io_text(format!("cannot handle signals: {e}")))?;
+    let mut running = Running::start(store, opts)?;
     println!(
         "sustrack serve: listening on {scheme}://{}{banner}",
         running.addr
     );
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    running.wait_for_signal();
+    signals.block_on(async {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    });
+    running.shutdown();
     Ok(())
 }
