@@ -97,14 +97,23 @@ fn weighted(rng: &mut Stream, weights: &[u32]) -> usize {
 /// measuring, and would only fill the disk.
 pub const MAX_ENROLMENTS: u64 = 20_000_000;
 
-pub fn generate(path: &Path, actor: &Actor, enrolments: u64, seed: u64) -> Result<Generated> {
+/// `kdf` is the profile new registrations in the file will hash
+/// personnummer with; the generated persons' fingerprints are random, so
+/// it costs nothing here (the server's load benchmark needs `Default`).
+pub fn generate(
+    path: &Path,
+    actor: &Actor,
+    enrolments: u64,
+    seed: u64,
+    kdf: KdfProfile,
+) -> Result<Generated> {
     if !(1..=MAX_ENROLMENTS).contains(&enrolments) {
         return Err(Error::invalid(
             Field::Enrolments,
             format!("{enrolments} is out of range: expected 1 to {MAX_ENROLMENTS}"),
         ));
     }
-    let store = Store::create(path, KdfProfile::Test, actor)?;
+    let store = Store::create(path, kdf, actor)?;
     let mut conn = store.connect()?;
     // Bulk loading only: a large page cache keeps the random-order inserts cheap.
     conn.pragma_update(None, "cache_size", -262_144)?;

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::codes::Lang;
 use crate::error::{Error, Result};
 use crate::identity::scrub_path;
+use crate::identity::KdfProfile;
 use crate::invalid;
 use crate::model::parse_date;
 use crate::report::{self, render::Format, Options, Period};
@@ -168,8 +169,15 @@ pub fn demo(lang: &str, format: &str) -> Result<()> {
     emit(None, &report::render::render(&r, format)?)
 }
 
-pub fn generate(db: &Path, actor: &crate::actor::Actor, n: u64, seed: u64) -> Result<()> {
-    let g = crate::generate::generate(db, actor, n, seed)?;
+pub fn generate(
+    db: &Path,
+    actor: &crate::actor::Actor,
+    n: u64,
+    seed: u64,
+    kdf: &str,
+) -> Result<()> {
+    let profile = KdfProfile::parse(kdf).expect("clap checks the profile");
+    let g = crate::generate::generate(db, actor, n, seed, profile)?;
     say!(
         "generated {} ({} interventions, {} persons, {} enrolments of which {} anonymous; seed {seed})",
         scrub_path(db),
@@ -178,9 +186,11 @@ pub fn generate(db: &Path, actor: &crate::actor::Actor, n: u64, seed: u64) -> Re
         g.enrolments,
         g.anonymous
     )?;
-    tell!(
-        "warning: {} uses the test KDF profile: synthetic data only",
-        scrub_path(db)
-    );
+    if profile == KdfProfile::Test {
+        tell!(
+            "warning: {} uses the test KDF profile: synthetic data only",
+            scrub_path(db)
+        );
+    }
     Ok(())
 }

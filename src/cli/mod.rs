@@ -146,6 +146,10 @@ pub enum Command {
         enrolments: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Profile new registrations in the file hash with (`default` to
+        /// measure the server as it runs for real)
+        #[arg(long, default_value = "test", value_parser = ["default", "test"])]
+        kdf: String,
     },
     /// Run the web front end for staff and coordinators (SPEC section 11)
     Serve(ServeArgs),
@@ -461,7 +465,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check => admin::check(&open(Read)?),
         Command::Backup { file } => admin::backup(&mut open(AuditedRead)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),
-        Command::Generate { enrolments, seed } => data::generate(db_path, &actor, enrolments, seed),
+        Command::Generate {
+            enrolments,
+            seed,
+            kdf,
+        } => data::generate(db_path, &actor, enrolments, seed, &kdf),
         Command::Serve(a) => serve::serve(db_path, &actor, a),
         Command::User(c) => {
             let access = if c.writes() { Write } else { Read };
