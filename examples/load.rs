@@ -57,8 +57,15 @@ fn enrol(base: &str, links: &str, users: &str) {
         let f: Vec<&str> = line.split_whitespace().collect();
         let (login, intervention, link) = (f[0], f[1], f[2]);
         let c = client();
-        let page = c.get(format!("{base}{link}")).send().unwrap().text().unwrap();
-        let secret = between(&page, "<code id=\"totp-secret\">", "<").unwrap().to_string();
+        let page = c
+            .get(format!("{base}{link}"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let secret = between(&page, "<code id=\"totp-secret\">", "<")
+            .unwrap()
+            .to_string();
         let res = c
             .post(format!("{base}{link}"))
             .form(&[
@@ -114,7 +121,13 @@ fn ids_on(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn user_loop(base: String, user: Vec<String>, until: Instant, samples: Arc<Mutex<Vec<Sample>>>, seed: u64) {
+fn user_loop(
+    base: String,
+    user: Vec<String>,
+    until: Instant,
+    samples: Arc<Mutex<Vec<Sample>>>,
+    seed: u64,
+) {
     let (login, intervention, password, secret) = (&user[0], &user[1], &user[2], &user[3]);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let c = client();
@@ -132,7 +145,12 @@ fn user_loop(base: String, user: Vec<String>, until: Instant, samples: Arc<Mutex
     // spent this step's code, so on refusal wait for the next step.
     for attempt in 0..3 {
         let t = Instant::now();
-        let page = c.get(format!("{base}/login")).send().unwrap().text().unwrap();
+        let page = c
+            .get(format!("{base}/login"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
         let at = std::time::SystemTime::now() + Duration::from_secs(30 * (attempt + 1));
         let res = c
             .post(format!("{base}/login"))
@@ -177,7 +195,12 @@ fn user_loop(base: String, user: Vec<String>, until: Instant, samples: Arc<Mutex
             }
             record(Kind::Page, t, ok);
         } else if rng.random_bool(0.5) || open.is_empty() {
-            let form = c.get(format!("{base}/start?intervention={intervention}")).send().unwrap().text().unwrap();
+            let form = c
+                .get(format!("{base}/start?intervention={intervention}"))
+                .send()
+                .unwrap()
+                .text()
+                .unwrap();
             let t = Instant::now();
             let res = c
                 .post(format!("{base}/start"))
@@ -195,19 +218,32 @@ fn user_loop(base: String, user: Vec<String>, until: Instant, samples: Arc<Mutex
                 if let Ok(r) = res {
                     let status = r.status();
                     let body = r.text().unwrap_or_default();
-                    eprintln!("start: {status} {}", between(&body, "<ul>", "</ul>").unwrap_or("").trim());
+                    eprintln!(
+                        "start: {status} {}",
+                        between(&body, "<ul>", "</ul>").unwrap_or("").trim()
+                    );
                 }
                 continue;
             }
             if let Ok(r) = res {
-                if let Some(id) = r.headers().get("location").and_then(|l| l.to_str().ok()).and_then(|l| l.strip_prefix("/enrolments/")) {
+                if let Some(id) = r
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| l.strip_prefix("/enrolments/"))
+                {
                     open.push(id[..36].to_string());
                 }
             }
             record(Kind::Register, t, ok);
         } else {
             let id = open.swap_remove(rng.random_range(0..open.len()));
-            let form = c.get(format!("{base}/enrolments/{id}/exit")).send().unwrap().text().unwrap();
+            let form = c
+                .get(format!("{base}/enrolments/{id}/exit"))
+                .send()
+                .unwrap()
+                .text()
+                .unwrap();
             let t = Instant::now();
             let res = c
                 .post(format!("{base}/exit"))
@@ -224,7 +260,10 @@ fn user_loop(base: String, user: Vec<String>, until: Instant, samples: Arc<Mutex
                     if std::env::var_os("LOAD_DEBUG").is_some() {
                         let status = r.status();
                         let body = r.text().unwrap_or_default();
-                        let summary = between(&body, "<ul>", "</ul>").unwrap_or("").trim().to_string();
+                        let summary = between(&body, "<ul>", "</ul>")
+                            .unwrap_or("")
+                            .trim()
+                            .to_string();
                         eprintln!("exit of {id}: {status} {summary}");
                     }
                     false
@@ -257,7 +296,11 @@ fn run(base: &str, users: &str, n: usize, seconds: u64, server_pid: Option<&str>
         .lines()
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .collect();
-    assert!(lines.len() >= n, "{n} users asked for, {} enrolled", lines.len());
+    assert!(
+        lines.len() >= n,
+        "{n} users asked for, {} enrolled",
+        lines.len()
+    );
     let samples = Arc::new(Mutex::new(Vec::new()));
     let warmup = Duration::from_secs(5);
     let start = Instant::now();
@@ -287,13 +330,24 @@ fn run(base: &str, users: &str, n: usize, seconds: u64, server_pid: Option<&str>
     let samples = samples.lock().unwrap();
     let measured: Vec<&Sample> = samples.iter().filter(|s| s.at >= start + warmup).collect();
     let window = (wall - warmup.as_secs_f64()).max(1.0);
-    println!("users {n}, {seconds} s measured after {} s warm-up", warmup.as_secs());
+    println!(
+        "users {n}, {seconds} s measured after {} s warm-up",
+        warmup.as_secs()
+    );
     println!("kind        requests  per s   p50 ms   p99 ms   max ms  errors");
-    for (kind, name) in [(Kind::Page, "page view"), (Kind::Register, "register"), (Kind::SignIn, "sign-in")] {
+    for (kind, name) in [
+        (Kind::Page, "page view"),
+        (Kind::Register, "register"),
+        (Kind::SignIn, "sign-in"),
+    ] {
         let all: Vec<&Sample> = if kind == Kind::SignIn {
             samples.iter().filter(|s| s.kind == kind).collect()
         } else {
-            measured.iter().copied().filter(|s| s.kind == kind).collect()
+            measured
+                .iter()
+                .copied()
+                .filter(|s| s.kind == kind)
+                .collect()
         };
         let mut ms: Vec<f64> = all.iter().map(|s| s.ms).collect();
         ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -301,17 +355,27 @@ fn run(base: &str, users: &str, n: usize, seconds: u64, server_pid: Option<&str>
         println!(
             "{name:<10} {:>9} {:>6.1} {:>8.1} {:>8.1} {:>8.1} {:>7}",
             all.len(),
-            if kind == Kind::SignIn { f64::NAN } else { all.len() as f64 / window },
+            if kind == Kind::SignIn {
+                f64::NAN
+            } else {
+                all.len() as f64 / window
+            },
             pct(&ms, 0.5),
             pct(&ms, 0.99),
             ms.last().copied().unwrap_or(f64::NAN),
             errors
         );
     }
-    println!("load generator CPU: {cpu:.1} s over {wall:.0} s wall ({:.0} % of one core)", 100.0 * cpu / wall);
+    println!(
+        "load generator CPU: {cpu:.1} s over {wall:.0} s wall ({:.0} % of one core)",
+        100.0 * cpu / wall
+    );
     if let Some(pid) = server_pid {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
+        for l in status
+            .lines()
+            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        {
             println!("server {l}");
         }
     }
@@ -328,6 +392,8 @@ fn main() {
             args[5].parse().unwrap(),
             args.get(6).map(String::as_str),
         ),
-        _ => eprintln!("usage: load enrol BASE LINKS USERS | load run BASE USERS N SECONDS [SERVER_PID]"),
+        _ => eprintln!(
+            "usage: load enrol BASE LINKS USERS | load run BASE USERS N SECONDS [SERVER_PID]"
+        ),
     }
 }

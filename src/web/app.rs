@@ -203,16 +203,19 @@ impl App {
     }
 }
 
-/// glibc gives each thread that allocates its own malloc arena and keeps
-/// freed memory there; argon2id's 19 MiB buffers, freed on whichever
-/// blocking thread hashed, would then stay resident once per thread (the
-/// load benchmark measured 830 MB at 50 users). A few arenas bound that.
+/// glibc gives each thread that allocates its own malloc arena, and after
+/// the first large block is freed it raises its mmap threshold so later
+/// ones come from the arenas and stay resident there. argon2id's 19 MiB
+/// buffers, freed on whichever blocking thread hashed, then pile up (the
+/// load benchmark measured 830 MB at 50 users). A few arenas and a fixed
+/// threshold (large blocks always mapped and unmapped) bound that.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before
+    // SAFETY: mallopt only sets allocator parameters; it is called before
     // the server's threads start allocating.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
