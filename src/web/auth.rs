@@ -285,10 +285,9 @@ async fn enrol_page(
     with_pre(app, render(status, &page), &pre, new)
 }
 
+/// An unknown, used or expired link: one answer for all three.
 fn link_unknown(lang: Lang) -> Response {
-    let mut res = pages::not_found_page(lang);
-    *res.status_mut() = StatusCode::NOT_FOUND;
-    res
+    pages::not_found_page(lang)
 }
 
 pub async fn enrol_form(

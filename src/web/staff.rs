@@ -472,9 +472,9 @@ pub async fn start(
         Err(e) => match refuse(&mut errors, t, lang, e) {
             Some(page) => page,
             None => {
-                if form.opt("pnr").is_some() && errors.of("pnr").is_none() {
-                    // Kept in its own field only (SPEC 11), never elsewhere.
-                } else {
+                // A valid number stays in its own field (SPEC 11) and
+                // nowhere else; one the domain refused is not shown again.
+                if errors.of("pnr").is_some() {
                     form.forget("pnr");
                 }
                 start_page(&app, &who, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
