@@ -30,6 +30,7 @@ use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
 
 use crate::actor::{Action, Actor, Scope};
+use crate::codes::Code as _;
 use crate::codes::{Gender, InterventionKind, Outcome};
 use crate::error::{Error, Field, Result};
 use crate::identity::{Fingerprint, Kdf, Personnummer};
@@ -916,6 +917,35 @@ pub fn interventions_for(conn: &Connection, actor: &Actor) -> Result<Vec<Interve
     Ok(all)
 }
 
+/// Entries of the audit trail matching a filter, newest first, at most
+/// `limit`. The read is recorded with its filter, after the read (the
+/// entries shown are those that were there).
+pub fn log_search(
+    conn: &Connection,
+    actor: &Actor,
+    filter: &audit::Filter,
+    limit: u32,
+    format: &str,
+) -> Result<Vec<AuditEntry>> {
+    require(actor, Action::ReadAudit)?;
+    let entries = audit::search(conn, filter, limit)?;
+    let mut parts = vec![format!("limit {limit}"), format!("format {format}")];
+    for (name, v) in [
+        ("from", filter.from.map(|d| d.to_string())),
+        ("to", filter.to.map(|d| d.to_string())),
+        ("login", filter.login.clone()),
+        ("action", filter.action.clone()),
+        ("subject", filter.subject.clone()),
+        ("before", filter.before.map(|b| b.to_string())),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{name} {v}"));
+        }
+    }
+    audit::record(conn, actor, "log", None, Some(&parts.join("; ")))?;
+    Ok(entries)
+}
+
 /// The newest `limit` entries of the audit trail, newest first. Reading
 /// the trail shows who looked at whom, so it is itself recorded (after
 /// the read: the entries shown are those that were there).
@@ -1040,6 +1070,89 @@ pub fn intervention_add(conn: &Connection, actor: &Actor, mut i: Intervention) -
         Some(&i.name),
     )?;
     Ok(())
+}
+
+/// Change an intervention's name, parent, kind and targets. Refused: an
+/// unknown intervention or parent, a parent that is the intervention
+/// itself or one of its descendants (the tree must stay a tree), and a
+/// change of kind while enrolments or volumes are registered under the
+/// old kind. Audited with the fields changed (never values about people:
+/// there are none here, but the trail's rule is kept).
+pub fn intervention_edit(conn: &Connection, actor: &Actor, mut i: Intervention) -> Result<()> {
+    require(actor, Action::ManageInterventions)?;
+    let old = known_intervention(conn, &i.code)?;
+    i.code = old.code.clone();
+    i.name = parse_intervention_name(&i.name)?;
+    check_target(i.target_work_studies, Field::TargetWorkStudies)?;
+    check_target(i.target_step, Field::TargetStep)?;
+    check_target(i.target_qol, Field::TargetQol)?;
+    if let Some(p) = &i.parent {
+        let parent = known_intervention(conn, p).map_err(|e| match e {
+            Error::NotFound(m) => Error::NotFound(format!("parent: {m}")),
+            e => e,
+        })?;
+        // Walk up from the new parent: meeting the intervention itself
+        // would close a cycle.
+        let all = interventions::all(conn)?;
+        let mut at = Some(parent.code.clone());
+        while let Some(code) = at {
+            if code == i.code {
+                return Err(Error::invalid(
+                    Field::Parent,
+                    format!(
+                        "'{}' is {} itself or lies under it: choose a parent outside its own tree",
+                        parent.code, i.code
+                    ),
+                ));
+            }
+            at = all
+                .iter()
+                .find(|x| x.code == code)
+                .and_then(|x| x.parent.clone());
+        }
+        i.parent = Some(parent.code);
+    }
+    if i.kind != old.kind && interventions::enrolment_count(conn, &i.code)? > 0 {
+        return Err(Error::invalid(
+            Field::Kind,
+            format!(
+                "cannot change from {} while {} has enrolments: they were registered as {}",
+                old.kind.code(),
+                i.code,
+                old.kind.code()
+            ),
+        ));
+    }
+    let mut changed = Vec::new();
+    if i.name != old.name {
+        changed.push("name");
+    }
+    if i.parent != old.parent {
+        changed.push("parent");
+    }
+    if i.kind != old.kind {
+        changed.push("kind");
+    }
+    if i.target_work_studies != old.target_work_studies {
+        changed.push("target_work_studies");
+    }
+    if i.target_step != old.target_step {
+        changed.push("target_step");
+    }
+    if i.target_qol != old.target_qol {
+        changed.push("target_qol");
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    interventions::update(conn, &i)?;
+    audit::record(
+        conn,
+        actor,
+        "intervention edit",
+        Some(&i.code),
+        Some(&changed.join(",")),
+    )
 }
 
 #[cfg(test)]

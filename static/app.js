@@ -31,3 +31,26 @@
   });
   schedule(until);
 })();
+
+// The import page: while a confirmed import runs, its progress is asked
+// for every second and shown; when it ends the page is reloaded to show
+// the result. Without the script, the page's "Refresh" link does the same.
+(function () {
+  "use strict";
+  var status = document.querySelector("[data-poll]");
+  var bar = document.getElementById("import-progress");
+  var pct = document.getElementById("import-percent");
+  if (!status || !bar || !pct) { return; }
+  var url = status.getAttribute("data-poll");
+  function poll() {
+    window.fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        bar.value = s.percent;
+        pct.textContent = String(s.percent);
+        if (s.running) { window.setTimeout(poll, 1000); } else { window.location.reload(); }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 1000);
+})();

@@ -4,299 +4,26 @@
 //! from `web::ROUTES`, so a route cannot be added without being tested for
 //! every role. Time is the server's injectable clock (`Clock::shifted`).
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+mod common;
 
-use chrono::{DateTime, Utc};
+use common::web::*;
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
+use std::sync::Arc;
 use sustrack::accounts::{self, NewUser};
 use sustrack::actor::{Actor, Role};
-use sustrack::codes::InterventionKind;
-use sustrack::identity::{luhn_check_digit, KdfProfile, Personnummer};
-use sustrack::model::{Intervention, StartFacts};
-use sustrack::register::{self, Participant, Person, StartInput};
-use sustrack::store::{self, Store};
-use sustrack::web::{Clock, Options, Running, Who, ROUTES};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-/// A synthetic personnummer (valid check digit) in its usual spellings.
-struct Pnr {
-    twelve: String,
-    dashed: String,
-    ten: String,
-}
-
-fn pnr(yyyymmdd: &str, serial: u32) -> Pnr {
-    let nine: Vec<u8> = format!("{}{serial:03}", &yyyymmdd[2..])
-        .bytes()
-        .map(|b| b - b'0')
-        .collect();
-    let last = format!("{serial:03}{}", luhn_check_digit(&nine));
-    Pnr {
-        twelve: format!("{yyyymmdd}{last}"),
-        dashed: format!("{yyyymmdd}-{last}"),
-        ten: format!("{}{last}", &yyyymmdd[2..]),
-    }
-}
-
-struct User {
-    login: &'static str,
-    secret: String,
-}
-
-/// The register the tests run against: interventions PAR → {ALLIN, BETA}
-/// and OTHER; one enrolment in ALLIN (Anna) and one in BETA (Bertil); an
-/// enrolled user per role; staff `eva` has ALLIN only.
-struct World {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    store: Store,
-    server: Running,
-    base: String,
-    shift: Arc<AtomicI64>,
-    users: Vec<User>,
-    in_a: String,
-    in_b: String,
-    anna: Pnr,
-    bertil: Pnr,
-}
-
-fn intervention(code: &str, parent: Option<&str>) -> Intervention {
-    Intervention {
-        code: code.into(),
-        name: format!("Insats {code}"),
-        parent: parent.map(str::to_string),
-        kind: InterventionKind::Individual,
-        target_work_studies: None,
-        target_step: None,
-        target_qol: None,
-    }
-}
-
-fn code_at(secret: &str, t: DateTime<Utc>) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
-    totp_rs::Builder::new()
-        .with_secret(secret)
-        .build()
-        .unwrap()
-        .generate(t.timestamp() as u64)
-        .to_string()
-}
-
-impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("web.db");
-        let owner = Actor::owner("cli:test");
-        let store = Store::create(&path, KdfProfile::Test, &owner).unwrap();
-        let mut conn = store.connect().unwrap();
-        let today = chrono::Local::now().date_naive();
-        let anna = pnr("19800101", 123);
-        let bertil = pnr("19900202", 456);
-        let (in_a, in_b) = store::write(&mut conn, |tx| {
-            for (c, p) in [
-                ("PAR", None),
-                ("ALLIN", Some("PAR")),
-                ("BETA", Some("PAR")),
-                ("OTHER", None),
-            ] {
-                register::intervention_add(tx, &owner, intervention(c, p))?;
-            }
-            let mut ids = Vec::new();
-            for (code, who) in [("ALLIN", &anna), ("BETA", &bertil)] {
-                let p = Personnummer::parse(&who.dashed, today).unwrap();
-                let person = Person::identify(&p, store.kdf(), true, today)?;
-                let e = register::start(
-                    tx,
-                    &owner,
-                    today,
-                    StartInput {
-                        intervention: code.into(),
-                        participant: Participant::Person(person),
-                        date: today - chrono::Days::new(40),
-                        facts: StartFacts::default(),
-                    },
-                )?;
-                ids.push(e.id);
-            }
-            Ok((ids[0].clone(), ids[1].clone()))
-        })
-        .unwrap();
-        let now = Utc::now();
-        let mut users = Vec::new();
-        for (login, role, grants) in [
-            ("adam", Role::Admin, vec![]),
-            ("cecilia", Role::Coordinator, vec![]),
-            ("eva", Role::Staff, vec!["ALLIN".to_string()]),
-            ("greta", Role::Auditor, vec![]),
-            ("sven", Role::Staff, vec!["BETA".to_string()]),
-        ] {
-            let (_, token) = store::write(&mut conn, |tx| {
-                accounts::add(
-                    tx,
-                    &owner,
-                    now,
-                    NewUser {
-                        login: login.into(),
-                        name: None,
-                        roles: vec![role],
-                        grants,
-                    },
-                )
-            })
-            .unwrap();
-            let p = accounts::pending(&conn, now, &token.0).unwrap();
-            let hashed = accounts::hash_new_password(store.kdf(), PASSWORD, PASSWORD).unwrap();
-            let code = code_at(&p.totp_secret_base32, now);
-            store::write(&mut conn, |tx| {
-                accounts::enrol(tx, now, &token.0, hashed, &code)
-            })
-            .unwrap();
-            users.push(User {
-                login,
-                secret: p.totp_secret_base32,
-            });
-        }
-        drop(conn);
-        let shift = Arc::new(AtomicI64::new(0));
-        let mut opts = Options::new("127.0.0.1:0".parse().unwrap());
-        opts.clock = Clock::shifted(shift.clone());
-        let server = Running::start(Store::open(&path, &owner).unwrap(), opts).unwrap();
-        let base = format!("http://{}", server.addr);
-        World {
-            _dir: dir,
-            path,
-            store,
-            server,
-            base,
-            shift,
-            users,
-            in_a,
-            in_b,
-            anna,
-            bertil,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::seconds(self.shift.load(Ordering::SeqCst))
-    }
-
-    /// Move the server's clock forward.
-    fn pass(&self, seconds: i64) {
-        self.shift.fetch_add(seconds, Ordering::SeqCst);
-    }
-
-    fn secret(&self, login: &str) -> &str {
-        &self.users.iter().find(|u| u.login == login).unwrap().secret
-    }
-
-    /// A fresh browser: cookies kept, redirects not followed.
-    fn browser(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-    }
-
-    fn get(&self, c: &Client, path: &str) -> Response {
-        c.get(self.url(path)).send().unwrap()
-    }
-
-    fn post(&self, c: &Client, path: &str, form: &[(&str, &str)]) -> Response {
-        c.post(self.url(path)).form(form).send().unwrap()
-    }
-
-    /// The login form's CSRF token (sets the pre-session cookie).
-    fn login_csrf(&self, c: &Client) -> String {
-        csrf_of(&self.get(c, "/login").text().unwrap())
-    }
-
-    /// Sign in with password and a fresh code (the clock moves one TOTP
-    /// step first, since a code is accepted once).
-    fn sign_in(&self, login: &str) -> Client {
-        let c = self.browser();
-        let res = self.try_sign_in(&c, login, PASSWORD, true);
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{login} signs in");
-        c
-    }
-
-    fn try_sign_in(&self, c: &Client, login: &str, password: &str, fresh: bool) -> Response {
-        if fresh {
-            self.pass(30);
-        }
-        let csrf = self.login_csrf(c);
-        let code = self
-            .users
-            .iter()
-            .find(|u| u.login == login)
-            .map(|u| code_at(&u.secret, self.now()))
-            .unwrap_or_else(|| "123456".into());
-        self.post(
-            c,
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("login", login),
-                ("password", password),
-                ("code", &code),
-            ],
-        )
-    }
-
-    /// The CSRF token of a signed-in user's pages.
-    fn csrf(&self, c: &Client) -> String {
-        csrf_of(&self.get(c, "/").text().unwrap())
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.store
-            .connect()
-            .unwrap()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
-    }
-
-    /// Everything a refused request must leave as it was.
-    fn state(&self) -> String {
-        let conn = self.store.connect().unwrap();
-        let mut out = String::new();
-        for sql in [
-            "SELECT group_concat(id || intervention || start_date || ifnull(exit_date, '-'), ';') FROM enrolment",
-            "SELECT group_concat(login || disabled || failed_logins, ';') FROM app_user",
-            "SELECT group_concat(id, ';') FROM person",
-            "SELECT count(*) FROM audit WHERE action NOT IN ('list', 'show', 'report', 'find', 'sign-in')",
-        ] {
-            let v: Option<String> = conn
-                .query_row(sql, [], |r| r.get::<_, Option<rusqlite::types::Value>>(0))
-                .unwrap()
-                .map(|v| format!("{v:?}"));
-            out.push_str(&format!("{v:?}\n"));
-        }
-        out
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in {html}"))
-        + 19;
-    html[at..at + html[at..].find('"').unwrap()].to_string()
-}
+use sustrack::store;
+use sustrack::web::{Who, ROUTES};
 
 /// A path of the route table with its placeholders filled.
 fn concrete(w: &World, path: &str, token: &str) -> String {
     path.replace("{id}", &w.in_a)
         .replace("{code}", "ALLIN")
         .replace("{token}", token)
+        .replace("{login}", "newbie")
+        // Not `reset` or `disable`: they would void the enrolment link
+        // the later roles' requests use.
+        .replace("{action}", "grant")
 }
 
 /// A plausible form for each POST route (validity does not matter here,
@@ -360,6 +87,11 @@ fn allowed(route: Who, who: Who2) -> bool {
         Who::SignedIn => who != Who2::Anonymous,
         Who::Register => who == Who2::Staff,
         Who::ReadEnrolments | Who::Report => matches!(who, Who2::Staff | Who2::Coordinator),
+        Who::Export => who == Who2::Coordinator,
+        Who::Import => matches!(who, Who2::Staff | Who2::Coordinator | Who2::Admin),
+        Who::ManageInterventions => matches!(who, Who2::Admin | Who2::Coordinator),
+        Who::ManageUsers | Who::Backup => who == Who2::Admin,
+        Who::ReadAudit => matches!(who, Who2::Admin | Who2::Coordinator | Who2::Auditor),
     }
 }
 

@@ -172,6 +172,12 @@ pub struct ServeArgs {
     /// Sample data in a temporary database with a demo user per role
     #[arg(long)]
     pub demo: bool,
+    /// The förbund's public age key (age1...) web backups are encrypted to; its private half is kept offline
+    #[arg(long)]
+    pub backup_recipient: Option<String>,
+    /// Where users report accessibility problems (an e-mail address or a web page), shown in the accessibility statement
+    #[arg(long)]
+    pub contact: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

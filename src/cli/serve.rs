@@ -32,6 +32,8 @@ fn options(a: &ServeArgs) -> Result<web::Options> {
         _ => return Err(Error::usage("--tls-cert and --tls-key go together".into())),
     };
     opts.demo = a.demo;
+    opts.contact = a.contact.clone().filter(|c| !c.trim().is_empty());
+    opts.backup_recipient = a.backup_recipient.clone();
     Ok(opts)
 }
 

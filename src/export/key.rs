@@ -43,7 +43,7 @@ pub fn read_key(path: &Path) -> Result<Vec<u8>> {
 /// The key in a key file's bytes; `None` for anything but 64 hex digits.
 /// Works on bytes, so no text (a multi-byte character, invalid UTF-8) can
 /// make it fail any other way.
-fn parse_key(bytes: &[u8]) -> Option<Vec<u8>> {
+pub fn parse_key(bytes: &[u8]) -> Option<Vec<u8>> {
     let t = bytes.trim_ascii();
     if t.len() != 64 {
         return None;

@@ -29,7 +29,7 @@ use std::io::Write;
 use rusqlite::Connection;
 
 pub use anonymise::{anonymise, Level, Person, Row, Time};
-pub use key::{ephemeral_key, keygen, read_key};
+pub use key::{ephemeral_key, keygen, parse_key, read_key};
 
 use crate::error::{Error, Result};
 use crate::identity::pseudonym;

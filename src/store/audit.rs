@@ -72,6 +72,77 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// What the audit trail page asks for: each part optional.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// First day (UTC), inclusive.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (UTC), inclusive.
+    pub to: Option<chrono::NaiveDate>,
+    /// The actor's login, exactly.
+    pub login: Option<String>,
+    /// The action, exactly (`start`, `report`, `sign-in`, ...).
+    pub action: Option<String>,
+    /// The subject starts with this (an enrolment id or its 8-character
+    /// prefix, an intervention code, a login).
+    pub subject: Option<String>,
+    /// Entries older than this id only (the next page).
+    pub before: Option<i64>,
+}
+
+/// The newest `limit` entries matching `f`, newest first.
+pub fn search(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<AuditEntry>> {
+    // `at` is `YYYY-MM-DDTHH:MM:SSZ`: text order is time order.
+    let from = f.from.map(|d| format!("{d}T00:00:00Z"));
+    let to =
+        f.to.and_then(|d| d.succ_opt())
+            .map(|d| format!("{d}T00:00:00Z"));
+    let subject = f.subject.as_ref().map(|s| {
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("{escaped}%")
+    });
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, actor, action, subject, detail FROM audit \
+         WHERE (:before IS NULL OR id < :before) \
+           AND (:from IS NULL OR at >= :from) AND (:to IS NULL OR at < :to) \
+           AND (:login IS NULL OR actor = :login) AND (:action IS NULL OR action = :action) \
+           AND (:subject IS NULL OR subject LIKE :subject ESCAPE '\\') \
+         ORDER BY id DESC LIMIT :limit",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":before": f.before,
+            ":from": from,
+            ":to": to,
+            ":login": f.login,
+            ":action": f.action,
+            ":subject": subject,
+            ":limit": limit,
+        },
+        |r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                subject: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The actions the trail holds, for the page's filter.
+pub fn actions(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT action FROM audit ORDER BY action")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The detail an old entry should have had: field names instead of values.
 /// `None` when the entry holds no values (it is left as it is).
 pub fn without_values(action: &str, detail: Option<&str>) -> Option<Option<String>> {

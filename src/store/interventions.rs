@@ -60,3 +60,31 @@ pub fn insert(conn: &Connection, i: &Intervention) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Change an intervention's name, parent, kind and targets (its code is
+/// its identity and stays).
+pub fn update(conn: &Connection, i: &Intervention) -> Result<()> {
+    conn.execute(
+        "UPDATE intervention SET name = :name, parent = :parent, kind = :kind, \
+         target_work_studies = :target_work_studies, target_step = :target_step, \
+         target_qol = :target_qol WHERE code = :code",
+        named_params! {
+            ":code": i.code,
+            ":name": i.name,
+            ":parent": i.parent,
+            ":kind": i.kind,
+            ":target_work_studies": i.target_work_studies,
+            ":target_step": i.target_step,
+            ":target_qol": i.target_qol,
+        },
+    )?;
+    Ok(())
+}
+
+/// How many enrolments an intervention has (a kind change is refused
+/// while it has any).
+pub fn enrolment_count(conn: &Connection, code: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM enrolment WHERE intervention = :code")?
+        .query_row(named_params! { ":code": code }, |r| r.get(0))?)
+}

@@ -276,6 +276,28 @@ fn configure(conn: &Connection) -> Result<()> {
 
 /// Create a new owner-only (0600) file; never overwrites. `why` finishes
 /// the message when the file exists ("sustrack init never overwrites a file").
+/// An owner-only temporary directory beside the database `conn` holds
+/// (the same disk and permissions as the file itself), removed when
+/// dropped.
+pub fn private_temp_dir(conn: &Connection) -> Result<tempfile::TempDir> {
+    let db = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| Error::Database("the database has no file".into()))?;
+    let dir = db.parent().unwrap_or(Path::new("."));
+    let d = tempfile::Builder::new()
+        .prefix(".sustrack-tmp-")
+        .tempdir_in(dir)
+        .map_err(|e| Error::io(dir, format!("cannot make a temporary directory: {e}")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(d)
+}
+
 pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

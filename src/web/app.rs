@@ -60,6 +60,11 @@ pub struct Options {
     pub clock: Clock,
     /// Argon2id hashes allowed at once (19 MiB each with the default KDF).
     pub hash_permits: usize,
+    /// Where users report accessibility problems (the statement's contact).
+    pub contact: Option<String>,
+    /// The age recipient (`age1...`) web backups are encrypted to; without
+    /// one the backup page offers nothing.
+    pub backup_recipient: Option<String>,
 }
 
 impl Options {
@@ -69,6 +74,8 @@ impl Options {
             public_url: None,
             tls: None,
             demo: false,
+            contact: None,
+            backup_recipient: None,
             clock: Clock::system(),
             hash_permits: crate::parallel::workers(4),
         }
@@ -103,6 +110,9 @@ impl Options {
                 self.listen
             )));
         }
+        if let Some(r) = &self.backup_recipient {
+            super::backup::recipient(r)?;
+        }
         Ok(())
     }
 
@@ -131,6 +141,13 @@ pub struct App {
     /// Forms sent after their session ended, kept (in memory only, never
     /// the personnummer) until the user has signed in again.
     pub parked: super::resume::Parked,
+    /// Exports and uploaded imports waiting for their next step (memory
+    /// only, per session).
+    pub stash: super::stash::Stash,
+    /// Each session's last confirmed import (a background job).
+    pub jobs: super::import::Jobs,
+    pub contact: Option<String>,
+    pub backup_recipient: Option<String>,
 }
 
 pub type Shared = Arc<App>;
@@ -149,6 +166,10 @@ impl App {
             demo: opts.demo,
             csrf_key,
             parked: Default::default(),
+            stash: Default::default(),
+            jobs: Default::default(),
+            contact: opts.contact.clone(),
+            backup_recipient: opts.backup_recipient.clone(),
         }
     }
 

@@ -365,6 +365,38 @@ pub fn label(t: &Texts, field: &str) -> &'static str {
         "step_progress" => t.step_progress,
         "quality_of_life" => t.quality_of_life,
         "year" => t.year,
-        _ => t.enrolment,
+        other => desk_label(t.lang_code == "sv", other),
+    }
+}
+
+/// Labels of the coordinator's and admin's forms, both languages side by
+/// side.
+fn desk_label(sv: bool, field: &str) -> &'static str {
+    let (s, e) = match field {
+        "from" => ("Från", "From"),
+        "to" => ("Till", "To"),
+        "lang" => ("Rapportens språk", "Report language"),
+        "format" => ("Format", "Format"),
+        "suppress_below" => ("Dölj tal under", "Hide counts below"),
+        "age_bands" => ("Åldersband", "Age bands"),
+        "months_band" => ("Månadsband", "Months band"),
+        "k" => ("k (minsta gruppstorlek)", "k (smallest group)"),
+        "key_file" => ("Nyckelfil", "Key file"),
+        "file" => ("Fil", "File"),
+        "name" => ("Namn", "Name"),
+        "parent" => ("Överordnad insats", "Parent intervention"),
+        "kind" => ("Slag", "Kind"),
+        "target_work_studies" => ("Mål arbete eller studier", "Target work or studies"),
+        "target_step" => ("Mål stegförflyttning", "Target step progress"),
+        "target_qol" => ("Mål livskvalitet", "Target quality of life"),
+        "role" => ("Roll", "Role"),
+        "action" => ("Händelse", "Action"),
+        "limit" => ("Antal", "Number"),
+        _ => ("Fältet", "The field"),
+    };
+    if sv {
+        s
+    } else {
+        e
     }
 }

@@ -13,18 +13,26 @@
 //!
 //! [`Actor`]: crate::actor::Actor
 
+mod admin;
 mod app;
 mod auth;
+mod backup;
 mod csrf;
+mod desk;
+mod export;
 mod forms;
 mod headers;
 mod i18n;
+mod import;
+mod info;
 mod pages;
 mod report;
 mod resume;
 mod routes;
 mod session;
 mod staff;
+mod stash;
+mod upload;
 
 pub use app::{serve, Clock, Options, Running};
 pub use routes::{Page, Route, Who, ROUTES};

@@ -30,6 +30,8 @@ pub struct Frame {
     pub back: String,
     /// RFC 3339 time the session ends if idle (for the warning script).
     pub idle_until: String,
+    /// The desk pages this user's roles open, as (path, label).
+    pub nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Frame {
@@ -47,6 +49,7 @@ impl Frame {
             can_report: s.actor.may(Action::Report),
             back: back.to_string(),
             idle_until: s.idle_until.to_rfc3339(),
+            nav: nav(&s.actor, who.lang),
         }
     }
 
@@ -69,6 +72,17 @@ impl Frame {
             can_report: false,
             back: back.to_string(),
             idle_until: String::new(),
+            nav: Vec::new(),
+        }
+    }
+
+    /// The text in the page's language: both languages are written where
+    /// the text is used.
+    pub fn pick(&self, sv: &'static str, en: &'static str) -> &'static str {
+        if self.t.lang_code == "sv" {
+            sv
+        } else {
+            en
         }
     }
 
@@ -76,6 +90,60 @@ impl Frame {
         self.notice = notice;
         self
     }
+}
+
+/// The header's links beyond home, find and report, from the role table.
+fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if actor.may(Action::Export) {
+        out.push(("/export", lang.pick("Export", "Export")));
+    }
+    if super::routes::may_import(actor) {
+        out.push(("/import", lang.pick("Import", "Import")));
+    }
+    if actor.may(Action::ManageInterventions) {
+        out.push((
+            "/admin/interventions",
+            lang.pick("Insatser", "Interventions"),
+        ));
+    }
+    if actor.may(Action::ManageUsers) {
+        out.push(("/admin/users", lang.pick("Användare", "Users")));
+    }
+    if actor.may(Action::ReadAudit) {
+        out.push(("/log", lang.pick("Loggen", "Audit trail")));
+    }
+    if actor.may(Action::Backup) {
+        out.push(("/admin/backup", lang.pick("Säkerhetskopia", "Backup")));
+    }
+    out
+}
+
+/// A file to download: its type, a file name, never cached.
+pub fn attachment(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+    // File names are built from codes and dates only; anything else is
+    // replaced so the header stays one plain token.
+    let safe: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Render a template as an HTML response with a status.
@@ -155,6 +223,21 @@ pub fn not_found_page(lang: Lang) -> Response {
     )
 }
 
+/// A file this session made has expired (or was never made).
+pub fn gone(lang: Lang) -> Response {
+    error_page(
+        StatusCode::GONE,
+        "Filen finns inte längre",
+        "The file is no longer kept",
+        lang.pick(
+            "En export sparas i 15 minuter efter att den gjorts. Gör exporten igen.",
+            "An export is kept for 15 minutes after it was made. Make the export again.",
+        )
+        .to_string(),
+        lang,
+    )
+}
+
 pub fn forbidden(lang: Lang) -> Response {
     error_page(
         StatusCode::FORBIDDEN,
@@ -192,6 +275,20 @@ pub fn too_large(lang: Lang) -> Response {
         lang.pick(
             "Ett formulär får vara högst 64 KiB.",
             "A form may be at most 64 KiB.",
+        )
+        .to_string(),
+        lang,
+    )
+}
+
+pub fn too_large_upload(lang: Lang) -> Response {
+    error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Filen är för stor",
+        "The file is too large",
+        lang.pick(
+            "En fil får vara högst 20 MiB. Dela upp den i flera filer och importera dem en i taget.",
+            "A file may be at most 20 MiB. Split it into several files and import them one at a time.",
         )
         .to_string(),
         lang,

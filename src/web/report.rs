@@ -1,22 +1,27 @@
-//! The report page: the same report as `sustrack report`, for the period
-//! and interventions in the query (so a report URL can be bookmarked),
-//! shown as accessible tables. Staff see their own interventions only; the
-//! domain enforces that and records the read before it is shown.
+//! The report page: the same report as `sustrack report`, for the options
+//! in the query (SPEC section 11: `year`, `from`, `to`, `intervention`
+//! repeated, `format`, `lang`, `suppress_below`, `age_bands`,
+//! `months_band`), so a report URL can be bookmarked and shared. Without
+//! `format` the report is shown inside the page (the HTML report's body,
+//! charts included); with one it is a download, byte for byte what the CLI
+//! writes for the same options. Staff see their own interventions only;
+//! the domain enforces that and records the read before it is shown.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 
 use crate::actor::Action;
+use crate::codes::Lang;
 use crate::error::{Error, Field};
-use crate::model::parse_date;
-use crate::report::{self, Options, Period};
+use crate::model::{parse_date, shown_text, Intervention};
+use crate::report::{self, render::Format, Options, Period};
 
 use super::app::Shared;
 use super::forms::{Errors, Form};
-use super::i18n;
+use super::i18n::{self, Texts};
 use super::pages::{self, render, Frame};
 use super::session::SignedIn;
 
@@ -24,19 +29,23 @@ use super::session::SignedIn;
 /// publication hides counts below 5 (SPEC section 6).
 const DEFAULT_SUPPRESS_BELOW: u32 = 5;
 
-pub struct TableView {
-    pub id: String,
-    pub title: String,
-    pub columns: Vec<String>,
-    pub rows: Vec<(String, Vec<String>)>,
-    pub total_label: String,
-    pub total: Vec<String>,
-}
-
+/// One intervention check box, indented under its parent.
 pub struct Pick {
     pub code: String,
     pub label: String,
     pub checked: bool,
+    pub depth: usize,
+}
+
+/// A link that fills in the period ("förra året").
+pub struct Quick {
+    pub label: &'static str,
+    pub href: String,
+}
+
+pub struct Download {
+    pub label: &'static str,
+    pub href: String,
 }
 
 #[derive(Template)]
@@ -48,15 +57,359 @@ struct ReportPage {
     from: String,
     to: String,
     suppress_below: String,
+    report_lang: String,
+    age_bands: String,
+    months_band: String,
     picks: Vec<Pick>,
-    period: String,
-    tables: Vec<TableView>,
-    indicators: Vec<String>,
-    shown: bool,
+    quick: Vec<Quick>,
+    downloads: Vec<Download>,
+    body: String,
+    heading: String,
 }
 
-fn cell(v: Option<u64>) -> String {
-    v.map(|n| n.to_string()).unwrap_or_else(|| "–".to_string())
+/// The interventions in tree order: each parent followed by its children,
+/// siblings by code. A child whose parent the user cannot see starts a tree
+/// of its own.
+pub fn tree(list: &[Intervention]) -> Vec<(usize, &Intervention)> {
+    fn visit<'a>(
+        list: &'a [Intervention],
+        node: &'a Intervention,
+        depth: usize,
+        out: &mut Vec<(usize, &'a Intervention)>,
+    ) {
+        out.push((depth, node));
+        let mut children: Vec<&Intervention> = list
+            .iter()
+            .filter(|c| c.parent.as_deref() == Some(node.code.as_str()))
+            .collect();
+        children.sort_by(|a, b| a.code.cmp(&b.code));
+        for c in children {
+            visit(list, c, depth + 1, out);
+        }
+    }
+    let mut roots: Vec<&Intervention> = list
+        .iter()
+        .filter(|i| {
+            i.parent
+                .as_deref()
+                .is_none_or(|p| !list.iter().any(|o| o.code == p))
+        })
+        .collect();
+    roots.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut out = Vec::with_capacity(list.len());
+    for r in roots {
+        visit(list, r, 0, &mut out);
+    }
+    out
+}
+
+/// The interventions the user may use for `action`, as ticked check boxes.
+pub async fn picks(
+    app: &Shared,
+    who: &SignedIn,
+    action: Action,
+    selected: &[String],
+) -> Result<Vec<Pick>, Response> {
+    let actor = who.session.actor.clone();
+    let visible = app
+        .db(move |conn| crate::register::interventions_for(conn, &actor))
+        .await
+        .map_err(|e| pages::error(who.lang, &e))?;
+    Ok(tree(&visible)
+        .into_iter()
+        .filter(|(_, i)| who.session.actor.may_in(action, &i.code))
+        .map(|(depth, i)| Pick {
+            checked: selected.iter().any(|s| s.eq_ignore_ascii_case(&i.code)),
+            code: i.code.clone(),
+            label: format!("{} {}", i.code, i.name),
+            depth: depth.min(3),
+        })
+        .collect())
+}
+
+/// The repeated `intervention` values, trimmed, empty ones dropped.
+pub fn selected(form: &Form) -> Vec<String> {
+    form.pairs()
+        .iter()
+        .filter(|(k, v)| k == "intervention" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
+/// The period a form or query asks for: `from` and `to`, or `year`
+/// (last year when neither is given). Refusals go to `errors`, named by
+/// field, in the page's language where the domain's words are not used.
+pub fn period(form: &Form, today: NaiveDate, t: &Texts, errors: &mut Errors) -> Option<Period> {
+    let lang = if t.lang_code == "sv" {
+        Lang::Sv
+    } else {
+        Lang::En
+    };
+    if form.opt("from").is_some() || form.opt("to").is_some() {
+        let mut date = |name: &'static str, field: Field| match form.opt(name) {
+            None => {
+                errors.add(
+                    name,
+                    format!(
+                        "{} {}",
+                        i18n::label(t, name),
+                        lang.pick(
+                            "saknas: ange både från- och tilldatum, eller ett år",
+                            "is missing: give both a from and a to date, or a year"
+                        )
+                    ),
+                );
+                None
+            }
+            Some(s) => match parse_date(s, field) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    let _ = errors.domain(t, e);
+                    None
+                }
+            },
+        };
+        let (from, to) = (date("from", Field::From), date("to", Field::To));
+        let (from, to) = (from?, to?);
+        return match Period::new(from, to) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.add(
+                    "to",
+                    format!(
+                        "{} {to}: {}",
+                        i18n::label(t, "to"),
+                        lang.pick("ligger före från-datum", "is before the from date")
+                    ),
+                );
+                drop(e);
+                None
+            }
+        };
+    }
+    let year = form.get("year");
+    let y = if year.is_empty() {
+        Ok(today.year() - 1)
+    } else {
+        year.parse::<i32>()
+    };
+    match y.ok().and_then(|y| Period::year(y).ok()) {
+        Some(p) => Some(p),
+        None => {
+            errors.add(
+                "year",
+                format!(
+                    "{} '{}': {}",
+                    t.year,
+                    shown_text(year),
+                    lang.pick("ange ett årtal med fyra siffror", "enter a four-digit year")
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A file name for a period and selection: `sustrack-2021.xlsx`,
+/// `sustrack-2021-01-01_2021-08-31-VAGEN.csv`.
+pub fn file_name(stem: &str, p: &Period, interventions: &[String], ext: &str) -> String {
+    let whole_year = p.from.ordinal() == 1
+        && p.to.month() == 12
+        && p.to.day() == 31
+        && p.from.year() == p.to.year();
+    let mut name = if whole_year {
+        format!("{stem}-{}", p.from.year())
+    } else {
+        format!("{stem}-{}_{}", p.from, p.to)
+    };
+    if !interventions.is_empty() && interventions.len() <= 3 {
+        for c in interventions {
+            name.push('-');
+            name.push_str(&c.to_ascii_uppercase());
+        }
+    }
+    format!("{name}.{ext}")
+}
+
+fn content_type(f: Format) -> (&'static str, &'static str) {
+    match f {
+        Format::Text => ("text/plain; charset=utf-8", "txt"),
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Md => ("text/markdown; charset=utf-8", "md"),
+        Format::Json => ("application/json", "json"),
+        Format::Html => ("text/html; charset=utf-8", "html"),
+        Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    }
+}
+
+/// A field's value, or the complaint that names it with what is accepted.
+fn field_error(errors: &mut Errors, t: &Texts, e: Error) {
+    if let Err(other) = errors.domain(t, e) {
+        errors.add("", other.to_string());
+    }
+}
+
+/// The options the query asks for, each refusal named by its field.
+fn options(
+    form: &Form,
+    today: NaiveDate,
+    ui: Lang,
+    t: &Texts,
+    errors: &mut Errors,
+) -> Option<Options> {
+    let period = period(form, today, t, errors);
+    let lang = match form.opt("lang") {
+        None => Some(ui),
+        Some(s) => match Lang::parse(s) {
+            Ok(l) => Some(l),
+            Err(_) => {
+                errors.add(
+                    "lang",
+                    format!(
+                        "{} '{}': {}",
+                        i18n::label(t, "lang"),
+                        shown_text(s),
+                        ui.pick("godtas är sv, en", "accepted are sv, en")
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let suppress_below = match form.opt("suppress_below") {
+        None => Some(Some(DEFAULT_SUPPRESS_BELOW)),
+        Some("0") | Some("none") => Some(None),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) => Some(Some(n)),
+            Err(_) => {
+                errors.add(
+                    "suppress_below",
+                    format!(
+                        "{} '{}': {}",
+                        i18n::label(t, "suppress_below"),
+                        shown_text(s),
+                        ui.pick(
+                            "ange ett heltal, 3 eller mer, eller 0 för ingen",
+                            "enter a whole number, 3 or more, or 0 for none"
+                        )
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let age_bands = match form.opt("age_bands") {
+        None => Some(report::default_age_bands()),
+        Some(s) => match report::parse_age_bands(s) {
+            Ok(b) => Some(b),
+            Err(_) => {
+                errors.add(
+                    "age_bands",
+                    format!(
+                        "{} '{}': {}",
+                        i18n::label(t, "age_bands"),
+                        shown_text(s),
+                        ui.pick(
+                            "ange stigande band utan överlapp, till exempel 15-29,30-44,45-59,60-74",
+                            "enter ascending, non-overlapping bands like 15-29,30-44,45-59,60-74"
+                        )
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let months_band = match form.opt("months_band") {
+        None => Some(6),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.add(
+                    "months_band",
+                    format!(
+                        "{} '{}': {}",
+                        i18n::label(t, "months_band"),
+                        shown_text(s),
+                        ui.pick(
+                            "ange ett antal månader från 1 till 120",
+                            "enter a number of months from 1 to 120"
+                        )
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let mut opts = Options::new(period?);
+    opts.interventions = selected(form);
+    opts.lang = lang?;
+    opts.suppress_below = suppress_below?;
+    opts.age_bands = age_bands?;
+    opts.months_band = months_band?;
+    if let Err(e) = opts.validate() {
+        field_error(errors, t, e);
+        return None;
+    }
+    Some(opts)
+}
+
+/// The query for these options (the form's own values, so a shared link
+/// shows the same page), with `format` added for a download.
+fn query(form: &Form, format: Option<&str>) -> String {
+    let mut pairs: Vec<(&str, &str)> = form
+        .pairs()
+        .iter()
+        .filter(|(k, v)| k != "format" && !v.trim().is_empty())
+        .map(|(k, v)| (k.as_str(), v.trim()))
+        .collect();
+    if let Some(f) = format {
+        pairs.push(("format", f));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+fn quick_choices(form: &Form, today: NaiveDate, lang: Lang) -> Vec<Quick> {
+    // The interventions and the other options stay; only the period changes.
+    let keep: Vec<(&str, &str)> = form
+        .pairs()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "year" | "from" | "to" | "format"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let link = |extra: Vec<(&str, String)>| {
+        let mut pairs: Vec<(&str, String)> = extra;
+        pairs.extend(keep.iter().map(|(k, v)| (*k, v.to_string())));
+        format!(
+            "/report?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    };
+    let y = today.year();
+    // January to August of the last year that has had its August.
+    let aug_year = if today.month() > 8 { y } else { y - 1 };
+    vec![
+        Quick {
+            label: lang.pick("Förra året", "Last year"),
+            href: link(vec![("year", (y - 1).to_string())]),
+        },
+        Quick {
+            label: lang.pick("I år hittills", "This year so far"),
+            href: link(vec![
+                ("from", format!("{y}-01-01")),
+                ("to", today.to_string()),
+            ]),
+        },
+        Quick {
+            label: lang.pick("Januari–augusti", "January–August"),
+            href: link(vec![
+                ("from", format!("{aug_year}-01-01")),
+                ("to", format!("{aug_year}-08-31")),
+            ]),
+        },
+    ]
 }
 
 pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuery) -> Response {
@@ -68,80 +421,24 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         .as_deref()
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
-    let form = Form::with(pairs.clone());
-    let selected: Vec<String> = pairs
-        .iter()
-        .filter(|(k, v)| k == "intervention" && !v.trim().is_empty())
-        .map(|(_, v)| v.trim().to_string())
-        .collect();
-    let mut errors = Errors::new();
+    let form = Form::with(pairs);
     let today = app.clock.today();
-    let default_year = today.year() - 1;
-    let year = form.get("year").to_string();
-    let period = if form.opt("from").is_some() || form.opt("to").is_some() {
-        let from = form.opt("from").map(|s| parse_date(s, Field::From));
-        let to = form.opt("to").map(|s| parse_date(s, Field::To));
-        match (from, to) {
-            (Some(Ok(f)), Some(Ok(t2))) => Period::new(f, t2)
-                .map_err(|e| {
-                    let _ = errors.domain(t, e);
-                })
-                .ok(),
-            (f, t2) => {
-                for (name, r) in [("from", f), ("to", t2)] {
-                    match r {
-                        Some(Err(e)) => {
-                            let _ = errors.domain(t, e);
-                        }
-                        None => errors.add(
-                            name,
-                            format!("{name} {}", lang.pick("saknas", "is missing")),
-                        ),
-                        _ => {}
-                    }
-                }
-                None
-            }
-        }
-    } else {
-        let y = if year.is_empty() {
-            Ok(default_year)
-        } else {
-            year.parse::<i32>()
-        };
-        match y
-            .map_err(|_| ())
-            .and_then(|y| Period::year(y).map_err(|_| ()))
-        {
-            Ok(p) => Some(p),
-            Err(()) => {
-                errors.add(
-                    "year",
-                    format!(
-                        "{} '{}': {}",
-                        t.year,
-                        crate::model::shown_text(&year),
-                        lang.pick("ange ett årtal med fyra siffror", "enter a four-digit year")
-                    ),
-                );
-                None
-            }
-        }
-    };
-    let suppress_below = match form.opt("suppress_below") {
-        None => Some(DEFAULT_SUPPRESS_BELOW),
-        Some("0") | Some("none") => None,
-        Some(s) => match s.parse::<u32>() {
-            Ok(n) => Some(n),
+    let mut errors = Errors::new();
+    let opts = options(&form, today, lang, t, &mut errors);
+    let format = match form.opt("format") {
+        None => None,
+        Some(f) => match Format::parse(f) {
+            Ok(f) => Some(f),
             Err(_) => {
                 errors.add(
-                    "suppress_below",
+                    "format",
                     format!(
-                        "suppress_below '{}': {}",
-                        crate::model::shown_text(s),
+                        "{} '{}': {}",
+                        i18n::label(t, "format"),
+                        shown_text(f),
                         lang.pick(
-                            "ange ett heltal, 3 eller mer, eller 0 för ingen",
-                            "enter a whole number, 3 or more, or 0 for none"
+                            "godtas är text, csv, md, json, html, xlsx",
+                            "accepted are text, csv, md, json, html, xlsx"
                         )
                     ),
                 );
@@ -149,113 +446,172 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
             }
         },
     };
-    // The interventions the user may report on, as check boxes.
-    let actor = who.session.actor.clone();
-    let visible = match app
-        .db(move |conn| crate::register::interventions_for(conn, &actor))
-        .await
-    {
-        Ok(l) => l,
-        Err(e) => return pages::error(lang, &e),
-    };
-    let picks = visible
-        .iter()
-        .filter(|i| who.session.actor.may_in(Action::Report, &i.code))
-        .map(|i| Pick {
-            checked: selected.iter().any(|s| s.eq_ignore_ascii_case(&i.code)),
-            code: i.code.clone(),
-            label: format!("{} {}", i.code, i.name),
-        })
-        .collect();
-    let mut tables = Vec::new();
-    let mut indicators = Vec::new();
-    let mut period_text = String::new();
-    let mut shown = false;
-    if let (Some(p), true) = (period, errors.is_empty()) {
-        let mut opts = Options::new(p);
-        opts.interventions = selected.clone();
-        opts.lang = lang;
-        opts.suppress_below = suppress_below;
+    let mut body = String::new();
+    let mut heading = String::new();
+    if let (Some(opts), true) = (opts.clone(), errors.is_empty()) {
         let actor = who.session.actor.clone();
         let app2 = app.clone();
-        let result =
-            tokio::task::spawn_blocking(move || report::run(&app2.store, &actor, &opts, "web"))
-                .await
-                .map_err(|e| Error::Database(format!("the report task failed: {e}")))
-                .and_then(|r| r);
+        let format_name = format.map_or("web", |f| content_type(f).1);
+        let format_name = if format_name == "txt" {
+            "text"
+        } else {
+            format_name
+        };
+        let audited = format_name.to_string();
+        let opts2 = opts.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let r = report::run(&app2.store, &actor, &opts2, &audited)?;
+            let rendered = match format {
+                Some(f) => report::render::render(&r, f)?,
+                None => report::render::html::body(&r).into_bytes(),
+            };
+            Ok::<_, Error>((report::render::heading(&r), rendered))
+        })
+        .await
+        .map_err(|e| Error::Database(format!("the report task failed: {e}")))
+        .and_then(|r| r);
         match result {
-            Ok(r) => {
-                shown = true;
-                period_text = format!("{} – {}", r.period.from, r.period.to);
-                for tb in &r.tables {
-                    tables.push(TableView {
-                        id: tb.id.to_string(),
-                        title: tb.title.clone(),
-                        columns: tb.columns.clone(),
-                        rows: tb
-                            .rows
-                            .iter()
-                            .map(|row| {
-                                (
-                                    row.label.clone(),
-                                    row.values.iter().map(|v| cell(*v)).collect(),
-                                )
-                            })
-                            .collect(),
-                        total_label: tb.total_label.clone(),
-                        total: tb.total.iter().map(|v| cell(*v)).collect(),
-                    });
-                }
-                for i in &r.indicators {
-                    let who = i
-                        .intervention
-                        .clone()
-                        .unwrap_or_else(|| lang.pick("Totalt", "Total").to_string());
-                    let text = match (&i.phrase, i.too_few) {
-                        (_, true) => lang
-                            .pick("för få för att redovisa", "too few to report")
-                            .to_string(),
-                        (Some(p), _) => {
-                            format!("{p} ({} / {})", cell(i.numerator), cell(i.denominator))
-                        }
-                        (None, _) => "–".to_string(),
-                    };
-                    indicators.push(format!("{who}, {}: {text}", i.id));
-                }
+            Ok((_, bytes)) if format.is_some() => {
+                let f = format.expect("checked");
+                let (ctype, ext) = content_type(f);
+                return pages::attachment(
+                    bytes,
+                    ctype,
+                    &file_name("sustrack", &opts.period, &opts.interventions, ext),
+                );
+            }
+            Ok(((title, sub), bytes)) => {
+                heading = format!("{title} ({sub})");
+                body = String::from_utf8(bytes).unwrap_or_default();
             }
             Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) => return pages::error(lang, &e),
-            Err(e) => {
-                if let Err(other) = errors.domain(t, e) {
-                    return pages::error(lang, &other);
-                }
-            }
+            Err(e) => field_error(&mut errors, t, e),
         }
     }
+    let selected = selected(&form);
+    let picks = match picks(&app, &who, Action::Report, &selected).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let shown = !body.is_empty();
+    let downloads = if shown {
+        [
+            ("xlsx", "Excel (xlsx)"),
+            ("csv", "CSV"),
+            ("html", "HTML"),
+            ("md", "Markdown"),
+            ("json", "JSON"),
+        ]
+        .into_iter()
+        .map(|(f, label)| Download {
+            label,
+            href: format!("/report?{}", query(&form, Some(f))),
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let year_shown = match (form.opt("year"), &opts) {
+        (Some(y), _) => y.to_string(),
+        (None, _) if form.opt("from").is_some() || form.opt("to").is_some() => String::new(),
+        (None, _) => (today.year() - 1).to_string(),
     };
     render(
         status,
         &ReportPage {
             frame: Frame::signed_in(&who, t.report_title, "/report"),
             errors,
-            year: if year.is_empty() {
-                default_year.to_string()
-            } else {
-                year
-            },
+            year: year_shown,
             from: form.get("from").to_string(),
             to: form.get("to").to_string(),
-            suppress_below: suppress_below
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "0".into()),
+            suppress_below: form
+                .opt("suppress_below")
+                .map(str::to_string)
+                .unwrap_or_else(|| DEFAULT_SUPPRESS_BELOW.to_string()),
+            report_lang: form
+                .opt("lang")
+                .map(str::to_string)
+                .unwrap_or_else(|| lang.pick("sv", "en").to_string()),
+            age_bands: form
+                .opt("age_bands")
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    report::default_age_bands()
+                        .iter()
+                        .map(|(a, b)| format!("{a}-{b}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+            months_band: form.get("months_band").to_string(),
             picks,
-            period: period_text,
-            tables,
-            indicators,
-            shown,
+            quick: quick_choices(&form, today, lang),
+            downloads,
+            body,
+            heading,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iv(code: &str, parent: Option<&str>) -> Intervention {
+        Intervention {
+            code: code.into(),
+            name: code.into(),
+            parent: parent.map(Into::into),
+            kind: crate::codes::InterventionKind::Individual,
+            target_work_studies: None,
+            target_step: None,
+            target_qol: None,
+        }
+    }
+
+    #[test]
+    fn tree_puts_children_under_parents_at_any_depth() {
+        let list = vec![
+            iv("Z", None),
+            iv("C2", Some("P")),
+            iv("P", None),
+            iv("G", Some("C2")),
+            iv("C1", Some("P")),
+            iv("ORPHAN", Some("HIDDEN")),
+        ];
+        let got: Vec<(usize, &str)> = tree(&list)
+            .into_iter()
+            .map(|(d, i)| (d, i.code.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, "ORPHAN"),
+                (0, "P"),
+                (1, "C1"),
+                (1, "C2"),
+                (2, "G"),
+                (0, "Z")
+            ]
+        );
+    }
+
+    #[test]
+    fn file_names_say_the_period() {
+        let y = Period::year(2021).unwrap();
+        assert_eq!(file_name("sustrack", &y, &[], "xlsx"), "sustrack-2021.xlsx");
+        let p = Period::new(
+            NaiveDate::from_ymd_opt(2021, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2021, 8, 31).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            file_name("sustrack", &p, &["vagen".into()], "csv"),
+            "sustrack-2021-01-01_2021-08-31-VAGEN.csv"
+        );
+    }
 }

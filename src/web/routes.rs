@@ -6,8 +6,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
+use crate::actor::Action;
+
 use super::app::Shared;
-use super::{auth, forms, headers, pages, report, staff};
+use super::{
+    admin, auth, backup, desk, export, forms, headers, import, info, pages, report, staff, upload,
+};
 
 /// Which page a route serves (one handler each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +40,25 @@ pub enum Page {
     FindForm,
     Find,
     Report,
+    Accessibility,
+    Privacy,
+    ExportForm,
+    Export,
+    ExportFile,
+    ImportForm,
+    Import,
+    ImportConfirm,
+    ImportStatus,
+    Log,
+    Interventions,
+    InterventionAdd,
+    InterventionForm,
+    InterventionEdit,
+    Users,
+    UserAdd,
+    UserAction,
+    BackupForm,
+    Backup,
 }
 
 /// Who may use a route: the HTTP tests derive every expected status from
@@ -52,6 +75,47 @@ pub enum Who {
     ReadEnrolments,
     /// `Action::Report`: coordinators, staff in their own.
     Report,
+    /// `Action::Export`: coordinators.
+    Export,
+    /// Staff (registrations of their own interventions) and those who
+    /// manage interventions (interventions, targets and volumes files):
+    /// [`may_import`].
+    Import,
+    /// `Action::ManageInterventions`: admins and coordinators.
+    ManageInterventions,
+    /// `Action::ManageUsers`: admins.
+    ManageUsers,
+    /// `Action::ReadAudit`: admins, coordinators and auditors.
+    ReadAudit,
+    /// `Action::Backup`: admins.
+    Backup,
+}
+
+/// Whether the import page is open to this user: each row is then
+/// checked by the domain as the CLI checks it (a registration needs
+/// `Register` in its intervention, an intervention row
+/// `ManageInterventions`).
+pub fn may_import(actor: &crate::actor::Actor) -> bool {
+    actor.may(Action::Register) || actor.may(Action::ManageInterventions)
+}
+
+impl Who {
+    /// Whether a signed-in user passes this route's gate. The domain
+    /// checks again, per intervention, behind it.
+    pub fn admits(self, actor: &crate::actor::Actor) -> bool {
+        match self {
+            Who::Anyone | Who::SignedIn => true,
+            Who::Register => actor.may(Action::Register),
+            Who::ReadEnrolments => actor.may(Action::ReadEnrolments),
+            Who::Report => actor.may(Action::Report),
+            Who::Export => actor.may(Action::Export),
+            Who::Import => may_import(actor),
+            Who::ManageInterventions => actor.may(Action::ManageInterventions),
+            Who::ManageUsers => actor.may(Action::ManageUsers),
+            Who::ReadAudit => actor.may(Action::ReadAudit),
+            Who::Backup => actor.may(Action::Backup),
+        }
+    }
 }
 
 pub struct Route {
@@ -132,6 +196,50 @@ pub const ROUTES: &[Route] = &[
     r(Page::FindForm, "GET", "/find", Who::Register),
     r(Page::Find, "POST", "/find", Who::Register),
     r(Page::Report, "GET", "/report", Who::Report),
+    r(Page::Accessibility, "GET", "/accessibility", Who::Anyone),
+    r(Page::Privacy, "GET", "/privacy", Who::Anyone),
+    r(Page::ExportForm, "GET", "/export", Who::Export),
+    r(Page::Export, "POST", "/export", Who::Export),
+    r(Page::ExportFile, "GET", "/export/file", Who::Export),
+    r(Page::ImportForm, "GET", "/import", Who::Import),
+    r(Page::Import, "POST", "/import", Who::Import),
+    r(Page::ImportConfirm, "POST", "/import/confirm", Who::Import),
+    r(Page::ImportStatus, "GET", "/import/status", Who::Import),
+    r(Page::Log, "GET", "/log", Who::ReadAudit),
+    r(
+        Page::Interventions,
+        "GET",
+        "/admin/interventions",
+        Who::ManageInterventions,
+    ),
+    r(
+        Page::InterventionAdd,
+        "POST",
+        "/admin/interventions",
+        Who::ManageInterventions,
+    ),
+    r(
+        Page::InterventionForm,
+        "GET",
+        "/admin/interventions/{code}",
+        Who::ManageInterventions,
+    ),
+    r(
+        Page::InterventionEdit,
+        "POST",
+        "/admin/interventions/{code}",
+        Who::ManageInterventions,
+    ),
+    r(Page::Users, "GET", "/admin/users", Who::ManageUsers),
+    r(Page::UserAdd, "POST", "/admin/users", Who::ManageUsers),
+    r(
+        Page::UserAction,
+        "POST",
+        "/admin/users/{login}/{action}",
+        Who::ManageUsers,
+    ),
+    r(Page::BackupForm, "GET", "/admin/backup", Who::Backup),
+    r(Page::Backup, "POST", "/admin/backup", Who::Backup),
 ];
 
 fn handler(page: Page) -> MethodRouter<Shared> {
@@ -160,6 +268,25 @@ fn handler(page: Page) -> MethodRouter<Shared> {
         Page::FindForm => get(staff::find_form),
         Page::Find => post(staff::find),
         Page::Report => get(report::page),
+        Page::Accessibility => get(info::accessibility),
+        Page::Privacy => get(info::privacy),
+        Page::ExportForm => get(export::form),
+        Page::Export => post(export::run).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        Page::ExportFile => get(export::file),
+        Page::ImportForm => get(import::form),
+        Page::Import => post(import::dry_run).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        Page::ImportConfirm => post(import::confirm),
+        Page::ImportStatus => get(import::status),
+        Page::Log => get(desk::page),
+        Page::Interventions => get(admin::interventions),
+        Page::InterventionAdd => post(admin::intervention_add),
+        Page::InterventionForm => get(admin::intervention),
+        Page::InterventionEdit => post(admin::intervention_edit),
+        Page::Users => get(admin::users),
+        Page::UserAdd => post(admin::user_add),
+        Page::UserAction => post(admin::user_action),
+        Page::BackupForm => get(backup::form),
+        Page::Backup => post(backup::download),
     }
 }
 

@@ -2,6 +2,8 @@
 //! failure it prints the command, status, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -90,8 +90,9 @@ table.indicators tr.total th, table.indicators tr.total td { border-bottom: 1px 
 figure { margin: 14px 0 0; }
 svg { display: block; width: 100%; height: auto; }
 .chart-text { font-family: inherit; fill: #1f2328; }
+.chart-num { font-variant-numeric: tabular-nums; }
 .note { color: #57606a; font-size: 0.85rem; margin: 8px 0 0; }
-footer { color: #57606a; font-size: 0.8rem; border-top: 1px solid #d0d7de; padding-top: 10px; }
+footer, .report-note { color: #57606a; font-size: 0.8rem; border-top: 1px solid #d0d7de; padding-top: 10px; }
 @media print {
   html { font-size: 10pt; }
   main { max-width: none; padding: 0; }
@@ -116,6 +117,18 @@ pub fn render(r: &Report) -> String {
         keep_dates_whole(&esc(&title), r),
         esc(&sub)
     );
+    out.push_str(&body(r));
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// The report below its heading: headlines, each table with its chart,
+/// the indicators and the closing note. The web's report page shows this
+/// inside its own page, styled by the application's stylesheet (its CSP
+/// allows no inline style, so nothing here carries one).
+pub fn body(r: &Report) -> String {
+    let lang = r.lang;
+    let mut out = String::new();
     headlines(&mut out, r);
     for t in &r.tables {
         if t.id == "volume" && t.rows.is_empty() {
@@ -124,9 +137,9 @@ pub fn render(r: &Report) -> String {
         table_section(&mut out, t, lang);
     }
     indicator_section(&mut out, r);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<footer>{}</footer>\n</main>\n</body>\n</html>\n",
+        "<footer class=\"report-note\">{}</footer>",
         esc(lang.pick(
             "Tabellerna räknar inskrivningar; en person i två insatser räknas två gånger utom i kolumnen Unika personer.",
             "Tables count enrolments; a person in two interventions counts twice except in the Unique persons column."
@@ -478,7 +491,7 @@ fn chart(t: &Table, lang: Lang) -> String {
             }
             let _ = writeln!(
                 svg,
-                "<text class=\"chart-text\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" style=\"font-variant-numeric: tabular-nums\">{}</text>",
+                "<text class=\"chart-text chart-num\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
                 x0 + w + 5.0,
                 y + bar_h / 2.0 + 4.0,
                 esc(&count(value))

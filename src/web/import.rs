@@ -1,0 +1,403 @@
+//! The import page (staff for their own interventions' registrations;
+//! admins and coordinators for interventions, targets and volumes): upload
+//! a CSV, see a dry run with every refused row as `line N, column C:
+//! reason`, then confirm. All-or-nothing as on the CLI (the same
+//! `import::import_from`, the same rules, the signed-in user as actor).
+//! The file stays in memory, tied to the session, between the dry run and
+//! the confirmation (never on disk; gone after 15 minutes); the confirmed
+//! import runs as a background job whose progress the page shows.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::import::{Failure, RowError, Summary};
+
+use super::app::Shared;
+use super::forms::{Errors, Form};
+use super::pages::{self, render, Frame};
+use super::session::SignedIn;
+use super::stash::{self, Kind};
+use super::upload::Upload;
+
+/// Where a confirmed import stands.
+pub enum JobState {
+    Running,
+    Done(Summary),
+    Failed(Vec<String>),
+}
+
+pub struct Job {
+    read: Arc<AtomicU64>,
+    total: u64,
+    state: Arc<Mutex<JobState>>,
+    file: String,
+}
+
+/// The session's last confirmed import (memory only).
+#[derive(Default)]
+pub struct Jobs(Mutex<HashMap<(i64, String), Job>>);
+
+fn key(who: &SignedIn) -> (i64, String) {
+    (who.session.user_id, who.session.csrf.clone())
+}
+
+/// Counts the bytes the import has read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+pub struct Status {
+    pub file: String,
+    pub running: bool,
+    pub percent: u64,
+    pub done: Option<String>,
+    pub failed: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    frame: Frame,
+    errors: Errors,
+    /// Refused rows of a dry run.
+    rows: Vec<String>,
+    unlisted: u64,
+    /// A dry run that passed: what the import will do, and the file.
+    ready: Option<(String, String)>,
+    status: Option<Status>,
+}
+
+fn may(who: &SignedIn) -> bool {
+    super::routes::may_import(&who.session.actor)
+}
+
+fn status_of(app: &Shared, who: &SignedIn) -> Option<Status> {
+    let jobs = app.jobs.0.lock().ok()?;
+    let j = jobs.get(&key(who))?;
+    let state = j.state.lock().ok()?;
+    let read = j.read.load(Ordering::Relaxed);
+    Some(Status {
+        file: j.file.clone(),
+        running: matches!(*state, JobState::Running),
+        percent: (read * 100).checked_div(j.total).unwrap_or(100).min(100),
+        done: match &*state {
+            JobState::Done(s) => Some(s.to_string()),
+            _ => None,
+        },
+        failed: match &*state {
+            JobState::Failed(e) => e.clone(),
+            _ => Vec::new(),
+        },
+    })
+}
+
+fn page(
+    app: &Shared,
+    who: &SignedIn,
+    status: StatusCode,
+    errors: Errors,
+    rows: Vec<String>,
+    unlisted: u64,
+    ready: Option<(String, String)>,
+) -> Response {
+    let frame = Frame::signed_in(who, who.lang.pick("Import", "Import"), "/import");
+    render(
+        status,
+        &ImportPage {
+            frame,
+            errors,
+            rows,
+            unlisted,
+            ready,
+            status: status_of(app, who),
+        },
+    )
+}
+
+pub async fn form(State(app): State<Shared>, who: SignedIn) -> Response {
+    if !may(&who) {
+        return pages::forbidden(who.lang);
+    }
+    page(
+        &app,
+        &who,
+        StatusCode::OK,
+        Errors::new(),
+        Vec::new(),
+        0,
+        None,
+    )
+}
+
+/// Progress for the page's script: `{"running":true,"percent":40}`.
+pub async fn status(State(app): State<Shared>, who: SignedIn) -> Response {
+    if !may(&who) {
+        return pages::forbidden(who.lang);
+    }
+    let body = match status_of(&app, &who) {
+        Some(s) => format!("{{\"running\":{},\"percent\":{}}}", s.running, s.percent),
+        None => "{\"running\":false,\"percent\":0}".to_string(),
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn failure_lines(f: Failure) -> (Vec<String>, u64, Option<String>) {
+    match f {
+        Failure::Rows(errors) => {
+            let unlisted = errors.unlisted;
+            (
+                errors
+                    .into_iter()
+                    .map(|e: RowError| e.to_string())
+                    .collect(),
+                unlisted,
+                None,
+            )
+        }
+        Failure::Fatal(e) => (Vec::new(), 0, Some(e.to_string())),
+    }
+}
+
+/// The dry run of an uploaded file.
+pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> Response {
+    let lang = who.lang;
+    // The role first: a body is not read for someone who may not send it.
+    if !may(&who) {
+        return pages::forbidden(lang);
+    }
+    let upload = match Upload::from_request(req, &app).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if !super::csrf::same(upload.form.csrf(), &who.session.csrf) {
+        return pages::forbidden_csrf(lang);
+    }
+    let mut errors = Errors::new();
+    if upload.file.is_empty() {
+        errors.add(
+            "file",
+            lang.pick(
+                "Fil saknas: välj en CSV-fil med registreringar, insatser eller volymer",
+                "File is missing: choose a CSV file of registrations, interventions or volumes",
+            ),
+        );
+        return page(
+            &app,
+            &who,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            Vec::new(),
+            0,
+            None,
+        );
+    }
+    let bytes = upload.file.to_vec();
+    let name = crate::identity::scrub(&upload.file_name).into_owned();
+    let actor = who.session.actor.clone();
+    let today = app.clock.today();
+    let app2 = app.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut conn = app2.store.connect()?;
+        let opts = crate::import::Options {
+            dry_run: true,
+            today,
+            progress: false,
+        };
+        Ok::<_, crate::error::Error>(
+            crate::import::import(&mut conn, app2.store.kdf(), &actor, &bytes, &opts)
+                .map(|s| (s, bytes)),
+        )
+    })
+    .await;
+    match result {
+        Ok(Ok(Ok((summary, bytes)))) => {
+            if !stash::put(&app, &who, Kind::Import, bytes, name.clone()) {
+                errors.add(
+                    "",
+                    lang.pick(
+                        "Servern har för mycket i minnet just nu. Försök igen om en stund.",
+                        "The server holds too much in memory just now. Try again in a while.",
+                    ),
+                );
+                return page(
+                    &app,
+                    &who,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    errors,
+                    Vec::new(),
+                    0,
+                    None,
+                );
+            }
+            page(
+                &app,
+                &who,
+                StatusCode::OK,
+                errors,
+                Vec::new(),
+                0,
+                Some((summary.to_string(), name)),
+            )
+        }
+        Ok(Ok(Err(f))) => {
+            let (rows, unlisted, fatal) = failure_lines(f);
+            errors.add(
+                "file",
+                match fatal {
+                    Some(m) => m,
+                    None => format!(
+                        "{} {}",
+                        rows.len() as u64 + unlisted,
+                        lang.pick(
+                            "rader kan inte importeras, se listan nedan; inget har sparats",
+                            "rows cannot be imported, see the list below; nothing was saved"
+                        )
+                    ),
+                },
+            );
+            page(
+                &app,
+                &who,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                rows,
+                unlisted,
+                None,
+            )
+        }
+        Ok(Err(e)) => pages::error(lang, &e),
+        Err(e) => pages::error(
+            lang,
+            &crate::error::Error::Database(format!("the import task failed: {e}")),
+        ),
+    }
+}
+
+/// Confirm: the file of the dry run is imported by a background job.
+pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Response {
+    let lang = who.lang;
+    if !super::csrf::same(form.csrf(), &who.session.csrf) {
+        return pages::forbidden_csrf(lang);
+    }
+    if !may(&who) {
+        return pages::forbidden(lang);
+    }
+    let Some(item) = stash::take(&app, &who, Kind::Import) else {
+        let mut errors = Errors::new();
+        errors.add(
+            "file",
+            lang.pick(
+                "Det finns ingen provkörd fil att importera (den sparas i 15 minuter). Ladda upp filen igen.",
+                "There is no dry-run file to import (it is kept for 15 minutes). Upload the file again.",
+            ),
+        );
+        return page(
+            &app,
+            &who,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            Vec::new(),
+            0,
+            None,
+        );
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let state = Arc::new(Mutex::new(JobState::Running));
+    if let Ok(mut jobs) = app.jobs.0.lock() {
+        if jobs.get(&key(&who)).is_some_and(|j| {
+            j.state
+                .lock()
+                .is_ok_and(|s| matches!(*s, JobState::Running))
+        }) {
+            drop(jobs);
+            let mut errors = Errors::new();
+            errors.add(
+                "",
+                lang.pick(
+                    "En import pågår redan. Vänta tills den är klar.",
+                    "An import is already running. Wait until it is done.",
+                ),
+            );
+            return page(
+                &app,
+                &who,
+                StatusCode::CONFLICT,
+                errors,
+                Vec::new(),
+                0,
+                None,
+            );
+        }
+        jobs.insert(
+            key(&who),
+            Job {
+                read: read.clone(),
+                total: item.bytes.len() as u64,
+                state: state.clone(),
+                file: item.name.clone(),
+            },
+        );
+    }
+    let actor = who.session.actor.clone();
+    let today = app.clock.today();
+    let app2 = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let outcome = app2
+            .store
+            .connect()
+            .map_err(Failure::Fatal)
+            .and_then(|mut conn| {
+                let opts = crate::import::Options {
+                    dry_run: false,
+                    today,
+                    progress: false,
+                };
+                let size = item.bytes.len() as u64;
+                let input = Counting {
+                    inner: &item.bytes[..],
+                    read,
+                };
+                crate::import::import_from(
+                    &mut conn,
+                    app2.store.kdf(),
+                    &actor,
+                    input,
+                    Some(size),
+                    &opts,
+                )
+            });
+        let next = match outcome {
+            Ok(s) => JobState::Done(s),
+            Err(f) => {
+                let (mut rows, unlisted, fatal) = failure_lines(f);
+                if let Some(m) = fatal {
+                    rows.insert(0, m);
+                }
+                if unlisted > 0 {
+                    rows.push(format!("... and {unlisted} more"));
+                }
+                JobState::Failed(rows)
+            }
+        };
+        if let Ok(mut s) = state.lock() {
+            *s = next;
+        }
+    });
+    Redirect::to("/import").into_response()
+}
