@@ -121,6 +121,69 @@ fn ids_on(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sign in with the code of a TOTP step `attempt + 1` steps ahead (the
+/// server accepts ±1 step, and a code once).
+fn sign_in(
+    c: &Client,
+    base: &str,
+    login: &str,
+    password: &str,
+    secret: &str,
+    attempt: u64,
+) -> bool {
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let at = std::time::SystemTime::now() + Duration::from_secs(30 * (attempt + 1));
+    let res = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf(&page).as_str()),
+            ("login", login),
+            ("password", password),
+            ("code", &code(secret, at)),
+        ])
+        .send()
+        .unwrap();
+    res.status() == 303
+}
+
+/// The report page's time for each query, as a client on loopback sees
+/// it: the median and the slowest of `runs` requests after one warm-up.
+fn report(base: &str, users: &str, runs: usize, queries: &[String]) {
+    let line = std::fs::read_to_string(users).unwrap();
+    let user: Vec<&str> = line.lines().next().unwrap().split_whitespace().collect();
+    let c = client();
+    assert!(
+        (0..3).any(|a| sign_in(&c, base, user[0], user[2], user[3], a)),
+        "{} signs in",
+        user[0]
+    );
+    for q in queries {
+        let url = format!("{base}/report?{q}");
+        let fetch = || {
+            let t = Instant::now();
+            let res = c.get(&url).send().unwrap();
+            let status = res.status();
+            let bytes = res.bytes().unwrap().len();
+            assert_eq!(status, 200, "{url}");
+            (t.elapsed().as_secs_f64() * 1000.0, bytes)
+        };
+        fetch();
+        let mut ms: Vec<f64> = (0..runs).map(|_| fetch().0).collect();
+        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!(
+            "GET /report?{q}: median {:.1} ms, slowest {:.1} ms ({runs} runs, {} bytes)",
+            ms[ms.len() / 2],
+            ms[ms.len() - 1],
+            fetch().1
+        );
+    }
+}
+
 fn user_loop(
     base: String,
     user: Vec<String>,
@@ -145,24 +208,7 @@ fn user_loop(
     // spent this step's code, so on refusal wait for the next step.
     for attempt in 0..3 {
         let t = Instant::now();
-        let page = c
-            .get(format!("{base}/login"))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
-        let at = std::time::SystemTime::now() + Duration::from_secs(30 * (attempt + 1));
-        let res = c
-            .post(format!("{base}/login"))
-            .form(&[
-                ("csrf", csrf(&page).as_str()),
-                ("login", login),
-                ("password", password),
-                ("code", &code(secret, at)),
-            ])
-            .send()
-            .unwrap();
-        let ok = res.status() == 303;
+        let ok = sign_in(&c, &base, login, password, secret, attempt);
         record(Kind::SignIn, t, ok);
         if ok {
             break;
@@ -385,6 +431,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("enrol") => enrol(&args[2], &args[3], &args[4]),
+        Some("report") => report(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+            &args[5..],
+        ),
         Some("run") => run(
             &args[2],
             &args[3],
@@ -393,7 +445,7 @@ fn main() {
             args.get(6).map(String::as_str),
         ),
         _ => eprintln!(
-            "usage: load enrol BASE LINKS USERS | load run BASE USERS N SECONDS [SERVER_PID]"
+            "usage: load enrol BASE LINKS USERS | load run BASE USERS N SECONDS [SERVER_PID] | load report BASE USERS RUNS QUERY..."
         ),
     }
 }

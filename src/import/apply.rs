@@ -170,6 +170,9 @@ impl<'c> Applier<'c> {
                 self.summary.starts += 1;
                 Ok(())
             }
+            // The intervention exists (checked above) but lies outside
+            // the actor's interventions: for them it is unknown.
+            Err(refused @ Error::NotFound(_)) => Err(row_error(line, "intervention", refused)),
             Err(refused) => {
                 // The intervention was checked above and the participant
                 // needs no look-up to start: the rules refused the dates.

@@ -224,6 +224,12 @@ pub fn import_from(
     };
     let layout = parse::layout(&header)?;
     drop(header);
+    // Registrations carry personnummer: only those who register may import
+    // them (SPEC section 11), and nobody else may learn from the import's
+    // answers ("already present") whether a person is enrolled.
+    if layout.kind == FileKind::Registrations {
+        crate::register::require(actor, crate::actor::Action::Register)?;
+    }
 
     import_store::prepare_bulk_write(conn)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -385,6 +385,19 @@ struct UsersPage {
     staff_role: Role,
 }
 
+impl UsersPage {
+    fn role_name(&self, r: &Role) -> &'static str {
+        role_label(
+            *r,
+            if self.frame.t.lang_code == "sv" {
+                crate::codes::Lang::Sv
+            } else {
+                crate::codes::Lang::En
+            },
+        )
+    }
+}
+
 fn role_label(r: Role, lang: crate::codes::Lang) -> &'static str {
     match r {
         Role::Owner => lang.pick("ägare", "owner"),

@@ -83,6 +83,27 @@ struct ImportPage {
     status: Option<Status>,
 }
 
+/// What an import did (or will do), in the page's language.
+fn said(s: &Summary, lang: crate::codes::Lang) -> String {
+    let mut parts = vec![format!("{} {}", s.rows, lang.pick("rader", "rows"))];
+    for (n, sv, en) in [
+        (s.starts, "starter", "starts"),
+        (s.exits, "avslut", "exits"),
+        (s.interventions, "insatser", "interventions"),
+        (s.volumes, "volymmånader", "volume months"),
+        (
+            s.skipped,
+            "fanns redan och hoppas över",
+            "already present and skipped",
+        ),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {}", lang.pick(sv, en)));
+        }
+    }
+    parts.join(", ")
+}
+
 fn may(who: &SignedIn) -> bool {
     super::routes::may_import(&who.session.actor)
 }
@@ -97,7 +118,7 @@ fn status_of(app: &Shared, who: &SignedIn) -> Option<Status> {
         running: matches!(*state, JobState::Running),
         percent: (read * 100).checked_div(j.total).unwrap_or(100).min(100),
         done: match &*state {
-            JobState::Done(s) => Some(s.to_string()),
+            JobState::Done(s) => Some(said(s, who.lang)),
             _ => None,
         },
         failed: match &*state {
@@ -252,7 +273,25 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 errors,
                 Vec::new(),
                 0,
-                Some((summary.to_string(), name)),
+                Some((said(&summary, lang), name)),
+            )
+        }
+        Ok(Ok(Err(Failure::Fatal(crate::error::Error::Forbidden(_))))) => {
+            errors.add(
+                "file",
+                lang.pick(
+                    "Filen innehåller registreringar. De bär personnummer och importeras bara av handläggare, för sina egna insatser. Du kan importera insatser, mål och volymer.",
+                    "The file holds registrations. They carry personnummer and are imported by staff only, for their own interventions. You can import interventions, targets and volumes.",
+                ),
+            );
+            page(
+                &app,
+                &who,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                Vec::new(),
+                0,
+                None,
             )
         }
         Ok(Ok(Err(f))) => {

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::app::Shared;
 use super::pages::{render, Frame};
-use super::session;
+use super::session::{self, SignedIn};
 
 /// When the statement was last assessed (the automated axe-core checks
 /// of the browser tests run on every build; this date is the manual
@@ -31,17 +31,36 @@ struct Privacy {
     frame: Frame,
 }
 
-fn frame(app: &Shared, headers: &HeaderMap, sv: &str, en: &str, back: &str) -> Frame {
-    let lang = session::lang_of(headers);
-    Frame::visitor(lang, lang.pick(sv, en), String::new(), app.demo, back)
+/// The frame as the reader has it: with the menu, the language switch
+/// and sign-out when signed in, the plain one otherwise.
+fn frame(
+    app: &Shared,
+    who: &Result<SignedIn, Response>,
+    headers: &HeaderMap,
+    sv: &str,
+    en: &str,
+    back: &str,
+) -> Frame {
+    match who {
+        Ok(w) => Frame::signed_in(w, w.lang.pick(sv, en), back),
+        Err(_) => {
+            let lang = session::lang_of(headers);
+            Frame::visitor(lang, lang.pick(sv, en), String::new(), app.demo, back)
+        }
+    }
 }
 
-pub async fn accessibility(State(app): State<Shared>, headers: HeaderMap) -> Response {
+pub async fn accessibility(
+    State(app): State<Shared>,
+    who: Result<SignedIn, Response>,
+    headers: HeaderMap,
+) -> Response {
     render(
         StatusCode::OK,
         &Accessibility {
             frame: frame(
                 &app,
+                &who,
                 &headers,
                 "Tillgänglighetsredogörelse",
                 "Accessibility statement",
@@ -53,12 +72,17 @@ pub async fn accessibility(State(app): State<Shared>, headers: HeaderMap) -> Res
     )
 }
 
-pub async fn privacy(State(app): State<Shared>, headers: HeaderMap) -> Response {
+pub async fn privacy(
+    State(app): State<Shared>,
+    who: Result<SignedIn, Response>,
+    headers: HeaderMap,
+) -> Response {
     render(
         StatusCode::OK,
         &Privacy {
             frame: frame(
                 &app,
+                &who,
                 &headers,
                 "Så skyddar vi uppgifterna",
                 "How the data is protected",

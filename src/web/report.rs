@@ -283,8 +283,10 @@ fn options(
         None => Some(Some(DEFAULT_SUPPRESS_BELOW)),
         Some("0") | Some("none") => Some(None),
         Some(s) => match s.parse::<u32>() {
-            Ok(n) => Some(Some(n)),
-            Err(_) => {
+            // Below 3 a hidden count could only be 1 (the domain says so
+            // too; checked here so it is named beside the other fields).
+            Ok(n) if n >= 3 => Some(Some(n)),
+            _ => {
                 errors.add(
                     "suppress_below",
                     format!(
@@ -325,8 +327,8 @@ fn options(
     let months_band = match form.opt("months_band") {
         None => Some(6),
         Some(s) => match s.parse::<u32>() {
-            Ok(n) => Some(n),
-            Err(_) => {
+            Ok(n) if (1..=120).contains(&n) => Some(n),
+            _ => {
                 errors.add(
                     "months_band",
                     format!(

@@ -175,8 +175,8 @@ fn headlines(out: &mut String, r: &Report) {
         out,
         "<section class=\"block\" aria-labelledby=\"headlines\">\n<h2 id=\"headlines\">{}</h2>\n<ul class=\"kpis\">\n",
         esc(lang.pick(
-            "I korthet (avslutade under perioden, alla insatser)",
-            "At a glance (exited in the period, all interventions)"
+            "I korthet (avslutade under perioden, alla insatser i rapporten)",
+            "At a glance (exited in the period, all interventions in the report)"
         ))
     );
     for i in totals {
