@@ -407,7 +407,10 @@ fn digit_runs(text: &str) -> impl Iterator<Item = (usize, usize, Vec<String>)> +
         .map(|(at, c)| {
             let digit = if c.is_ascii_digit() {
                 Some(c)
-            } else if c.is_ascii() {
+            } else if c.is_ascii() || is_marker_digit(c) {
+                // A superscript or circled digit reads as a footnote mark
+                // after a number ("19800315-2421²"), not as part of it: it
+                // ends the run (it is alphanumeric) without joining it.
                 None
             } else {
                 let mut n = std::iter::once(c).nfkc();
@@ -454,6 +457,12 @@ fn digit_runs(text: &str) -> impl Iterator<Item = (usize, usize, Vec<String>)> +
         let last = &chars[i - 1];
         Some((start, last.0 + last.1, groups))
     })
+}
+
+/// Digits that NFKC maps to ASCII digits but that mark rather than count:
+/// superscripts, subscripts and enclosed (circled) digits.
+fn is_marker_digit(c: char) -> bool {
+    matches!(c, '\u{B2}' | '\u{B3}' | '\u{B9}' | '\u{2070}'..='\u{209F}' | '\u{2460}'..='\u{24FF}' | '\u{2776}'..='\u{2793}')
 }
 
 /// The digits of every sequence of consecutive groups.
