@@ -331,7 +331,11 @@ pub fn shown_text(s: &str) -> String {
     if s.chars().count() > 40 {
         out.push('…');
     }
-    out
+    // Whatever was typed in the wrong place, a personnummer is not repeated.
+    match crate::identity::scrub(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(masked) => masked,
+    }
 }
 
 /// The year of a date, for age computations.

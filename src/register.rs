@@ -1116,7 +1116,7 @@ pub fn intervention_edit(conn: &Connection, actor: &Actor, mut i: Intervention) 
         return Err(Error::invalid(
             Field::Kind,
             format!(
-                "cannot change from {} while {} has enrolments: they were registered as {}",
+                "cannot change from {} while {} has enrolments or volume months: they were registered as {}",
                 old.kind.code(),
                 i.code,
                 old.kind.code()

@@ -55,6 +55,16 @@ fn body(res: Response) -> (StatusCode, String) {
     (s, res.text().unwrap())
 }
 
+/// The value of a hidden field on a page.
+fn field_value(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + name.len()
+        + 15;
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
 fn disposition(res: &Response) -> String {
     res.headers()
         .get("content-disposition")
@@ -392,8 +402,22 @@ fn an_import_with_bad_rows_writes_nothing_and_lists_them_and_a_good_one_runs_aft
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("2 starter"), "{html}");
     assert_eq!(w.state(), before, "a dry run wrote something");
+    let file_id = field_value(&html, "file_id");
     let enrolments = w.count("SELECT count(*) FROM enrolment");
-    let res = w.post(&eva, "/import/confirm", &[("csrf", &w.csrf(&eva))]);
+    // A confirmation from another page (another file's dry run) imports
+    // nothing.
+    let res = w.post(
+        &eva,
+        "/import/confirm",
+        &[("csrf", &w.csrf(&eva)), ("file_id", "another-page")],
+    );
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(w.state(), before);
+    let res = w.post(
+        &eva,
+        "/import/confirm",
+        &[("csrf", &w.csrf(&eva)), ("file_id", &file_id)],
+    );
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let mut html = String::new();
     for _ in 0..100 {
@@ -410,9 +434,23 @@ fn an_import_with_bad_rows_writes_nothing_and_lists_them_and_a_good_one_runs_aft
         1
     );
     // The file was dropped with the confirmation: a second one has nothing.
-    let res = w.post(&eva, "/import/confirm", &[("csrf", &w.csrf(&eva))]);
+    let res = w.post(
+        &eva,
+        "/import/confirm",
+        &[("csrf", &w.csrf(&eva)), ("file_id", &file_id)],
+    );
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(w.count("SELECT count(*) FROM enrolment"), enrolments + 2);
+    // Staff may not import interventions or volumes, nor learn a stored
+    // count from the answer.
+    for file in [
+        "code,name\nNYSTAFF,Ny\n",
+        "intervention,month,women,men\nOTHER,2024-01,3,4\n",
+    ] {
+        let (status, html) = body(upload(&w, &eva, file));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("Din roll får inte importera"), "{html}");
+    }
 
     // A coordinator imports interventions, not registrations (they carry
     // personnummer, SPEC section 11).
@@ -420,7 +458,7 @@ fn an_import_with_bad_rows_writes_nothing_and_lists_them_and_a_good_one_runs_aft
     let cecilia = w.sign_in("cecilia");
     let (status, html) = body(upload(&w, &cecilia, &good));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(html.contains("importeras bara av handläggare"), "{html}");
+    assert!(html.contains("Din roll får inte importera"), "{html}");
     assert!(!html.contains("already present"), "{html}");
     let (status, html) = body(upload(
         &w,
@@ -644,7 +682,7 @@ fn the_audit_trail_filters_pages_downloads_and_never_takes_a_personnummer() {
     assert!(!html.contains(&w.in_b));
     // Paged: 50 a page, then older ones.
     for _ in 0..55 {
-        w.get(&greta, "/log?action=none");
+        w.get(&greta, "/log?action=log");
     }
     let (_, html) = body(w.get(&greta, "/log?action=log"));
     assert_eq!(html.matches("<td>log</td>").count(), 50);
@@ -680,6 +718,34 @@ fn the_audit_trail_filters_pages_downloads_and_never_takes_a_personnummer() {
             w.anna.ten
         )),
         0
+    );
+    // A personnummer or a made-up value in the other filters: refused,
+    // not recorded.
+    for q in [
+        format!("/log?login={}", w.anna.dashed),
+        "/log?action=%3Dcmd".to_string(),
+    ] {
+        let (status, html) = body(w.get(&greta, &q));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert!(!html.contains(&w.anna.dashed));
+    }
+    assert_eq!(
+        w.count(&format!(
+            "SELECT count(*) FROM audit WHERE detail LIKE '%{}%' OR detail LIKE '%=cmd%'",
+            w.anna.dashed
+        )),
+        0
+    );
+    // A sign-in refused for a login typed as a formula is recorded as
+    // typed, and the CSV keeps a spreadsheet from running it.
+    let c = w.browser();
+    w.try_sign_in(&c, "=HYPERLINK(\"http://x\")", PASSWORD, false);
+    let csv = w.get(&greta, "/log?format=csv").text().unwrap();
+    let lower = csv.to_lowercase();
+    assert!(lower.contains(",\"'=hyperlink("), "{csv}");
+    assert!(
+        !lower.contains(",\"=hyperlink(") && !lower.contains(",=hyperlink("),
+        "{csv}"
     );
     // Staff have no trail.
     let eva = w.sign_in("eva");

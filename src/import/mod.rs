@@ -212,6 +212,66 @@ pub fn import_from(
     size: Option<u64>,
     opts: &Options,
 ) -> Result<Summary, Failure> {
+    let mut cache = identity::FingerprintCache::default();
+    import_cached(conn, kdf, actor, input, size, opts, &mut cache)
+}
+
+/// Hash every personnummer of a file held in memory, before any lock is
+/// taken (the slow part: argon2id, on all cores), so that the import's
+/// write transaction, which holds up every other writer, only does the
+/// SQL. The server imports this way; the CLI streams (`import_from`).
+pub fn prehash(
+    bytes: &[u8],
+    kdf: &Kdf,
+    today: NaiveDate,
+) -> Result<identity::FingerprintCache, Failure> {
+    let mut cache = identity::FingerprintCache::default();
+    let mut records = read::Records::new(bytes).map_err(read_failure)?;
+    let mut rec = read::Record::default();
+    let header = loop {
+        if !records.next_into(&mut rec).map_err(too_long)? {
+            return Ok(cache);
+        }
+        if !rec.is_blank() {
+            break std::mem::take(&mut rec);
+        }
+    };
+    let Ok(layout) = parse::layout(&header) else {
+        // The import proper reports the header's errors.
+        return Ok(cache);
+    };
+    let mut errors = Vec::new();
+    loop {
+        let mut batch = parse::Batch::default();
+        let mut any = false;
+        while batch.events.len() < BATCH_ROWS {
+            if !records.next_into(&mut rec).map_err(too_long)? {
+                break;
+            }
+            any = true;
+            if !rec.is_blank() {
+                parse::row(&layout, &rec, today, &mut batch, &mut errors);
+            }
+        }
+        errors.clear();
+        cache.fingerprints(&batch.pnrs, kdf);
+        if !any {
+            return Ok(cache);
+        }
+    }
+}
+
+/// [`import_from`] with a cache that may already hold the file's
+/// fingerprints ([`prehash`]).
+pub fn import_cached(
+    conn: &mut Connection,
+    kdf: &Kdf,
+    actor: &Actor,
+    input: impl Read,
+    size: Option<u64>,
+    opts: &Options,
+    cache: &mut identity::FingerprintCache,
+) -> Result<Summary, Failure> {
     let mut records = read::Records::new(input).map_err(read_failure)?;
     let mut rec = read::Record::default();
     let header = loop {
@@ -227,9 +287,16 @@ pub fn import_from(
     // Registrations carry personnummer: only those who register may import
     // them (SPEC section 11), and nobody else may learn from the import's
     // answers ("already present") whether a person is enrolled.
-    if layout.kind == FileKind::Registrations {
-        crate::register::require(actor, crate::actor::Action::Register)?;
-    }
+    // The other kinds (interventions, targets, volumes) are for those who
+    // manage interventions; checked before any row is compared with what
+    // is stored, so nobody learns a stored count from the answer.
+    crate::register::require(
+        actor,
+        match layout.kind {
+            FileKind::Registrations => crate::actor::Action::Register,
+            FileKind::Interventions | FileKind::Volume => crate::actor::Action::ManageInterventions,
+        },
+    )?;
 
     import_store::prepare_bulk_write(conn)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -257,7 +324,6 @@ pub fn import_from(
     let mut current = read_batch(&mut read_errors)?;
     // One cache for the whole import: a number in several batches (a start
     // and, far below, its exit) is still hashed once.
-    let mut cache = identity::FingerprintCache::default();
     let mut fingerprints = match &current {
         Some(b) => cache.fingerprints(&b.pnrs, kdf),
         None => Vec::new(),

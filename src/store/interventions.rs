@@ -81,10 +81,13 @@ pub fn update(conn: &Connection, i: &Intervention) -> Result<()> {
     Ok(())
 }
 
-/// How many enrolments an intervention has (a kind change is refused
-/// while it has any).
+/// How many enrolments and volume months an intervention has (a kind
+/// change is refused while it has any).
 pub fn enrolment_count(conn: &Connection, code: &str) -> Result<i64> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM enrolment WHERE intervention = :code")?
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM enrolment WHERE intervention = :code) \
+                  + (SELECT count(*) FROM volume WHERE intervention = :code)",
+        )?
         .query_row(named_params! { ":code": code }, |r| r.get(0))?)
 }

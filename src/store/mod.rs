@@ -298,6 +298,28 @@ pub fn private_temp_dir(conn: &Connection) -> Result<tempfile::TempDir> {
     Ok(d)
 }
 
+/// Remove temporary directories [`private_temp_dir`] left beside the
+/// database `db` by a process that died before it could (a plain backup
+/// copy must not outlive its request).
+pub fn remove_stale_temp_dirs(db: &Path) {
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with(".sustrack-tmp-")
+            && e.file_type().is_ok_and(|t| t.is_dir())
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

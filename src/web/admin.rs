@@ -383,6 +383,8 @@ struct UsersPage {
     link: Option<(String, String)>,
     /// Grants are offered to staff only.
     staff_role: Role,
+    /// The signed-in admin (no disable or reset of oneself).
+    me: String,
 }
 
 impl UsersPage {
@@ -492,6 +494,7 @@ async fn users_page(
             picks,
             link,
             staff_role: Role::Staff,
+            me: who.session.actor.login.clone(),
         },
     )
 }

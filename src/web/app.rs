@@ -131,6 +131,7 @@ pub struct App {
     pub store: Store,
     pool: Mutex<Vec<Connection>>,
     hashing: Semaphore,
+    heavy: Semaphore,
     pub clock: Clock,
     pub secure: bool,
     /// `scheme://host[:port]` users reach us at, when known.
@@ -160,6 +161,7 @@ impl App {
             store,
             pool: Mutex::new(Vec::new()),
             hashing: Semaphore::new(opts.hash_permits.max(1)),
+            heavy: Semaphore::new(2),
             clock: opts.clock.clone(),
             secure: opts.secure(),
             origin: opts.public_url.as_deref().map(|u| origin_of(u).to_string()),
@@ -222,6 +224,23 @@ impl App {
             .map_err(|_| Error::Database("the server is shutting down".into()))?;
         self.db(f).await
     }
+
+    /// Run heavy work (a report, an export, an import, a backup) on the
+    /// blocking pool, at most two at once: each may use every core and
+    /// hold a file in memory, and a queue of them must not starve pages.
+    pub async fn heavy<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .heavy
+            .acquire()
+            .await
+            .map_err(|_| Error::Database("the server is shutting down".into()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::Database(format!("a request's task failed: {e}")))?
+    }
 }
 
 /// glibc gives each thread that allocates its own malloc arena, and after
@@ -261,6 +280,8 @@ impl Running {
     pub fn start(store: Store, opts: Options) -> Result<Running> {
         opts.validate()?;
         limit_malloc_arenas();
+        // A backup's plain copy left by a server that died mid-download.
+        crate::store::remove_stale_temp_dirs(store.path());
         let listener = TcpListener::bind(opts.listen)
             .map_err(|e| Error::io_text(format!("cannot listen on {}: {e}", opts.listen)))?;
         listener

@@ -203,6 +203,10 @@ pub async fn logout(State(app): State<Shared>, who: SignedIn, form: Form) -> Res
     {
         return pages::error(who.lang, &e);
     }
+    // The session's files in memory (an uploaded import, an export) go
+    // with it.
+    super::stash::forget(&app, who.session.user_id, &who.session.csrf);
+    super::import::forget(&app, who.session.user_id, &who.session.csrf);
     let mut res = Redirect::to("/login?out=1").into_response();
     res.headers_mut().append(
         header::SET_COOKIE,

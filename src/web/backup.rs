@@ -87,8 +87,11 @@ pub async fn download(State(app): State<Shared>, who: SignedIn, form: Form) -> R
     };
     let actor = who.session.actor.clone();
     let day = app.clock.today();
+    let app2 = app.clone();
     let result = app
-        .db(move |conn| {
+        .heavy(move || {
+            let mut conn = app2.store.connect()?;
+            let conn = &mut conn;
             let dir = crate::store::private_temp_dir(conn)?;
             let file = dir.path().join("backup.sqlite");
             crate::register::backup(conn, &actor, &file)?;

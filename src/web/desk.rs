@@ -39,7 +39,7 @@ struct LogPage {
 }
 
 /// The filter the query asks for; refusals named by field.
-fn filter(form: &Form, t: &i18n::Texts, errors: &mut Errors) -> Filter {
+fn filter(form: &Form, known: &[String], t: &i18n::Texts, errors: &mut Errors) -> Filter {
     let lang = if t.lang_code == "sv" {
         crate::codes::Lang::Sv
     } else {
@@ -70,17 +70,54 @@ fn filter(form: &Form, t: &i18n::Texts, errors: &mut Errors) -> Filter {
             ),
         );
     }
+    // A login is checked as a login (which also refuses anything shaped
+    // like a personnummer); the action must be one the trail holds.
+    let login = text("login").and_then(|l| match crate::accounts::parse_login(&l) {
+        Ok(l) => Some(l),
+        Err(_) => {
+            errors.add(
+                "login",
+                lang.pick(
+                    "Användare: ange ett användarnamn (små bokstäver, siffror, punkt, _ och -)",
+                    "User: enter a login (lower-case letters, digits, dot, _ and -)",
+                ),
+            );
+            None
+        }
+    });
+    let action = text("action").and_then(|a| {
+        if known.contains(&a) {
+            Some(a)
+        } else {
+            errors.add(
+                "action",
+                lang.pick(
+                    "Händelse: välj en i listan",
+                    "Action: choose one from the list",
+                ),
+            );
+            None
+        }
+    });
     Filter {
         from,
         to,
-        login: text("login"),
-        action: text("action"),
+        login,
+        action,
         subject: if errors.of("enrolment").is_some() {
             None
         } else {
             subject
         },
         before: form.opt("before").and_then(|b| b.parse().ok()),
+    }
+}
+
+/// A filter value to show again, unless it holds a personnummer.
+fn unless_pnr(v: &str) -> String {
+    match crate::identity::scrub(v) {
+        std::borrow::Cow::Borrowed(_) => v.to_string(),
+        std::borrow::Cow::Owned(_) => String::new(),
     }
 }
 
@@ -102,6 +139,15 @@ fn query(form: &Form, extra: &[(&str, String)]) -> String {
     )
 }
 
+/// A cell a spreadsheet would not read as a formula: a refused sign-in
+/// records the login as typed, so a cell may hold anything (`=HYPERLINK(..)`).
+fn inert(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
 fn csv(entries: &[AuditEntry]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["id", "at", "actor", "action", "subject", "detail"]);
@@ -109,10 +155,10 @@ fn csv(entries: &[AuditEntry]) -> Vec<u8> {
         let _ = w.write_record([
             e.id.to_string().as_str(),
             &e.at,
-            &e.actor,
-            &e.action,
-            e.subject.as_deref().unwrap_or(""),
-            e.detail.as_deref().unwrap_or(""),
+            &inert(&e.actor),
+            &inert(&e.action),
+            &inert(e.subject.as_deref().unwrap_or("")),
+            &inert(e.detail.as_deref().unwrap_or("")),
         ]);
     }
     w.into_inner().unwrap_or_default()
@@ -128,8 +174,12 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
     let form = Form::with(pairs);
+    let known = match app.db(|conn| crate::store::audit::actions(conn)).await {
+        Ok(a) => a,
+        Err(e) => return pages::error(lang, &e),
+    };
     let mut errors = Errors::new();
-    let f = filter(&form, t, &mut errors);
+    let f = filter(&form, &known, t, &mut errors);
     let as_csv = match form.opt("format") {
         None => false,
         Some("csv") => true,
@@ -147,10 +197,6 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         }
     };
     let actor = who.session.actor.clone();
-    let known = match app.db(|conn| crate::store::audit::actions(conn)).await {
-        Ok(a) => a,
-        Err(e) => return pages::error(lang, &e),
-    };
     let mut entries = Vec::new();
     if errors.is_empty() {
         let (limit, format) = if as_csv {
@@ -204,15 +250,8 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
             errors,
             from: form.get("from").to_string(),
             to: form.get("to").to_string(),
-            login: form.get("login").to_string(),
-            enrolment: if matches!(
-                crate::identity::scrub(form.get("enrolment")),
-                std::borrow::Cow::Owned(_)
-            ) {
-                String::new()
-            } else {
-                form.get("enrolment").to_string()
-            },
+            login: unless_pnr(form.get("login")),
+            enrolment: unless_pnr(form.get("enrolment")),
             actions,
             entries,
             first_href,

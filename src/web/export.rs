@@ -158,17 +158,16 @@ pub async fn run(State(app): State<Shared>, who: SignedIn, req: Request) -> Resp
     };
     let actor = who.session.actor.clone();
     let app2 = app.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        crate::export::run(&app2.store, &actor, &opts, &mut out).map(|s| (s, out))
-    })
-    .await
-    .map_err(|e| Error::Database(format!("the export task failed: {e}")))
-    .and_then(|r| r);
+    let result = app
+        .heavy(move || {
+            let mut out = Vec::new();
+            crate::export::run(&app2.store, &actor, &opts, &mut out).map(|s| (s, out))
+        })
+        .await;
     match result {
         Ok((s, csv)) => {
             let file_name = report::file_name("sustrack-export", &period, &interventions, "csv");
-            if !stash::put(&app, &who, Kind::Export, csv, file_name.clone()) {
+            if stash::put(&app, &who, Kind::Export, csv, file_name.clone()).is_none() {
                 errors.add(
                     "",
                     lang.pick(
@@ -188,13 +187,13 @@ pub async fn run(State(app): State<Shared>, who: SignedIn, req: Request) -> Resp
             };
             show(&app, &who, form, errors, Some(done)).await
         }
-        Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) => pages::error(lang, &e),
-        Err(e) => {
+        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             if let Err(other) = errors.domain(t, e) {
                 return pages::error(lang, &other);
             }
             show(&app, &who, form, errors, None).await
         }
+        Err(e) => pages::error(lang, &e),
     }
 }
 

@@ -34,6 +34,7 @@ pub enum JobState {
 }
 
 pub struct Job {
+    at: chrono::DateTime<chrono::Utc>,
     read: Arc<AtomicU64>,
     total: u64,
     state: Arc<Mutex<JobState>>,
@@ -46,6 +47,13 @@ pub struct Jobs(Mutex<HashMap<(i64, String), Job>>);
 
 fn key(who: &SignedIn) -> (i64, String) {
     (who.session.user_id, who.session.csrf.clone())
+}
+
+/// Forget a session's job (sign-out); a running one finishes unseen.
+pub fn forget(app: &Shared, user_id: i64, csrf: &str) {
+    if let Ok(mut jobs) = app.jobs.0.lock() {
+        jobs.retain(|k, _| !(k.0 == user_id && k.1 == csrf));
+    }
 }
 
 /// Counts the bytes the import has read, for the progress bar.
@@ -78,8 +86,9 @@ struct ImportPage {
     /// Refused rows of a dry run.
     rows: Vec<String>,
     unlisted: u64,
-    /// A dry run that passed: what the import will do, and the file.
-    ready: Option<(String, String)>,
+    /// A dry run that passed: what the import will do, the file, and its
+    /// id for the confirmation.
+    ready: Option<(String, String, String)>,
     status: Option<Status>,
 }
 
@@ -135,7 +144,7 @@ fn page(
     errors: Errors,
     rows: Vec<String>,
     unlisted: u64,
-    ready: Option<(String, String)>,
+    ready: Option<(String, String, String)>,
 ) -> Response {
     let frame = Frame::signed_in(who, who.lang.pick("Import", "Import"), "/import");
     render(
@@ -195,6 +204,46 @@ fn failure_lines(f: Failure) -> (Vec<String>, u64, Option<String>) {
     }
 }
 
+/// Import `bytes` as `actor`: every personnummer hashed first, outside
+/// any lock (`import::prehash`), then the rows applied in one write
+/// transaction that holds up other writers only for the SQL.
+fn run_import(
+    app: &Shared,
+    actor: &crate::actor::Actor,
+    bytes: &[u8],
+    today: chrono::NaiveDate,
+    dry_run: bool,
+    read: Option<Arc<AtomicU64>>,
+) -> Result<Summary, Failure> {
+    let kdf = app.store.kdf();
+    let mut cache = crate::import::prehash(bytes, kdf, today)?;
+    let mut conn = app.store.connect()?;
+    let opts = crate::import::Options {
+        dry_run,
+        today,
+        progress: false,
+    };
+    let size = Some(bytes.len() as u64);
+    match read {
+        Some(read) => {
+            let input = Counting { inner: bytes, read };
+            crate::import::import_cached(&mut conn, kdf, actor, input, size, &opts, &mut cache)
+        }
+        None => crate::import::import_cached(&mut conn, kdf, actor, bytes, size, &opts, &mut cache),
+    }
+}
+
+/// Errors that are the file's (shown) and the server's own (logged, a
+/// plain 500 page): `None` when the failure is the server's.
+fn user_failure(f: Failure) -> Result<Failure, crate::error::Error> {
+    match f {
+        Failure::Fatal(e @ (crate::error::Error::Database(_) | crate::error::Error::Io { .. })) => {
+            Err(e)
+        }
+        f => Ok(f),
+    }
+}
+
 /// The dry run of an uploaded file.
 pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> Response {
     let lang = who.lang;
@@ -233,22 +282,22 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
     let actor = who.session.actor.clone();
     let today = app.clock.today();
     let app2 = app.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut conn = app2.store.connect()?;
-        let opts = crate::import::Options {
-            dry_run: true,
-            today,
-            progress: false,
-        };
-        Ok::<_, crate::error::Error>(
-            crate::import::import(&mut conn, app2.store.kdf(), &actor, &bytes, &opts)
-                .map(|s| (s, bytes)),
-        )
-    })
-    .await;
+    let result = app
+        .heavy(move || {
+            let r = run_import(&app2, &actor, &bytes, today, true, None);
+            Ok(r.map(|s| (s, bytes)))
+        })
+        .await;
+    let result = match result {
+        Ok(Err(f)) => match user_failure(f) {
+            Ok(f) => Ok(Err(f)),
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
     match result {
-        Ok(Ok(Ok((summary, bytes)))) => {
-            if !stash::put(&app, &who, Kind::Import, bytes, name.clone()) {
+        Ok(Ok((summary, bytes))) => {
+            let Some(file_id) = stash::put(&app, &who, Kind::Import, bytes, name.clone()) else {
                 errors.add(
                     "",
                     lang.pick(
@@ -265,7 +314,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                     0,
                     None,
                 );
-            }
+            };
             page(
                 &app,
                 &who,
@@ -273,15 +322,15 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 errors,
                 Vec::new(),
                 0,
-                Some((said(&summary, lang), name)),
+                Some((said(&summary, lang), name, file_id)),
             )
         }
-        Ok(Ok(Err(Failure::Fatal(crate::error::Error::Forbidden(_))))) => {
+        Ok(Err(Failure::Fatal(crate::error::Error::Forbidden(_)))) => {
             errors.add(
                 "file",
                 lang.pick(
-                    "Filen innehåller registreringar. De bär personnummer och importeras bara av handläggare, för sina egna insatser. Du kan importera insatser, mål och volymer.",
-                    "The file holds registrations. They carry personnummer and are imported by staff only, for their own interventions. You can import interventions, targets and volumes.",
+                    "Din roll får inte importera den här sortens fil. Registreringar bär personnummer och importeras bara av handläggare, för sina egna insatser; insatser, mål och volymer importeras av samordnare och administratörer.",
+                    "Your role may not import this kind of file. Registrations carry personnummer and are imported by staff only, for their own interventions; interventions, targets and volumes by coordinators and admins.",
                 ),
             );
             page(
@@ -294,7 +343,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 None,
             )
         }
-        Ok(Ok(Err(f))) => {
+        Ok(Err(f)) => {
             let (rows, unlisted, fatal) = failure_lines(f);
             errors.add(
                 "file",
@@ -320,11 +369,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 None,
             )
         }
-        Ok(Err(e)) => pages::error(lang, &e),
-        Err(e) => pages::error(
-            lang,
-            &crate::error::Error::Database(format!("the import task failed: {e}")),
-        ),
+        Err(e) => pages::error(lang, &e),
     }
 }
 
@@ -337,13 +382,13 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
     if !may(&who) {
         return pages::forbidden(lang);
     }
-    let Some(item) = stash::take(&app, &who, Kind::Import) else {
+    let Some(item) = stash::take(&app, &who, Kind::Import, form.get("file_id")) else {
         let mut errors = Errors::new();
         errors.add(
             "file",
             lang.pick(
-                "Det finns ingen provkörd fil att importera (den sparas i 15 minuter). Ladda upp filen igen.",
-                "There is no dry-run file to import (it is kept for 15 minutes). Upload the file again.",
+                "Det finns ingen provkörd fil att importera: den sparas i 15 minuter, och bara den senast provkörda filen kan importeras. Ladda upp filen igen.",
+                "There is no dry-run file to import: it is kept for 15 minutes, and only the file dry-run last can be imported. Upload the file again.",
             ),
         );
         return page(
@@ -383,9 +428,18 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
                 None,
             );
         }
+        // A finished job is shown for 15 minutes, then forgotten.
+        let now = app.clock.now();
+        jobs.retain(|_, j| {
+            now - j.at < chrono::Duration::minutes(15)
+                || j.state
+                    .lock()
+                    .is_ok_and(|s| matches!(*s, JobState::Running))
+        });
         jobs.insert(
             key(&who),
             Job {
+                at: now,
                 read: read.clone(),
                 total: item.bytes.len() as u64,
                 state: state.clone(),
@@ -396,31 +450,21 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
     let actor = who.session.actor.clone();
     let today = app.clock.today();
     let app2 = app.clone();
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(async move {
+        let app3 = app2.clone();
         let outcome = app2
-            .store
-            .connect()
-            .map_err(Failure::Fatal)
-            .and_then(|mut conn| {
-                let opts = crate::import::Options {
-                    dry_run: false,
-                    today,
-                    progress: false,
-                };
-                let size = item.bytes.len() as u64;
-                let input = Counting {
-                    inner: &item.bytes[..],
-                    read,
-                };
-                crate::import::import_from(
-                    &mut conn,
-                    app2.store.kdf(),
+            .heavy(move || {
+                Ok(run_import(
+                    &app3,
                     &actor,
-                    input,
-                    Some(size),
-                    &opts,
-                )
-            });
+                    &item.bytes,
+                    today,
+                    false,
+                    Some(read),
+                ))
+            })
+            .await
+            .unwrap_or_else(|e| Err(Failure::Fatal(e)));
         let next = match outcome {
             Ok(s) => JobState::Done(s),
             Err(f) => {

@@ -461,17 +461,16 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         };
         let audited = format_name.to_string();
         let opts2 = opts.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let r = report::run(&app2.store, &actor, &opts2, &audited)?;
-            let rendered = match format {
-                Some(f) => report::render::render(&r, f)?,
-                None => report::render::html::body(&r).into_bytes(),
-            };
-            Ok::<_, Error>((report::render::heading(&r), rendered))
-        })
-        .await
-        .map_err(|e| Error::Database(format!("the report task failed: {e}")))
-        .and_then(|r| r);
+        let result = app
+            .heavy(move || {
+                let r = report::run(&app2.store, &actor, &opts2, &audited)?;
+                let rendered = match format {
+                    Some(f) => report::render::render(&r, f)?,
+                    None => report::render::html::body(&r).into_bytes(),
+                };
+                Ok((report::render::heading(&r), rendered))
+            })
+            .await;
         match result {
             Ok((_, bytes)) if format.is_some() => {
                 let f = format.expect("checked");
@@ -486,8 +485,10 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
                 heading = format!("{title} ({sub})");
                 body = String::from_utf8(bytes).unwrap_or_default();
             }
-            Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) => return pages::error(lang, &e),
-            Err(e) => field_error(&mut errors, t, e),
+            Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => field_error(&mut errors, t, e),
+            // Unknown or outside the user's interventions: 404; the
+            // server's own trouble: a plain 500, logged, no details shown.
+            Err(e) => return pages::error(lang, &e),
         }
     }
     let selected = selected(&form);
