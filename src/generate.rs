@@ -202,6 +202,16 @@ pub fn generate(
     let outcome_w = [20, 7, 20, 15, 12, 4, 3, 3, 12, 4];
     {
         let mut made = 0u64;
+        // For each individual intervention, those of its förbund (the ones
+        // drawing from the same kommuner), itself included.
+        let same_forbund: Vec<Vec<usize>> = individual
+            .iter()
+            .map(|(_, ms)| {
+                (0..individual.len())
+                    .filter(|&j| individual[j].1 == *ms)
+                    .collect()
+            })
+            .collect();
         while made < enrolments {
             let woman = rng.chance(0.6);
             let gender = if woman { Gender::Woman } else { Gender::Man };
@@ -295,11 +305,15 @@ pub fn generate(
                 )?;
                 made += 1;
                 out.enrolments += 1;
-                // A later enrolment starts after this one ends, in this or another intervention.
+                // A later enrolment starts after this one ends, in this or
+                // another intervention of the same förbund: a förbund serves
+                // the residents of its member kommuner, so nobody's later
+                // enrolment lands in a förbund across the country.
                 let Some(x) = exit else { break };
                 start = x + Duration::days(rng.int(14, 399));
                 if rng.chance(0.5) {
-                    iv = rng.index(individual.len());
+                    let same = &same_forbund[home];
+                    iv = same[rng.index(same.len())];
                 }
             }
         }
