@@ -323,6 +323,9 @@ pub fn is_invisible(c: char) -> bool {
 /// What the user typed, for an error message: shortened, with invisible
 /// characters shown as `?` so a message cannot carry a terminal escape.
 pub fn shown_text(s: &str) -> String {
+    // Masked before it is cut: a number straddling the cut would no longer
+    // be recognised as one.
+    let s = &*crate::identity::scrub(s);
     let mut out: String = s
         .chars()
         .take(40)
@@ -331,11 +334,7 @@ pub fn shown_text(s: &str) -> String {
     if s.chars().count() > 40 {
         out.push('…');
     }
-    // Whatever was typed in the wrong place, a personnummer is not repeated.
-    match crate::identity::scrub(&out) {
-        std::borrow::Cow::Borrowed(_) => out,
-        std::borrow::Cow::Owned(masked) => masked,
-    }
+    out
 }
 
 /// The year of a date, for age computations.

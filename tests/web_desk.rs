@@ -198,7 +198,9 @@ fn the_report_page_shows_the_report_with_charts_and_names_each_bad_option() {
     let bad = "/report?year=20x1&suppress_below=1&age_bands=40-30&months_band=0&lang=fi&format=pdf";
     let (status, html) = body(w.get(&cecilia, bad));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    for field in ["year", "age_bands", "months_band", "lang", "format"] {
+    // `format` comes only in a link, so it is named in the summary alone.
+    assert!(html.contains("giltiga format är"), "{html}");
+    for field in ["year", "age_bands", "months_band", "lang"] {
         assert!(
             html.contains(&format!("href=\"#{field}\"")),
             "{field} is not named in the error summary:\n{html}"
@@ -680,6 +682,15 @@ fn the_audit_trail_filters_pages_downloads_and_never_takes_a_personnummer() {
     let (_, html) = body(w.get(&greta, &format!("/log?enrolment={prefix}")));
     assert!(html.contains(&w.in_a), "{html}");
     assert!(!html.contains(&w.in_b));
+    // A page that showed the enrolment records its short id: the full id
+    // finds that entry too.
+    let cecilia = w.sign_in("cecilia");
+    assert_eq!(
+        w.get(&cecilia, &format!("/enrolments/{}", w.in_a)).status(),
+        StatusCode::OK
+    );
+    let (_, html) = body(w.get(&greta, &format!("/log?enrolment={}&action=show", w.in_a)));
+    assert!(html.contains("<td>show</td>"), "{html}");
     // Paged: 50 a page, then older ones.
     for _ in 0..55 {
         w.get(&greta, "/log?action=log");

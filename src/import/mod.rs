@@ -221,7 +221,7 @@ pub fn import_from(
 /// write transaction, which holds up every other writer, only does the
 /// SQL. The server imports this way; the CLI streams (`import_from`).
 pub fn prehash(
-    bytes: &[u8],
+    bytes: impl Read,
     kdf: &Kdf,
     today: NaiveDate,
 ) -> Result<identity::FingerprintCache, Failure> {

@@ -54,21 +54,24 @@ fn insert(
     Ok(())
 }
 
+/// One row of `SELECT id, at, actor, action, subject, detail`.
+fn entry(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        subject: r.get(4)?,
+        detail: r.get(5)?,
+    })
+}
+
 /// The newest `limit` entries, newest first.
 pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare(
         "SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT :limit",
     )?;
-    let rows = stmt.query_map(named_params! { ":limit": limit }, |r| {
-        Ok(AuditEntry {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            subject: r.get(4)?,
-            detail: r.get(5)?,
-        })
-    })?;
+    let rows = stmt.query_map(named_params! { ":limit": limit }, entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -97,19 +100,26 @@ pub fn search(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<AuditEntr
     let to =
         f.to.and_then(|d| d.succ_opt())
             .map(|d| format!("{d}T00:00:00Z"));
-    let subject = f.subject.as_ref().map(|s| {
-        let escaped = s
-            .replace('\\', "\\\\")
+    let escape = |s: &str| {
+        s.replace('\\', "\\\\")
             .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("{escaped}%")
-    });
+            .replace('_', "\\_")
+    };
+    let subject = f.subject.as_ref().map(|s| format!("{}%", escape(s)));
+    // A page that showed enrolments records their short ids, space-separated
+    // ("1f0e2a3b 9c8d7e6f"): an id, whole or a prefix, also matches one of
+    // those words.
+    let word = f
+        .subject
+        .as_ref()
+        .map(|s| format!("% {}%", escape(crate::model::short_id(s))));
     let mut stmt = conn.prepare_cached(
         "SELECT id, at, actor, action, subject, detail FROM audit \
          WHERE (:before IS NULL OR id < :before) \
            AND (:from IS NULL OR at >= :from) AND (:to IS NULL OR at < :to) \
            AND (:login IS NULL OR actor = :login) AND (:action IS NULL OR action = :action) \
-           AND (:subject IS NULL OR subject LIKE :subject ESCAPE '\\') \
+           AND (:subject IS NULL OR subject LIKE :subject ESCAPE '\\' \
+                OR (' ' || subject) LIKE :word ESCAPE '\\') \
          ORDER BY id DESC LIMIT :limit",
     )?;
     let rows = stmt.query_map(
@@ -120,18 +130,10 @@ pub fn search(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<AuditEntr
             ":login": f.login,
             ":action": f.action,
             ":subject": subject,
+            ":word": word,
             ":limit": limit,
         },
-        |r| {
-            Ok(AuditEntry {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                subject: r.get(4)?,
-                detail: r.get(5)?,
-            })
-        },
+        entry,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -274,8 +274,6 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Create a new owner-only (0600) file; never overwrites. `why` finishes
-/// the message when the file exists ("sustrack init never overwrites a file").
 /// An owner-only temporary directory beside the database `conn` holds
 /// (the same disk and permissions as the file itself), removed when
 /// dropped.
@@ -320,6 +318,8 @@ pub fn remove_stale_temp_dirs(db: &Path) {
     }
 }
 
+/// Create a new owner-only (0600) file; never overwrites. `why` finishes
+/// the message when the file exists ("sustrack init never overwrites a file").
 pub fn create_private_file(path: &Path, why: &str) -> Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

@@ -84,8 +84,24 @@ fn intervention_form(
         label: lang.pick("Ingen (högsta nivån)", "None (top level)").into(),
         selected: parent.is_empty(),
     }];
+    // Under itself or under one of its own children is no choice: the
+    // tree must stay a tree.
+    let inside = |code: &str| {
+        let Some(e) = editing else { return false };
+        let mut at = Some(code.to_string());
+        while let Some(c) = at {
+            if c == e.code {
+                return true;
+            }
+            at = all
+                .iter()
+                .find(|x| x.code == c)
+                .and_then(|x| x.parent.clone());
+        }
+        false
+    };
     for (depth, i) in tree(all) {
-        if editing.is_some_and(|e| e.code == i.code) {
+        if inside(&i.code) {
             continue;
         }
         parents.push(Choice {
@@ -357,9 +373,6 @@ pub async fn intervention_edit(
             code.trim().to_ascii_uppercase()
         ))
         .into_response(),
-        Err(e @ Error::NotFound(_)) if !matches!(&e, Error::NotFound(m) if m.starts_with("parent: ")) => {
-            pages::error(lang, &e)
-        }
         Err(e) => match intervention_refusal(&mut errors, t, e) {
             Ok(()) => interventions_page(&app, &who, &form, errors, Some(code)).await,
             Err(e) => pages::error(lang, &e),
@@ -566,7 +579,7 @@ pub async fn user_add(
                         i18n::label(t, "role"),
                         crate::model::shown_text(v),
                         lang.pick(
-                            "godtas är admin, coordinator, staff, auditor",
+                            "giltiga roller är admin, coordinator, staff och auditor",
                             "accepted are admin, coordinator, staff, auditor"
                         )
                     ),
@@ -616,7 +629,7 @@ pub async fn user_action(
     Path((login, action)): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    let (lang, t) = (who.lang, i18n::texts(who.lang));
+    let lang = who.lang;
     if !csrf::same(form.csrf(), &who.session.csrf) {
         return pages::forbidden_csrf(lang);
     }
@@ -658,9 +671,12 @@ pub async fn user_action(
             users_page(&app, &who, &Form::empty(), errors, None).await
         }
         Err(e @ Error::NotFound(_)) => pages::error(lang, &e),
-        Err(e) => match user_refusal(&mut errors, t, e) {
-            Ok(()) => users_page(&app, &who, &Form::empty(), errors, None).await,
-            Err(e) => pages::error(lang, &e),
-        },
+        // The refusal is about the row acted on, not the add form's
+        // fields: a message for the page, with the user it concerns.
+        Err(Error::Invalid { reason, .. } | Error::Conflict(reason) | Error::Forbidden(reason)) => {
+            errors.add("", format!("{login}: {}", crate::identity::scrub(&reason)));
+            users_page(&app, &who, &Form::empty(), errors, None).await
+        }
+        Err(e) => pages::error(lang, &e),
     }
 }

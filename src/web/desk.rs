@@ -190,7 +190,7 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
                     "{} '{}': {}",
                     i18n::label(t, "format"),
                     shown_text(other),
-                    lang.pick("godtas är csv", "accepted is csv")
+                    lang.pick("giltigt format är csv", "accepted is csv")
                 ),
             );
             false

@@ -167,7 +167,15 @@ pub async fn run(State(app): State<Shared>, who: SignedIn, req: Request) -> Resp
     match result {
         Ok((s, csv)) => {
             let file_name = report::file_name("sustrack-export", &period, &interventions, "csv");
-            if stash::put(&app, &who, Kind::Export, csv, file_name.clone()).is_none() {
+            if stash::put(
+                &app,
+                &who,
+                Kind::Export,
+                zeroize::Zeroizing::new(csv),
+                file_name.clone(),
+            )
+            .is_none()
+            {
                 errors.add(
                     "",
                     lang.pick(

@@ -34,7 +34,8 @@ pub enum JobState {
 }
 
 pub struct Job {
-    at: chrono::DateTime<chrono::Utc>,
+    /// When it started, then when it finished.
+    at: Arc<Mutex<chrono::DateTime<chrono::Utc>>>,
     read: Arc<AtomicU64>,
     total: u64,
     state: Arc<Mutex<JobState>>,
@@ -119,7 +120,7 @@ fn may(who: &SignedIn) -> bool {
 
 fn status_of(app: &Shared, who: &SignedIn) -> Option<Status> {
     let jobs = app.jobs.0.lock().ok()?;
-    let j = jobs.get(&key(who))?;
+    let j = jobs.get(&key(who)).filter(|j| fresh(j, app.clock.now()))?;
     let state = j.state.lock().ok()?;
     let read = j.read.load(Ordering::Relaxed);
     Some(Status {
@@ -216,7 +217,17 @@ fn run_import(
     read: Option<Arc<AtomicU64>>,
 ) -> Result<Summary, Failure> {
     let kdf = app.store.kdf();
-    let mut cache = crate::import::prehash(bytes, kdf, today)?;
+    let mut cache = match &read {
+        Some(read) => crate::import::prehash(
+            Counting {
+                inner: bytes,
+                read: read.clone(),
+            },
+            kdf,
+            today,
+        )?,
+        None => crate::import::prehash(bytes, kdf, today)?,
+    };
     let mut conn = app.store.connect()?;
     let opts = crate::import::Options {
         dry_run,
@@ -251,7 +262,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
     if !may(&who) {
         return pages::forbidden(lang);
     }
-    let upload = match Upload::from_request(req, &app).await {
+    let mut upload = match Upload::from_request(req, &app).await {
         Ok(u) => u,
         Err(r) => return r,
     };
@@ -277,7 +288,8 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
             None,
         );
     }
-    let bytes = upload.file.to_vec();
+    // Moved, not copied: the file's personnummer are wiped when it is dropped.
+    let bytes = std::mem::take(&mut upload.file);
     let name = crate::identity::scrub(&upload.file_name).into_owned();
     let actor = who.session.actor.clone();
     let today = app.clock.today();
@@ -373,6 +385,57 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
     }
 }
 
+/// Whether this session has an import running.
+fn running(app: &Shared, who: &SignedIn) -> bool {
+    app.jobs.0.lock().is_ok_and(|jobs| {
+        jobs.get(&key(who)).is_some_and(|j| {
+            j.state
+                .lock()
+                .is_ok_and(|s| matches!(*s, JobState::Running))
+        })
+    })
+}
+
+/// Register a new job for this session; finished jobs older than 15
+/// minutes are forgotten on the way.
+type JobHandles = (
+    Arc<AtomicU64>,
+    Arc<Mutex<JobState>>,
+    Arc<Mutex<chrono::DateTime<chrono::Utc>>>,
+);
+
+fn register_job(app: &Shared, who: &SignedIn, total: u64, file: String) -> JobHandles {
+    let read = Arc::new(AtomicU64::new(0));
+    let state = Arc::new(Mutex::new(JobState::Running));
+    let now = app.clock.now();
+    let at = Arc::new(Mutex::new(now));
+    if let Ok(mut jobs) = app.jobs.0.lock() {
+        jobs.retain(|_, j| fresh(j, now));
+        jobs.insert(
+            key(who),
+            Job {
+                at: at.clone(),
+                read: read.clone(),
+                // The file is read twice: once to hash, once to import.
+                total: 2 * total,
+                state: state.clone(),
+                file,
+            },
+        );
+    }
+    (read, state, at)
+}
+
+/// A job still worth showing: running, or finished less than 15 minutes ago.
+fn fresh(j: &Job, now: chrono::DateTime<chrono::Utc>) -> bool {
+    j.state
+        .lock()
+        .is_ok_and(|s| matches!(*s, JobState::Running))
+        || j.at
+            .lock()
+            .is_ok_and(|at| now - *at < chrono::Duration::minutes(15))
+}
+
 /// Confirm: the file of the dry run is imported by a background job.
 pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Response {
     let lang = who.lang;
@@ -381,6 +444,26 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
     }
     if !may(&who) {
         return pages::forbidden(lang);
+    }
+    // Checked before the file is taken, so a second click keeps it.
+    if running(&app, &who) {
+        let mut errors = Errors::new();
+        errors.add(
+            "",
+            lang.pick(
+                "En import pågår redan. Vänta tills den är klar.",
+                "An import is already running. Wait until it is done.",
+            ),
+        );
+        return page(
+            &app,
+            &who,
+            StatusCode::CONFLICT,
+            errors,
+            Vec::new(),
+            0,
+            None,
+        );
     }
     let Some(item) = stash::take(&app, &who, Kind::Import, form.get("file_id")) else {
         let mut errors = Errors::new();
@@ -401,52 +484,8 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
             None,
         );
     };
-    let read = Arc::new(AtomicU64::new(0));
-    let state = Arc::new(Mutex::new(JobState::Running));
-    if let Ok(mut jobs) = app.jobs.0.lock() {
-        if jobs.get(&key(&who)).is_some_and(|j| {
-            j.state
-                .lock()
-                .is_ok_and(|s| matches!(*s, JobState::Running))
-        }) {
-            drop(jobs);
-            let mut errors = Errors::new();
-            errors.add(
-                "",
-                lang.pick(
-                    "En import pågår redan. Vänta tills den är klar.",
-                    "An import is already running. Wait until it is done.",
-                ),
-            );
-            return page(
-                &app,
-                &who,
-                StatusCode::CONFLICT,
-                errors,
-                Vec::new(),
-                0,
-                None,
-            );
-        }
-        // A finished job is shown for 15 minutes, then forgotten.
-        let now = app.clock.now();
-        jobs.retain(|_, j| {
-            now - j.at < chrono::Duration::minutes(15)
-                || j.state
-                    .lock()
-                    .is_ok_and(|s| matches!(*s, JobState::Running))
-        });
-        jobs.insert(
-            key(&who),
-            Job {
-                at: now,
-                read: read.clone(),
-                total: item.bytes.len() as u64,
-                state: state.clone(),
-                file: item.name.clone(),
-            },
-        );
-    }
+    let (read, state, finished) =
+        register_job(&app, &who, item.bytes.len() as u64, item.name.clone());
     let actor = who.session.actor.clone();
     let today = app.clock.today();
     let app2 = app.clone();
@@ -465,21 +504,29 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
             })
             .await
             .unwrap_or_else(|e| Err(Failure::Fatal(e)));
-        let next = match outcome {
+        let next = match outcome.map_err(user_failure) {
             Ok(s) => JobState::Done(s),
-            Err(f) => {
+            Err(Ok(f)) => {
                 let (mut rows, unlisted, fatal) = failure_lines(f);
                 if let Some(m) = fatal {
                     rows.insert(0, m);
                 }
                 if unlisted > 0 {
-                    rows.push(format!("... and {unlisted} more"));
+                    rows.push(format!("… (+{unlisted})"));
                 }
                 JobState::Failed(rows)
+            }
+            // The server's own trouble: logged, and one plain line shown.
+            Err(Err(e)) => {
+                eprintln!("sustrack serve: an import failed: {e}");
+                JobState::Failed(vec!["Serverfel / server error".into()])
             }
         };
         if let Ok(mut s) = state.lock() {
             *s = next;
+        }
+        if let Ok(mut t) = finished.lock() {
+            *t = app2.clock.now();
         }
     });
     Redirect::to("/import").into_response()

@@ -57,7 +57,7 @@ struct ReportPage {
     from: String,
     to: String,
     suppress_below: String,
-    report_lang: String,
+    langs: Vec<super::forms::Choice>,
     age_bands: String,
     months_band: String,
     picks: Vec<Pick>,
@@ -179,7 +179,7 @@ pub fn period(form: &Form, today: NaiveDate, t: &Texts, errors: &mut Errors) -> 
                     format!(
                         "{} {to}: {}",
                         i18n::label(t, "to"),
-                        lang.pick("ligger före från-datum", "is before the from date")
+                        lang.pick("är tidigare än Från", "is before the from date")
                     ),
                 );
                 drop(e);
@@ -272,7 +272,7 @@ fn options(
                         "{} '{}': {}",
                         i18n::label(t, "lang"),
                         shown_text(s),
-                        ui.pick("godtas är sv, en", "accepted are sv, en")
+                        ui.pick("ange sv eller en", "accepted are sv, en")
                     ),
                 );
                 None
@@ -294,7 +294,7 @@ fn options(
                         i18n::label(t, "suppress_below"),
                         shown_text(s),
                         ui.pick(
-                            "ange ett heltal, 3 eller mer, eller 0 för ingen",
+                            "ange ett heltal, 3 eller mer, eller 0 för att inte dölja något",
                             "enter a whole number, 3 or more, or 0 for none"
                         )
                     ),
@@ -432,14 +432,15 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         Some(f) => match Format::parse(f) {
             Ok(f) => Some(f),
             Err(_) => {
+                // No field on the page: `format` comes only in a link.
                 errors.add(
-                    "format",
+                    "",
                     format!(
                         "{} '{}': {}",
                         i18n::label(t, "format"),
                         shown_text(f),
                         lang.pick(
-                            "godtas är text, csv, md, json, html, xlsx",
+                            "giltiga format är text, csv, md, json, html och xlsx",
                             "accepted are text, csv, md, json, html, xlsx"
                         )
                     ),
@@ -509,6 +510,7 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
             ("html", "HTML"),
             ("md", "Markdown"),
             ("json", "JSON"),
+            ("text", "Text"),
         ]
         .into_iter()
         .map(|(f, label)| Download {
@@ -536,10 +538,17 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
                 .opt("suppress_below")
                 .map(str::to_string)
                 .unwrap_or_else(|| DEFAULT_SUPPRESS_BELOW.to_string()),
-            report_lang: form
-                .opt("lang")
-                .map(str::to_string)
-                .unwrap_or_else(|| lang.pick("sv", "en").to_string()),
+            langs: {
+                let chosen = form.opt("lang").unwrap_or(lang.pick("sv", "en"));
+                [("sv", "svenska"), ("en", "English")]
+                    .into_iter()
+                    .map(|(v, l)| super::forms::Choice {
+                        value: v.into(),
+                        label: l.into(),
+                        selected: chosen.eq_ignore_ascii_case(v),
+                    })
+                    .collect()
+            },
             age_bands: form
                 .opt("age_bands")
                 .map(str::to_string)

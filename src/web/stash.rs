@@ -19,7 +19,7 @@ const KEEP_MINUTES: i64 = 15;
 const MAX_TOTAL_BYTES: usize = 512 * 1024 * 1024;
 /// The most one user's sessions may hold together, so one user cannot
 /// fill the server's share for everyone.
-const MAX_USER_BYTES: usize = 64 * 1024 * 1024;
+const MAX_USER_BYTES: usize = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -59,27 +59,27 @@ pub fn put(
     app: &Shared,
     who: &SignedIn,
     kind: Kind,
-    bytes: Vec<u8>,
+    bytes: zeroize::Zeroizing<Vec<u8>>,
     name: String,
 ) -> Option<String> {
     let now = app.clock.now();
     let mut map = app.stash.0.lock().ok()?;
     sweep(&mut map, now);
-    map.remove(&key(who, kind));
-    let total: usize = map.values().map(|e| e.bytes.len()).sum();
-    let users: usize = map
-        .iter()
-        .filter(|(k, _)| k.0 == who.session.user_id)
-        .map(|(_, e)| e.bytes.len())
-        .sum();
+    // The file this one replaces does not count; refused, it stays.
+    let mine = key(who, kind);
+    let others = map.iter().filter(|(k, _)| **k != mine);
+    let (total, users) = others.fold((0, 0), |(t, u), (k, e)| {
+        let n = e.bytes.len();
+        (t + n, if k.0 == who.session.user_id { u + n } else { u })
+    });
     if total + bytes.len() > MAX_TOTAL_BYTES || users + bytes.len() > MAX_USER_BYTES {
         return None;
     }
     let id = super::csrf::new_pre();
     map.insert(
-        key(who, kind),
+        mine,
         Item {
-            bytes: zeroize::Zeroizing::new(bytes),
+            bytes,
             name,
             id: id.clone(),
             at: now,
