@@ -308,4 +308,8 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
          AND (+exit_date IS NULL OR +exit_date >= '2022-01-01')",
     );
     assert!(!report.contains("enrolment_by_intervention"), "{report}");
+
+    // Migration 6: the trail page's action filter uses its index.
+    let by_action = plan("SELECT id FROM audit WHERE action = 'show' ORDER BY id DESC LIMIT 51");
+    assert!(by_action.contains("audit_by_action"), "{by_action}");
 }
