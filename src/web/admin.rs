@@ -216,7 +216,14 @@ pub async fn interventions(
     if !who.session.actor.may(Action::ManageInterventions) {
         return pages::forbidden(who.lang);
     }
-    interventions_page(&app, &who, &query_form(q), Errors::new(), None).await
+    interventions_page(
+        &app,
+        &who,
+        &Form::from_query(q.as_deref()),
+        Errors::new(),
+        None,
+    )
+    .await
 }
 
 pub async fn intervention(
@@ -228,15 +235,14 @@ pub async fn intervention(
     if !who.session.actor.may(Action::ManageInterventions) {
         return pages::forbidden(who.lang);
     }
-    interventions_page(&app, &who, &query_form(q), Errors::new(), Some(code)).await
-}
-
-fn query_form(q: Option<String>) -> Form {
-    Form::with(
-        q.as_deref()
-            .and_then(|q| serde_urlencoded::from_str(q).ok())
-            .unwrap_or_default(),
+    interventions_page(
+        &app,
+        &who,
+        &Form::from_query(q.as_deref()),
+        Errors::new(),
+        Some(code),
     )
+    .await
 }
 
 /// The intervention a form describes; field refusals go to `errors`.
@@ -263,15 +269,7 @@ fn parse_intervention(
     let kind = match InterventionKind::parse(form.get("kind")) {
         Ok(k) => k,
         Err(e) => {
-            errors.add(
-                "kind",
-                format!(
-                    "{} '{}': {}",
-                    i18n::label(t, "kind"),
-                    crate::model::shown_text(&e.value),
-                    e.accepted
-                ),
-            );
+            errors.refuse("kind", i18n::label(t, "kind"), &e.value, &e.accepted);
             InterventionKind::Individual
         }
     };
@@ -402,14 +400,7 @@ struct UsersPage {
 
 impl UsersPage {
     fn role_name(&self, r: &Role) -> &'static str {
-        role_label(
-            *r,
-            if self.frame.t.lang_code == "sv" {
-                crate::codes::Lang::Sv
-            } else {
-                crate::codes::Lang::En
-            },
-        )
+        role_label(*r, self.frame.t.lang())
     }
 }
 
@@ -520,7 +511,14 @@ pub async fn users(
     if !who.session.actor.may(Action::ManageUsers) {
         return pages::forbidden(who.lang);
     }
-    users_page(&app, &who, &query_form(q), Errors::new(), None).await
+    users_page(
+        &app,
+        &who,
+        &Form::from_query(q.as_deref()),
+        Errors::new(),
+        None,
+    )
+    .await
 }
 
 /// Map an account refusal to the users form.
@@ -572,16 +570,13 @@ pub async fn user_add(
             match Role::parse(v) {
                 Some(r) if !roles.contains(&r) => roles.push(r),
                 Some(_) => {}
-                None => errors.add(
+                None => errors.refuse(
                     "role",
-                    format!(
-                        "{} '{}': {}",
-                        i18n::label(t, "role"),
-                        crate::model::shown_text(v),
-                        lang.pick(
-                            "giltiga roller är admin, coordinator, staff och auditor",
-                            "accepted are admin, coordinator, staff, auditor"
-                        )
+                    i18n::label(t, "role"),
+                    v,
+                    lang.pick(
+                        "giltiga roller är admin, coordinator, staff och auditor",
+                        "accepted are admin, coordinator, staff, auditor",
                     ),
                 ),
             }

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use crate::actor::Action;
 use crate::error::Field;
-use crate::model::{parse_date, shown_text};
+use crate::model::parse_date;
 use crate::store::audit::{AuditEntry, Filter};
 
 use super::app::Shared;
@@ -40,11 +40,7 @@ struct LogPage {
 
 /// The filter the query asks for; refusals named by field.
 fn filter(form: &Form, known: &[String], t: &i18n::Texts, errors: &mut Errors) -> Filter {
-    let lang = if t.lang_code == "sv" {
-        crate::codes::Lang::Sv
-    } else {
-        crate::codes::Lang::En
-    };
+    let lang = t.lang();
     let mut date = |name: &'static str, field: Field| {
         form.opt(name).and_then(|s| match parse_date(s, field) {
             Ok(d) => Some(d),
@@ -169,11 +165,7 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
     if !who.session.actor.may(Action::ReadAudit) {
         return pages::forbidden(lang);
     }
-    let pairs: Vec<(String, String)> = q
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let form = Form::with(pairs);
+    let form = Form::from_query(q.as_deref());
     let known = match app.db(|conn| crate::store::audit::actions(conn)).await {
         Ok(a) => a,
         Err(e) => return pages::error(lang, &e),
@@ -184,14 +176,11 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         None => false,
         Some("csv") => true,
         Some(other) => {
-            errors.add(
+            errors.refuse(
                 "",
-                format!(
-                    "{} '{}': {}",
-                    i18n::label(t, "format"),
-                    shown_text(other),
-                    lang.pick("giltigt format är csv", "accepted is csv")
-                ),
+                i18n::label(t, "format"),
+                other,
+                lang.pick("giltigt format är csv", "accepted is csv"),
             );
             false
         }

@@ -9,11 +9,9 @@ use askama::Template;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Datelike;
 
 use crate::actor::Action;
 use crate::error::Error;
-use crate::model::shown_text;
 
 use super::app::Shared;
 use super::forms::{Errors, Form};
@@ -57,11 +55,7 @@ async fn show(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let year = match (form.opt("year"), form.opt("from").or(form.opt("to"))) {
-        (Some(y), _) => y.to_string(),
-        (None, Some(_)) => String::new(),
-        (None, None) => (app.clock.today().year() - 1).to_string(),
-    };
+    let year = report::year_shown(form, app.clock.today());
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -108,16 +102,13 @@ pub async fn run(State(app): State<Shared>, who: SignedIn, req: Request) -> Resp
     let k = match form.opt("k").unwrap_or("5").parse::<u32>() {
         Ok(k) if k >= 1 => Some(k),
         _ => {
-            errors.add(
+            errors.refuse(
                 "k",
-                format!(
-                    "{} '{}': {}",
-                    i18n::label(t, "k"),
-                    shown_text(form.get("k")),
-                    lang.pick(
-                        "ange ett heltal, 1 eller mer (5 rekommenderas)",
-                        "enter a whole number, 1 or more (5 recommended)"
-                    )
+                i18n::label(t, "k"),
+                form.get("k"),
+                lang.pick(
+                    "ange ett heltal, 1 eller mer (5 rekommenderas)",
+                    "enter a whole number, 1 or more (5 recommended)",
                 ),
             );
             None

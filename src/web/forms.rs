@@ -88,6 +88,17 @@ impl Form {
         Form { pairs }
     }
 
+    /// A page's query string as a form (a report, a filter: bookmarkable
+    /// pages take their options in the URL); one that cannot be read is
+    /// empty.
+    pub fn from_query(q: Option<&str>) -> Form {
+        Form {
+            pairs: q
+                .and_then(|q| serde_urlencoded::from_str(q).ok())
+                .unwrap_or_default(),
+        }
+    }
+
     /// Forget a value that must not be shown again (a password).
     pub fn forget(&mut self, name: &str) {
         self.pairs.retain(|(k, _)| k != name);
@@ -122,6 +133,15 @@ impl Errors {
                 message: message.into(),
             });
         }
+    }
+
+    /// Refuse a value: "Label 'value': what is accepted", the value shown
+    /// as text (cut, invisible characters marked, never a personnummer).
+    pub fn refuse(&mut self, field: &'static str, label: &str, value: &str, accepted: &str) {
+        self.add(
+            field,
+            format!("{label} '{}': {accepted}", crate::model::shown_text(value)),
+        );
     }
 
     /// The message shown beside `field`, if any.
@@ -200,15 +220,7 @@ pub fn code_field<C: Code>(
     match C::parse(v) {
         Ok(c) => Some(c),
         Err(e) => {
-            errors.add(
-                name,
-                format!(
-                    "{} '{}': {}",
-                    i18n::label(t, name),
-                    crate::model::shown_text(&e.value),
-                    e.accepted
-                ),
-            );
+            errors.refuse(name, i18n::label(t, name), &e.value, &e.accepted);
             None
         }
     }

@@ -339,6 +339,17 @@ pub fn texts(lang: Lang) -> &'static Texts {
 }
 
 /// The visible label of a form field, by its name (`Field::name`).
+impl Texts {
+    /// The language these texts are in.
+    pub fn lang(&self) -> Lang {
+        if self.lang_code == "sv" {
+            Lang::Sv
+        } else {
+            Lang::En
+        }
+    }
+}
+
 pub fn label(t: &Texts, field: &str) -> &'static str {
     match field {
         "login" => t.login,
@@ -365,7 +376,7 @@ pub fn label(t: &Texts, field: &str) -> &'static str {
         "step_progress" => t.step_progress,
         "quality_of_life" => t.quality_of_life,
         "year" => t.year,
-        other => desk_label(t.lang_code == "sv", other),
+        other => desk_label(t.lang() == Lang::Sv, other),
     }
 }
 

@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::actor::Action;
 use crate::codes::Lang;
 use crate::error::{Error, Field};
-use crate::model::{parse_date, shown_text, Intervention};
+use crate::model::{parse_date, Intervention};
 use crate::report::{self, render::Format, Options, Period};
 
 use super::app::Shared;
@@ -140,11 +140,7 @@ pub fn selected(form: &Form) -> Vec<String> {
 /// (last year when neither is given). Refusals go to `errors`, named by
 /// field, in the page's language where the domain's words are not used.
 pub fn period(form: &Form, today: NaiveDate, t: &Texts, errors: &mut Errors) -> Option<Period> {
-    let lang = if t.lang_code == "sv" {
-        Lang::Sv
-    } else {
-        Lang::En
-    };
+    let lang = t.lang();
     if form.opt("from").is_some() || form.opt("to").is_some() {
         let mut date = |name: &'static str, field: Field| match form.opt(name) {
             None => {
@@ -196,14 +192,11 @@ pub fn period(form: &Form, today: NaiveDate, t: &Texts, errors: &mut Errors) -> 
     match y.ok().and_then(|y| Period::year(y).ok()) {
         Some(p) => Some(p),
         None => {
-            errors.add(
+            errors.refuse(
                 "year",
-                format!(
-                    "{} '{}': {}",
-                    t.year,
-                    shown_text(year),
-                    lang.pick("ange ett årtal med fyra siffror", "enter a four-digit year")
-                ),
+                t.year,
+                year,
+                lang.pick("ange ett årtal med fyra siffror", "enter a four-digit year"),
             );
             None
         }
@@ -261,90 +254,75 @@ fn options(
     errors: &mut Errors,
 ) -> Option<Options> {
     let period = period(form, today, t, errors);
-    let lang = match form.opt("lang") {
-        None => Some(ui),
-        Some(s) => match Lang::parse(s) {
-            Ok(l) => Some(l),
-            Err(_) => {
-                errors.add(
-                    "lang",
-                    format!(
-                        "{} '{}': {}",
-                        i18n::label(t, "lang"),
-                        shown_text(s),
-                        ui.pick("ange sv eller en", "accepted are sv, en")
-                    ),
-                );
+    // A field's value parsed, its default when absent, or a refusal that
+    // names the field, repeats the value and says what is accepted.
+    fn field<T>(
+        form: &Form,
+        errors: &mut Errors,
+        t: &Texts,
+        name: &'static str,
+        default: T,
+        parse: impl Fn(&str) -> Option<T>,
+        accepted: &str,
+    ) -> Option<T> {
+        match form.opt(name) {
+            None => Some(default),
+            Some(s) => parse(s).or_else(|| {
+                errors.refuse(name, i18n::label(t, name), s, accepted);
                 None
-            }
+            }),
+        }
+    }
+    let lang = field(
+        form,
+        errors,
+        t,
+        "lang",
+        ui,
+        |s| Lang::parse(s).ok(),
+        ui.pick("ange sv eller en", "accepted are sv, en"),
+    );
+    // Below 3 a hidden count could only be 1 (the domain says so too;
+    // checked here so it is named beside the other fields).
+    let suppress_below = field(
+        form,
+        errors,
+        t,
+        "suppress_below",
+        Some(DEFAULT_SUPPRESS_BELOW),
+        |s| match s {
+            "0" | "none" => Some(None),
+            s => s.parse::<u32>().ok().filter(|&n| n >= 3).map(Some),
         },
-    };
-    let suppress_below = match form.opt("suppress_below") {
-        None => Some(Some(DEFAULT_SUPPRESS_BELOW)),
-        Some("0") | Some("none") => Some(None),
-        Some(s) => match s.parse::<u32>() {
-            // Below 3 a hidden count could only be 1 (the domain says so
-            // too; checked here so it is named beside the other fields).
-            Ok(n) if n >= 3 => Some(Some(n)),
-            _ => {
-                errors.add(
-                    "suppress_below",
-                    format!(
-                        "{} '{}': {}",
-                        i18n::label(t, "suppress_below"),
-                        shown_text(s),
-                        ui.pick(
-                            "ange ett heltal, 3 eller mer, eller 0 för att inte dölja något",
-                            "enter a whole number, 3 or more, or 0 for none"
-                        )
-                    ),
-                );
-                None
-            }
-        },
-    };
-    let age_bands = match form.opt("age_bands") {
-        None => Some(report::default_age_bands()),
-        Some(s) => match report::parse_age_bands(s) {
-            Ok(b) => Some(b),
-            Err(_) => {
-                errors.add(
-                    "age_bands",
-                    format!(
-                        "{} '{}': {}",
-                        i18n::label(t, "age_bands"),
-                        shown_text(s),
-                        ui.pick(
-                            "ange stigande band utan överlapp, till exempel 15-29,30-44,45-59,60-74",
-                            "enter ascending, non-overlapping bands like 15-29,30-44,45-59,60-74"
-                        )
-                    ),
-                );
-                None
-            }
-        },
-    };
-    let months_band = match form.opt("months_band") {
-        None => Some(6),
-        Some(s) => match s.parse::<u32>() {
-            Ok(n) if (1..=120).contains(&n) => Some(n),
-            _ => {
-                errors.add(
-                    "months_band",
-                    format!(
-                        "{} '{}': {}",
-                        i18n::label(t, "months_band"),
-                        shown_text(s),
-                        ui.pick(
-                            "ange ett antal månader från 1 till 120",
-                            "enter a number of months from 1 to 120"
-                        )
-                    ),
-                );
-                None
-            }
-        },
-    };
+        ui.pick(
+            "ange ett heltal, 3 eller mer, eller 0 för att inte dölja något",
+            "enter a whole number, 3 or more, or 0 for none",
+        ),
+    );
+    let age_bands = field(
+        form,
+        errors,
+        t,
+        "age_bands",
+        report::default_age_bands(),
+        |s| report::parse_age_bands(s).ok(),
+        ui.pick(
+            "ange stigande band utan överlapp, till exempel 15-29,30-44,45-59,60-74",
+            "enter ascending, non-overlapping bands like 15-29,30-44,45-59,60-74",
+        ),
+    );
+    let months_band = field(
+        form,
+        errors,
+        t,
+        "months_band",
+        6,
+        |s| s.parse::<u32>().ok().filter(|n| (1..=120).contains(n)),
+        ui.pick(
+            "ange ett antal månader från 1 till 120",
+            "enter a number of months from 1 to 120",
+        ),
+    );
     let mut opts = Options::new(period?);
     opts.interventions = selected(form);
     opts.lang = lang?;
@@ -414,86 +392,103 @@ fn quick_choices(form: &Form, today: NaiveDate, lang: Lang) -> Vec<Quick> {
     ]
 }
 
+/// The `format` of a download, if one is asked for.
+fn format(form: &Form, t: &Texts, errors: &mut Errors) -> Option<Format> {
+    let f = form.opt("format")?;
+    Format::parse(f)
+        .map_err(|_| {
+            // No field on the page: `format` comes only in a link.
+            errors.refuse(
+                "",
+                i18n::label(t, "format"),
+                f,
+                t.lang().pick(
+                    "giltiga format är text, csv, md, json, html och xlsx",
+                    "accepted are text, csv, md, json, html, xlsx",
+                ),
+            )
+        })
+        .ok()
+}
+
+/// Run the report (recorded in the audit trail with the format it is
+/// rendered in) and render it: the file for a download, else the HTML
+/// report's body for the page, with its heading.
+async fn run(
+    app: &Shared,
+    who: &SignedIn,
+    opts: Options,
+    format: Option<Format>,
+) -> Result<((String, String), Vec<u8>), Error> {
+    let actor = who.session.actor.clone();
+    let app2 = app.clone();
+    let audited = match format {
+        None => "web",
+        Some(Format::Text) => "text",
+        Some(f) => content_type(f).1,
+    };
+    app.heavy(move || {
+        let r = report::run(&app2.store, &actor, &opts, audited)?;
+        let rendered = match format {
+            Some(f) => report::render::render(&r, f)?,
+            None => report::render::html::body(&r).into_bytes(),
+        };
+        Ok((report::render::heading(&r), rendered))
+    })
+    .await
+}
+
+/// The report as a file in every format, each link this page's query plus
+/// `format`.
+fn downloads(form: &Form) -> Vec<Download> {
+    [
+        ("xlsx", "Excel (xlsx)"),
+        ("csv", "CSV"),
+        ("html", "HTML"),
+        ("md", "Markdown"),
+        ("json", "JSON"),
+        ("text", "Text"),
+    ]
+    .into_iter()
+    .map(|(f, label)| Download {
+        label,
+        href: format!("/report?{}", query(form, Some(f))),
+    })
+    .collect()
+}
+
 pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuery) -> Response {
     let (lang, t) = (who.lang, i18n::texts(who.lang));
     if !who.session.actor.may(Action::Report) {
         return pages::forbidden(lang);
     }
-    let pairs: Vec<(String, String)> = q
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let form = Form::with(pairs);
+    let form = Form::from_query(q.as_deref());
     let today = app.clock.today();
     let mut errors = Errors::new();
     let opts = options(&form, today, lang, t, &mut errors);
-    let format = match form.opt("format") {
-        None => None,
-        Some(f) => match Format::parse(f) {
-            Ok(f) => Some(f),
-            Err(_) => {
-                // No field on the page: `format` comes only in a link.
-                errors.add(
-                    "",
-                    format!(
-                        "{} '{}': {}",
-                        i18n::label(t, "format"),
-                        shown_text(f),
-                        lang.pick(
-                            "giltiga format är text, csv, md, json, html och xlsx",
-                            "accepted are text, csv, md, json, html, xlsx"
-                        )
-                    ),
-                );
-                None
-            }
-        },
-    };
-    let mut body = String::new();
-    let mut heading = String::new();
-    if let (Some(opts), true) = (opts.clone(), errors.is_empty()) {
-        let actor = who.session.actor.clone();
-        let app2 = app.clone();
-        let format_name = format.map_or("web", |f| content_type(f).1);
-        let format_name = if format_name == "txt" {
-            "text"
-        } else {
-            format_name
-        };
-        let audited = format_name.to_string();
-        let opts2 = opts.clone();
-        let result = app
-            .heavy(move || {
-                let r = report::run(&app2.store, &actor, &opts2, &audited)?;
-                let rendered = match format {
-                    Some(f) => report::render::render(&r, f)?,
-                    None => report::render::html::body(&r).into_bytes(),
-                };
-                Ok((report::render::heading(&r), rendered))
-            })
-            .await;
-        match result {
-            Ok((_, bytes)) if format.is_some() => {
-                let f = format.expect("checked");
+    let format = format(&form, t, &mut errors);
+    let (mut body, mut heading) = (String::new(), String::new());
+    if let (Some(opts), true) = (opts, errors.is_empty()) {
+        let (period, interventions) = (opts.period, opts.interventions.clone());
+        match (run(&app, &who, opts, format).await, format) {
+            (Ok((_, bytes)), Some(f)) => {
                 let (ctype, ext) = content_type(f);
-                return pages::attachment(
-                    bytes,
-                    ctype,
-                    &file_name("sustrack", &opts.period, &opts.interventions, ext),
-                );
+                let name = file_name("sustrack", &period, &interventions, ext);
+                return pages::attachment(bytes, ctype, &name);
             }
-            Ok(((title, sub), bytes)) => {
+            (Ok(((title, sub), bytes)), None) => {
                 heading = format!("{title} ({sub})");
                 body = String::from_utf8(bytes).unwrap_or_default();
             }
-            Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => field_error(&mut errors, t, e),
+            (Err(e @ (Error::Invalid { .. } | Error::Conflict(_))), _) => {
+                field_error(&mut errors, t, e)
+            }
             // Unknown or outside the user's interventions: 404; the
             // server's own trouble: a plain 500, logged, no details shown.
-            Err(e) => return pages::error(lang, &e),
+            (Err(e), _) => return pages::error(lang, &e),
         }
     }
-    let selected = selected(&form);
-    let picks = match picks(&app, &who, Action::Report, &selected).await {
+    let picks = match picks(&app, &who, Action::Report, &selected(&form)).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -502,71 +497,58 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let shown = !body.is_empty();
-    let downloads = if shown {
-        [
-            ("xlsx", "Excel (xlsx)"),
-            ("csv", "CSV"),
-            ("html", "HTML"),
-            ("md", "Markdown"),
-            ("json", "JSON"),
-            ("text", "Text"),
-        ]
-        .into_iter()
-        .map(|(f, label)| Download {
-            label,
-            href: format!("/report?{}", query(&form, Some(f))),
-        })
-        .collect()
-    } else {
-        Vec::new()
-    };
-    let year_shown = match (form.opt("year"), &opts) {
-        (Some(y), _) => y.to_string(),
-        (None, _) if form.opt("from").is_some() || form.opt("to").is_some() => String::new(),
-        (None, _) => (today.year() - 1).to_string(),
-    };
+    let chosen_lang = form.opt("lang").unwrap_or(lang.pick("sv", "en"));
     render(
         status,
         &ReportPage {
             frame: Frame::signed_in(&who, t.report_title, "/report"),
             errors,
-            year: year_shown,
+            year: year_shown(&form, today),
             from: form.get("from").to_string(),
             to: form.get("to").to_string(),
             suppress_below: form
                 .opt("suppress_below")
-                .map(str::to_string)
-                .unwrap_or_else(|| DEFAULT_SUPPRESS_BELOW.to_string()),
-            langs: {
-                let chosen = form.opt("lang").unwrap_or(lang.pick("sv", "en"));
-                [("sv", "svenska"), ("en", "English")]
-                    .into_iter()
-                    .map(|(v, l)| super::forms::Choice {
-                        value: v.into(),
-                        label: l.into(),
-                        selected: chosen.eq_ignore_ascii_case(v),
-                    })
-                    .collect()
-            },
-            age_bands: form
-                .opt("age_bands")
-                .map(str::to_string)
-                .unwrap_or_else(|| {
+                .map_or_else(|| DEFAULT_SUPPRESS_BELOW.to_string(), str::to_string),
+            langs: [("sv", "svenska"), ("en", "English")]
+                .into_iter()
+                .map(|(v, l)| super::forms::Choice {
+                    value: v.into(),
+                    label: l.into(),
+                    selected: chosen_lang.eq_ignore_ascii_case(v),
+                })
+                .collect(),
+            age_bands: form.opt("age_bands").map_or_else(
+                || {
                     report::default_age_bands()
                         .iter()
                         .map(|(a, b)| format!("{a}-{b}"))
                         .collect::<Vec<_>>()
                         .join(",")
-                }),
+                },
+                str::to_string,
+            ),
             months_band: form.get("months_band").to_string(),
             picks,
             quick: quick_choices(&form, today, lang),
-            downloads,
+            downloads: if body.is_empty() {
+                Vec::new()
+            } else {
+                downloads(&form)
+            },
             body,
             heading,
         },
     )
+}
+
+/// The year field as the form shows it: as given, empty when a from/to
+/// period is given, else last year (what the page reports by default).
+pub fn year_shown(form: &Form, today: NaiveDate) -> String {
+    match form.opt("year") {
+        Some(y) => y.to_string(),
+        None if form.opt("from").is_some() || form.opt("to").is_some() => String::new(),
+        None => (today.year() - 1).to_string(),
+    }
 }
 
 #[cfg(test)]
