@@ -449,15 +449,7 @@ async fn users_page(
         Err(e) => return pages::error(lang, &e),
     };
     let sel = super::report::selected(form);
-    let picks = tree(&all)
-        .into_iter()
-        .map(|(depth, i)| super::report::Pick {
-            checked: sel.iter().any(|s| s.eq_ignore_ascii_case(&i.code)),
-            code: i.code.clone(),
-            label: format!("{} {}", i.code, i.name),
-            depth: depth.min(3),
-        })
-        .collect();
+    let picks = super::report::Pick::tree_of(&all, &sel);
     let chosen: Vec<&str> = form
         .pairs()
         .iter()

@@ -138,14 +138,23 @@ fn status_of(app: &Shared, who: &SignedIn) -> Option<Status> {
     })
 }
 
+/// What a dry run found: the refused rows (the first ones and a count of
+/// the rest), or the import it would make.
+#[derive(Default)]
+struct DryRun {
+    rows: Vec<String>,
+    unlisted: u64,
+    ready: Option<(String, String, String)>,
+}
+
+/// The import page: with the errors, with what a dry run found, and with
+/// this session's last import job.
 fn page(
     app: &Shared,
     who: &SignedIn,
     status: StatusCode,
     errors: Errors,
-    rows: Vec<String>,
-    unlisted: u64,
-    ready: Option<(String, String, String)>,
+    found: DryRun,
 ) -> Response {
     let frame = Frame::signed_in(who, who.lang.pick("Import", "Import"), "/import");
     render(
@@ -153,9 +162,9 @@ fn page(
         &ImportPage {
             frame,
             errors,
-            rows,
-            unlisted,
-            ready,
+            rows: found.rows,
+            unlisted: found.unlisted,
+            ready: found.ready,
             status: status_of(app, who),
         },
     )
@@ -165,15 +174,7 @@ pub async fn form(State(app): State<Shared>, who: SignedIn) -> Response {
     if !may(&who) {
         return pages::forbidden(who.lang);
     }
-    page(
-        &app,
-        &who,
-        StatusCode::OK,
-        Errors::new(),
-        Vec::new(),
-        0,
-        None,
-    )
+    page(&app, &who, StatusCode::OK, Errors::new(), DryRun::default())
 }
 
 /// Progress for the page's script: `{"running":true,"percent":40}`.
@@ -283,9 +284,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
             &who,
             StatusCode::UNPROCESSABLE_ENTITY,
             errors,
-            Vec::new(),
-            0,
-            None,
+            DryRun::default(),
         );
     }
     // Moved, not copied: the file's personnummer are wiped when it is dropped.
@@ -322,9 +321,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                     &who,
                     StatusCode::SERVICE_UNAVAILABLE,
                     errors,
-                    Vec::new(),
-                    0,
-                    None,
+                    DryRun::default(),
                 );
             };
             page(
@@ -332,9 +329,10 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 &who,
                 StatusCode::OK,
                 errors,
-                Vec::new(),
-                0,
-                Some((said(&summary, lang), name, file_id)),
+                DryRun {
+                    ready: Some((said(&summary, lang), name, file_id)),
+                    ..DryRun::default()
+                },
             )
         }
         Ok(Err(Failure::Fatal(crate::error::Error::Forbidden(_)))) => {
@@ -350,9 +348,7 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 &who,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
-                Vec::new(),
-                0,
-                None,
+                DryRun::default(),
             )
         }
         Ok(Err(f)) => {
@@ -376,9 +372,11 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
                 &who,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
-                rows,
-                unlisted,
-                None,
+                DryRun {
+                    rows,
+                    unlisted,
+                    ready: None,
+                },
             )
         }
         Err(e) => pages::error(lang, &e),
@@ -455,15 +453,7 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
                 "An import is already running. Wait until it is done.",
             ),
         );
-        return page(
-            &app,
-            &who,
-            StatusCode::CONFLICT,
-            errors,
-            Vec::new(),
-            0,
-            None,
-        );
+        return page(&app, &who, StatusCode::CONFLICT, errors, DryRun::default());
     }
     let Some(item) = stash::take(&app, &who, Kind::Import, form.get("file_id")) else {
         let mut errors = Errors::new();
@@ -479,9 +469,7 @@ pub async fn confirm(State(app): State<Shared>, who: SignedIn, form: Form) -> Re
             &who,
             StatusCode::UNPROCESSABLE_ENTITY,
             errors,
-            Vec::new(),
-            0,
-            None,
+            DryRun::default(),
         );
     };
     let (read, state, finished) =

@@ -35,6 +35,26 @@ pub struct Pick {
     pub label: String,
     pub checked: bool,
     pub depth: usize,
+    /// The parent's code, said to screen readers ("under PAR"): the
+    /// indentation shows it only to the eye.
+    pub parent: Option<String>,
+}
+
+impl Pick {
+    /// The check boxes of `list` in tree order, those named in `selected`
+    /// ticked.
+    pub fn tree_of(list: &[Intervention], selected: &[String]) -> Vec<Pick> {
+        tree(list)
+            .into_iter()
+            .map(|(depth, i)| Pick {
+                checked: selected.iter().any(|s| s.eq_ignore_ascii_case(&i.code)),
+                code: i.code.clone(),
+                label: format!("{} {}", i.code, i.name),
+                depth: depth.min(3),
+                parent: i.parent.clone().filter(|_| depth > 0),
+            })
+            .collect()
+    }
 }
 
 /// A link that fills in the period ("förra året").
@@ -115,16 +135,9 @@ pub async fn picks(
         .db(move |conn| crate::register::interventions_for(conn, &actor))
         .await
         .map_err(|e| pages::error(who.lang, &e))?;
-    Ok(tree(&visible)
-        .into_iter()
-        .filter(|(_, i)| who.session.actor.may_in(action, &i.code))
-        .map(|(depth, i)| Pick {
-            checked: selected.iter().any(|s| s.eq_ignore_ascii_case(&i.code)),
-            code: i.code.clone(),
-            label: format!("{} {}", i.code, i.name),
-            depth: depth.min(3),
-        })
-        .collect())
+    let mut visible = visible;
+    visible.retain(|i| who.session.actor.may_in(action, &i.code));
+    Ok(Pick::tree_of(&visible, selected))
 }
 
 /// The repeated `intervention` values, trimmed, empty ones dropped.
