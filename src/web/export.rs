@@ -170,8 +170,8 @@ pub async fn run(State(app): State<Shared>, who: SignedIn, req: Request) -> Resp
                 errors.add(
                     "",
                     lang.pick(
-                        "Servern har för mycket i minnet just nu. Försök igen om en stund.",
-                        "The server holds too much in memory just now. Try again in a while.",
+                        "Exporten kan inte hållas för nedladdning just nu: servern håller redan många filer, eller din del av minnet är full. Försök igen om en stund, välj en kortare period, eller gör exporten med sustrack export på servern.",
+                        "The export cannot be kept for download just now: the server already holds many files, or your share of its memory is full. Try again in a while, choose a shorter period, or make the export with sustrack export on the server.",
                     ),
                 );
                 return show(&app, &who, form, errors, None).await;
@@ -203,6 +203,6 @@ pub async fn file(State(app): State<Shared>, who: SignedIn) -> Response {
     }
     match stash::copy(&app, &who, Kind::Export) {
         Some((bytes, name)) => pages::attachment(bytes, "text/csv; charset=utf-8", &name),
-        None => pages::gone(who.lang),
+        None => pages::export_gone(who.lang),
     }
 }

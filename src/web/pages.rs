@@ -223,8 +223,8 @@ pub fn not_found_page(lang: Lang) -> Response {
     )
 }
 
-/// A file this session made has expired (or was never made).
-pub fn gone(lang: Lang) -> Response {
+/// An export this session made has expired (or none was made).
+pub fn export_gone(lang: Lang) -> Response {
     error_page(
         StatusCode::GONE,
         "Filen finns inte längre",
