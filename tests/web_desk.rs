@@ -355,6 +355,18 @@ fn export_with_a_key_file_is_the_clis_file_and_without_one_the_same_rows() {
     // Another session does not get this session's file.
     let other = w.sign_in("cecilia");
     assert_eq!(w.get(&other, "/export/file").status(), StatusCode::GONE);
+    // A session that signs out takes its file with it (a new session
+    // never sees an old one's: the file is keyed by session).
+    let (status, _) = body(export_form(
+        &w,
+        &other,
+        &[("year", &year), ("k", "2")],
+        None,
+    ));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(w.get(&other, "/export/file").status(), StatusCode::OK);
+    let res = w.post(&other, "/logout", &[("csrf", &w.csrf(&other))]);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // After 15 minutes the file is gone.
     w.pass(16 * 60);
     let cecilia = w.sign_in("cecilia");
@@ -809,6 +821,7 @@ fn the_backup_is_the_register_encrypted_to_the_recovery_key() {
 fn the_accessibility_statement_and_privacy_page_are_public() {
     let w = World::new();
     let c = w.browser();
+    let greta = w.sign_in("greta");
     for (path, needle) in [
         ("/accessibility", "Tillgänglighetsredogörelse"),
         ("/privacy", "personnummer"),
@@ -817,5 +830,16 @@ fn the_accessibility_statement_and_privacy_page_are_public() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(html.contains(needle), "{path}");
         assert!(html.contains("<h1"), "{path}");
+        assert!(
+            !html.contains("action=\"/logout\""),
+            "{path}: a visitor's page"
+        );
+        // Signed in, the page keeps the menu and the sign-out form.
+        let (status, html) = body(w.get(&greta, path));
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            html.contains("action=\"/logout\"") && html.contains("href=\"/log\""),
+            "{path}: signed in"
+        );
     }
 }
