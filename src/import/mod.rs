@@ -228,37 +228,57 @@ pub fn prehash(
     let mut cache = identity::FingerprintCache::default();
     let mut records = read::Records::new(bytes).map_err(read_failure)?;
     let mut rec = read::Record::default();
-    let header = loop {
-        if !records.next_into(&mut rec).map_err(too_long)? {
-            return Ok(cache);
-        }
-        if !rec.is_blank() {
-            break std::mem::take(&mut rec);
-        }
+    let Some(header) = header(&mut records, &mut rec)? else {
+        return Ok(cache);
     };
     let Ok(layout) = parse::layout(&header) else {
         // The import proper reports the header's errors.
         return Ok(cache);
     };
     let mut errors = Vec::new();
-    loop {
-        let mut batch = parse::Batch::default();
-        let mut any = false;
-        while batch.events.len() < BATCH_ROWS {
-            if !records.next_into(&mut rec).map_err(too_long)? {
-                break;
-            }
-            any = true;
-            if !rec.is_blank() {
-                parse::row(&layout, &rec, today, &mut batch, &mut errors);
-            }
-        }
+    while let Some(batch) = next_batch(&mut records, &mut rec, &layout, today, &mut errors)? {
         errors.clear();
         cache.fingerprints(&batch.pnrs, kdf);
-        if !any {
-            return Ok(cache);
+    }
+    Ok(cache)
+}
+
+/// The first line that is not blank: the header; `None` for an empty file.
+fn header(
+    records: &mut read::Records<'_>,
+    rec: &mut read::Record,
+) -> Result<Option<read::Record>, Failure> {
+    loop {
+        if !records.next_into(rec).map_err(too_long)? {
+            return Ok(None);
+        }
+        if !rec.is_blank() {
+            return Ok(Some(std::mem::take(rec)));
         }
     }
+}
+
+/// The next [`BATCH_ROWS`] rows parsed into a batch, refused cells into
+/// `errors`; `None` at the end of the file.
+fn next_batch(
+    records: &mut read::Records<'_>,
+    rec: &mut read::Record,
+    layout: &parse::Layout,
+    today: NaiveDate,
+    errors: &mut Vec<RowError>,
+) -> Result<Option<parse::Batch>, Failure> {
+    let mut batch = parse::Batch::default();
+    let mut any = false;
+    while batch.events.len() < BATCH_ROWS {
+        if !records.next_into(rec).map_err(too_long)? {
+            break;
+        }
+        any = true;
+        if !rec.is_blank() {
+            parse::row(layout, rec, today, &mut batch, errors);
+        }
+    }
+    Ok(any.then_some(batch))
 }
 
 /// [`import_from`] with a cache that may already hold the file's
@@ -274,13 +294,8 @@ pub fn import_cached(
 ) -> Result<Summary, Failure> {
     let mut records = read::Records::new(input).map_err(read_failure)?;
     let mut rec = read::Record::default();
-    let header = loop {
-        if !records.next_into(&mut rec).map_err(too_long)? {
-            return Err(Failure::Fatal(Error::usage("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into())));
-        }
-        if !rec.is_blank() {
-            break std::mem::take(&mut rec);
-        }
+    let Some(header) = header(&mut records, &mut rec)? else {
+        return Err(Failure::Fatal(Error::usage("the file is empty: expected a header line such as event,intervention,pnr,consent,local_id,gender,birth_year,date,...".into())));
     };
     let layout = parse::layout(&header)?;
     drop(header);
@@ -305,19 +320,9 @@ pub fn import_cached(
     let mut errors = RowErrors::default();
     let mut rows = 0u64;
     let mut read_batch = |errors: &mut Vec<RowError>| -> Result<Option<parse::Batch>, Failure> {
-        let mut batch = parse::Batch::default();
-        let mut any = false;
-        while batch.events.len() < BATCH_ROWS {
-            if !records.next_into(&mut rec).map_err(too_long)? {
-                break;
-            }
-            any = true;
-            if !rec.is_blank() {
-                parse::row(&layout, &rec, opts.today, &mut batch, errors);
-            }
-        }
+        let batch = next_batch(&mut records, &mut rec, &layout, opts.today, errors)?;
         bar.set_position(records.bytes);
-        Ok(any.then_some(batch))
+        Ok(batch)
     };
     // Errors of the batch being read (phase 1) and of the batch being applied.
     let mut read_errors = Vec::new();

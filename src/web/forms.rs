@@ -19,6 +19,15 @@ use super::pages;
 /// The largest form body accepted (SPEC section 11: 64 KiB).
 pub const FORM_LIMIT: usize = 64 * 1024;
 
+/// The body's length as the request declares it, to refuse one that is
+/// too large before reading it.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 pub struct Form {
     pairs: Vec<(String, String)>,
 }
@@ -28,12 +37,7 @@ impl FromRequest<Shared> for Form {
 
     async fn from_request(req: Request, _: &Shared) -> Result<Self, Self::Rejection> {
         let lang = super::session::lang_of(req.headers());
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > FORM_LIMIT as u64) {
+        if declared_length(req.headers()).is_some_and(|n| n > FORM_LIMIT as u64) {
             return Err(pages::too_large(lang).into_response());
         }
         let body = axum::body::to_bytes(req.into_body(), FORM_LIMIT)

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::app::Shared;
-use super::forms::{Form, FORM_LIMIT};
+use super::forms::{declared_length, Form, FORM_LIMIT};
 use super::pages;
 
 /// The largest upload accepted: 20 MiB of file and the form around it.
@@ -28,12 +28,7 @@ impl FromRequest<Shared> for Upload {
 
     async fn from_request(req: Request, app: &Shared) -> Result<Self, Self::Rejection> {
         let lang = super::session::lang_of(req.headers());
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > UPLOAD_LIMIT as u64) {
+        if declared_length(req.headers()).is_some_and(|n| n > UPLOAD_LIMIT as u64) {
             return Err(pages::too_large_upload(lang));
         }
         let multipart = req

@@ -17,13 +17,10 @@
 // downloaded files: report.xlsx, export.csv, backup.age, log.csv). Exits
 // non-zero with a readable list of what failed; prints `screenshot: PATH`
 // for each page looked at.
-import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { axeProblems, launch } from './common.mjs';
 import { totp, selfTest } from './totp.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const { BASE, COORD_LINK, ADMIN_LINK, AUDIT_LINK, YEAR, STARTS_A, SHOTS, DOWNLOADS } = process.env;
 for (const [k, v] of Object.entries({ BASE, COORD_LINK, ADMIN_LINK, AUDIT_LINK, YEAR, STARTS_A, SHOTS, DOWNLOADS })) {
   if (!v) throw new Error(`${k} is not set`);
@@ -42,31 +39,16 @@ function check(ok, what) {
 
 /** axe-core on the page as it is now, then a screenshot. */
 async function look(page, name) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  );
-  for (const v of result.violations) {
-    const where = v.nodes.map((n) => `${n.target.join(' ')} ${n.html.slice(0, 120)}`).join('; ');
-    problems.push(`axe on ${name} (${page.url()}): ${v.id} [${v.impact}] ${v.help}: ${where}`);
-  }
+  const found = await axeProblems(page, name);
+  problems.push(...found);
   shot += 1;
   const file = `${SHOTS}/desk-${String(shot).padStart(2, '0')}-${name}.png`;
   await page.screenshot({ path: file, fullPage: true });
-  console.log(`looked at ${name}: ${result.violations.length} axe violations`);
+  console.log(`looked at ${name}: ${found.length} axe violations`);
   console.log(`screenshot: ${file}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await launch();
 
 /** Click and wait for the page it leads to (a 422 page is a page too). */
 async function go(page, selector) {
