@@ -27,6 +27,8 @@
 //! re-lock at expiry what is locked already. A code is accepted once: its
 //! step must be later than the last step accepted for the user.
 
+pub mod eid;
+
 use std::collections::BTreeSet;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -67,6 +69,8 @@ pub struct User {
     /// Has set a password and registered an authenticator.
     pub enrolled: bool,
     pub locked_until: Option<DateTime<Utc>>,
+    /// The e-ID bound to the account, or waiting for an admin's confirmation.
+    pub eid: Option<eid::Eid>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +90,7 @@ pub struct EnrolToken(pub String);
 pub struct PendingEnrolment {
     pub login: String,
     pub name: Option<String>,
+    pub roles: Vec<Role>,
     /// Base32 TOTP secret, for the `otpauth://` link and the QR code.
     pub totp_secret_base32: String,
     /// `otpauth://totp/sustrack:LOGIN?secret=...&issuer=sustrack`
@@ -195,8 +200,8 @@ pub fn disable(conn: &Connection, actor: &Actor, login: &str) -> Result<()> {
     )
 }
 
-/// Reset: forget password and authenticator, end sessions, clear a lock,
-/// re-enable, and issue a new enrolment link. Audited.
+/// Reset: forget password, authenticator and e-ID, end sessions, clear a
+/// lock, re-enable, and issue a new enrolment link. Audited.
 pub fn reset(
     conn: &Connection,
     actor: &Actor,
@@ -206,6 +211,8 @@ pub fn reset(
     may_manage(actor)?;
     let u = existing(conn, login)?;
     db::clear_credentials(conn, u.id)?;
+    // The new link binds a new e-ID (confirmed again by an admin).
+    db::delete_identity(conn, u.id)?;
     let ended = db::delete_sessions_of(conn, u.id)?;
     db::delete_enrol_tokens(conn, u.id)?;
     let token = new_enrol_token(conn, u.id, now)?;
@@ -277,6 +284,7 @@ pub fn pending(conn: &Connection, now: DateTime<Utc>, token: &str) -> Result<Pen
     Ok(PendingEnrolment {
         login: user.login.clone(),
         name: user.name.clone(),
+        roles: roles_of(conn, user.id)?,
         totp_secret_base32: totp.secret().to_base32(),
         otpauth_url: totp
             .to_url()
@@ -400,7 +408,8 @@ pub fn sign_in(
     let Some(u) = db::user_by_login(conn, &normal_login(login))? else {
         return refused();
     };
-    if u.disabled || u.locked_until.is_some_and(|t| t > now) {
+    // An account bound to an e-ID signs in with it alone.
+    if u.disabled || u.locked_until.is_some_and(|t| t > now) || eid::bound(conn, u.id)? {
         return refused();
     }
     let password_ok = check.password_ok && check.user_id == Some(u.id);
@@ -695,6 +704,7 @@ fn has_role(conn: &Connection, user_id: i64, role: Role) -> Result<bool> {
 }
 
 fn user_of(conn: &Connection, r: &UserRow) -> Result<User> {
+    let eid = eid::of_user(conn, r.id)?;
     Ok(User {
         id: r.id,
         login: r.login.clone(),
@@ -702,8 +712,10 @@ fn user_of(conn: &Connection, r: &UserRow) -> Result<User> {
         roles: roles_of(conn, r.id)?,
         grants: db::grants(conn, r.id)?,
         disabled: r.disabled,
-        enrolled: r.password_hash.is_some() && (r.totp_secret.is_some() || r.demo),
+        enrolled: (r.password_hash.is_some() && (r.totp_secret.is_some() || r.demo))
+            || eid.as_ref().is_some_and(eid::Eid::confirmed),
         locked_until: r.locked_until,
+        eid,
     })
 }
 
@@ -826,6 +838,28 @@ fn shown_login(login: &str) -> String {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
     scrub(&head).chars().take(64).collect()
+}
+
+/// 256 random bits, base64url: for a front end's own one-time values
+/// (the e-ID attempt's browser cookie).
+pub fn new_random_secret() -> String {
+    new_secret()
+}
+
+/// The BLAKE2b-256 of a secret, as secrets are kept.
+pub fn digest_of(secret: &str) -> [u8; 32] {
+    digest(secret)
+}
+
+/// Whether `secret` hashes to `kept`, in constant time.
+pub fn same_digest(kept: &[u8; 32], secret: &str) -> bool {
+    same_secret(kept, &digest(secret))
+}
+
+/// An actor that is only a name in the audit trail: someone not (yet)
+/// signed in.
+pub fn visitor_actor(name: &str) -> Actor {
+    as_actor(&shown_login(name))
 }
 
 /// An actor that is only a name in the audit trail (the person signing in).

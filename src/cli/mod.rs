@@ -178,6 +178,29 @@ pub struct ServeArgs {
     /// Where users report accessibility problems (an e-mail address or a web page), shown in the accessibility statement
     #[arg(long)]
     pub contact: Option<String>,
+    /// Sign-in with e-legitimation: the OpenID Connect issuer of the förbund's broker (https://...)
+    #[arg(long, value_name = "URL", requires_all = ["oidc_client_id", "oidc_client_secret_file"])]
+    pub oidc_issuer: Option<String>,
+    /// The client id the broker gave sustrack
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// A file whose first line is the client secret (owner-readable only; never on the command line)
+    #[arg(long, value_name = "FILE", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Extra authorization parameters for the broker, e.g. "acr_values=http://id.elegnamnden.se/loa/1.0/loa3"
+    #[arg(long, value_name = "PARAMS", requires = "oidc_issuer")]
+    pub oidc_extra_params: Option<String>,
+    /// An accepted authentication context (acr); repeat for several. Without it any is accepted
+    #[arg(long = "oidc-acr", value_name = "ACR", requires = "oidc_issuer")]
+    pub oidc_acr: Vec<String>,
+    /// Seconds to wait for the broker on each call
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        requires = "oidc_issuer"
+    )]
+    pub oidc_timeout: u64,
 }
 
 #[derive(Subcommand, Debug)]

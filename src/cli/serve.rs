@@ -34,7 +34,46 @@ fn options(a: &ServeArgs) -> Result<web::Options> {
     opts.demo = a.demo;
     opts.contact = a.contact.clone().filter(|c| !c.trim().is_empty());
     opts.backup_recipient = a.backup_recipient.clone();
+    opts.oidc = oidc_options(a)?;
     Ok(opts)
+}
+
+/// `--oidc-*`: the e-ID broker. The client secret comes from a file (its
+/// first line), so it is not in the process list or a shell's history.
+fn oidc_options(a: &ServeArgs) -> Result<Option<web::OidcOptions>> {
+    let (Some(issuer), Some(client_id), Some(secret_file)) = (
+        &a.oidc_issuer,
+        &a.oidc_client_id,
+        &a.oidc_client_secret_file,
+    ) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(secret_file).map_err(|e| {
+        Error::usage(format!(
+            "--oidc-client-secret-file {}: {e}",
+            crate::identity::scrub_path(secret_file)
+        ))
+    })?;
+    let client_secret = text.lines().next().unwrap_or("").trim().to_string();
+    if !(1..=60).contains(&a.oidc_timeout) {
+        return Err(Error::usage(format!(
+            "--oidc-timeout {} is out of range: 1 to 60 seconds",
+            a.oidc_timeout
+        )));
+    }
+    let o = web::OidcOptions {
+        issuer: issuer.trim().to_string(),
+        client_id: client_id.trim().to_string(),
+        client_secret,
+        extra_params: match &a.oidc_extra_params {
+            Some(p) => web::OidcOptions::parse_extra(p)?,
+            None => Vec::new(),
+        },
+        acr: a.oidc_acr.iter().map(|s| s.trim().to_string()).collect(),
+        timeout: std::time::Duration::from_secs(a.oidc_timeout),
+    };
+    o.validate()?;
+    Ok(Some(o))
 }
 
 /// Was `--db` given (on the command line or in the environment)?

@@ -390,3 +390,102 @@ pub fn kdf_params(conn: &Connection) -> Result<(u32, u32, u32)> {
     };
     Ok((get("kdf_m_kib")?, get("kdf_t")?, get("kdf_p")?))
 }
+
+// ---- e-ID identities (migration 7) ----
+
+/// A user's bound e-ID: pending until an admin confirms it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRow {
+    pub user_id: i64,
+    pub issuer: String,
+    pub name: Option<String>,
+    pub acr: Option<String>,
+    pub asserted_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_by: Option<String>,
+}
+
+const IDENTITY_COLUMNS: &str =
+    "user_id, issuer, name, acr, asserted_at, confirmed_at, confirmed_by";
+
+fn identity_from_row(r: &Row) -> rusqlite::Result<IdentityRow> {
+    Ok(IdentityRow {
+        user_id: r.get(0)?,
+        issuer: r.get(1)?,
+        name: r.get(2)?,
+        acr: r.get(3)?,
+        asserted_at: instant(&r.get::<_, String>(4)?)?,
+        confirmed_at: opt_instant(r.get(5)?)?,
+        confirmed_by: r.get(6)?,
+    })
+}
+
+pub fn identity_of_user(conn: &Connection, user_id: i64) -> Result<Option<IdentityRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {IDENTITY_COLUMNS} FROM user_identity WHERE user_id = :id"
+        ))?
+        .query_row(named_params! { ":id": user_id }, identity_from_row)
+        .optional()?)
+}
+
+pub fn identity_by_subject(
+    conn: &Connection,
+    subject_hash: &[u8; 32],
+) -> Result<Option<IdentityRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {IDENTITY_COLUMNS} FROM user_identity WHERE subject_hash = :h"
+        ))?
+        .query_row(named_params! { ":h": &subject_hash[..] }, identity_from_row)
+        .optional()?)
+}
+
+/// Record an e-ID asserted through an enrolment link, waiting for an
+/// admin's confirmation (replaces whatever the user had).
+pub fn set_pending_identity(
+    conn: &Connection,
+    user_id: i64,
+    subject_hash: &[u8; 32],
+    issuer: &str,
+    name: Option<&str>,
+    acr: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    delete_identity(conn, user_id)?;
+    conn.prepare_cached(
+        "INSERT INTO user_identity (user_id, subject_hash, issuer, name, acr, asserted_at) \
+         VALUES (:id, :h, :issuer, :name, :acr, :at)",
+    )?
+    .execute(named_params! {
+        ":id": user_id,
+        ":h": &subject_hash[..],
+        ":issuer": issuer,
+        ":name": name,
+        ":acr": acr,
+        ":at": stamp(now),
+    })?;
+    Ok(())
+}
+
+pub fn confirm_identity(
+    conn: &Connection,
+    user_id: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE user_identity SET confirmed_at = :at, confirmed_by = :by \
+             WHERE user_id = :id AND confirmed_at IS NULL",
+        )?
+        .execute(named_params! { ":id": user_id, ":by": by, ":at": stamp(now) })?;
+    Ok(n == 1)
+}
+
+pub fn delete_identity(conn: &Connection, user_id: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM user_identity WHERE user_id = :id")?
+        .execute(named_params! { ":id": user_id })?;
+    Ok(n == 1)
+}

@@ -37,6 +37,8 @@ pub const MIGRATIONS: &[Migration] = &[
     // 6: the audit trail page's list of actions and its action filter
     // without reading the whole trail (which grows by a row per page view).
     Migration::Sql("CREATE INDEX audit_by_action ON audit(action);"),
+    // 7: e-ID sign-in (OpenID Connect): a user's bound identity.
+    Migration::Sql(include_str!("v7_identity.sql")),
 ];
 
 fn audit_without_values(tx: &Transaction) -> Result<()> {

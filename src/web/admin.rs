@@ -204,6 +204,14 @@ fn saved_notice(form: &Form, lang: crate::codes::Lang) -> Option<&'static str> {
             "Kontot är avstängt och dess sessioner avslutade.",
             "The account is disabled and its sessions ended.",
         )),
+        Some("eid-confirm") => Some(lang.pick(
+            "E-legitimationen är bekräftad. Användaren kan nu logga in med den.",
+            "The e-ID is confirmed. The user can now sign in with it.",
+        )),
+        Some("eid-remove") => Some(lang.pick(
+            "E-legitimationen är borttagen från kontot och dess sessioner avslutade.",
+            "The e-ID was removed from the account and its sessions ended.",
+        )),
         _ => None,
     }
 }
@@ -644,6 +652,14 @@ pub async fn user_action(
             .db(move |conn| store::write(conn, |tx| accounts::revoke(tx, &actor, &l2, &code)))
             .await
             .map(|()| None),
+        "eid-confirm" => app
+            .db(move |conn| store::write(conn, |tx| accounts::eid::confirm(tx, &actor, now, &l2)))
+            .await
+            .map(|()| None),
+        "eid-remove" => app
+            .db(move |conn| store::write(conn, |tx| accounts::eid::remove(tx, &actor, &l2)))
+            .await
+            .map(|()| None),
         _ => return pages::not_found_page(lang),
     };
     let mut errors = Errors::new();
@@ -653,7 +669,9 @@ pub async fn user_action(
             users_page(&app, &who, &Form::empty(), errors, Some((login, link))).await
         }
         Ok(None) => Redirect::to(&format!("/admin/users?saved={action}")).into_response(),
-        Err(Error::NotFound(m)) if action == "revoke" || action == "grant" => {
+        Err(Error::NotFound(m))
+            if ["revoke", "grant", "eid-confirm", "eid-remove"].contains(&action.as_str()) =>
+        {
             errors.add("", crate::identity::scrub(&m).into_owned());
             users_page(&app, &who, &Form::empty(), errors, None).await
         }

@@ -65,6 +65,9 @@ pub struct Options {
     /// The age recipient (`age1...`) web backups are encrypted to; without
     /// one the backup page offers nothing.
     pub backup_recipient: Option<String>,
+    /// Sign-in with e-legitimation through the förbund's OpenID Connect
+    /// broker (`serve --oidc-issuer ...`).
+    pub oidc: Option<super::oidc::OidcOptions>,
 }
 
 impl Options {
@@ -76,6 +79,7 @@ impl Options {
             demo: false,
             contact: None,
             backup_recipient: None,
+            oidc: None,
             clock: Clock::system(),
             hash_permits: crate::parallel::workers(4),
         }
@@ -113,6 +117,15 @@ impl Options {
         if let Some(r) = &self.backup_recipient {
             super::backup::recipient(r)?;
         }
+        if let Some(o) = &self.oidc {
+            o.validate()?;
+            if self.demo {
+                return Err(Error::usage(
+                    "--demo signs in demo users with a password alone; it takes no --oidc-issuer"
+                        .into(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -149,15 +162,30 @@ pub struct App {
     pub jobs: super::import::Jobs,
     pub contact: Option<String>,
     pub backup_recipient: Option<String>,
+    /// The e-ID broker, when configured.
+    pub oidc: Option<super::oidc::Oidc>,
 }
 
 pub type Shared = Arc<App>;
 
 impl App {
-    fn new(store: Store, opts: &Options) -> App {
+    fn new(store: Store, opts: &Options, addr: SocketAddr) -> Result<App> {
+        // The redirect URI the förbund registers with its broker: the
+        // public URL, or the address we listen on.
+        let base = match &opts.public_url {
+            Some(u) => origin_of(u).to_string(),
+            None => format!(
+                "{}://{addr}",
+                if opts.tls.is_some() { "https" } else { "http" }
+            ),
+        };
+        let oidc = match &opts.oidc {
+            Some(o) => Some(super::oidc::Oidc::new(o.clone(), &base)?),
+            None => None,
+        };
         let mut csrf_key = [0u8; 32];
         csrf_key.copy_from_slice(&crate::identity::random_bytes(32));
-        App {
+        Ok(App {
             store,
             pool: Mutex::new(Vec::new()),
             hashing: Semaphore::new(opts.hash_permits.max(1)),
@@ -172,7 +200,8 @@ impl App {
             jobs: Default::default(),
             contact: opts.contact.clone(),
             backup_recipient: opts.backup_recipient.clone(),
-        }
+            oidc,
+        })
     }
 
     /// Run database work on the blocking pool with a pooled connection.
@@ -271,6 +300,8 @@ pub fn origin_of(url: &str) -> &str {
 /// A server running on its own runtime thread; dropping it stops it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The redirect URI to register with the e-ID broker, when configured.
+    pub eid_redirect: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -294,7 +325,8 @@ impl Running {
             Some((cert, key)) => Some(tls_config(cert, key)?),
             None => None,
         };
-        let app = Arc::new(App::new(store, &opts));
+        let app = Arc::new(App::new(store, &opts, addr)?);
+        let eid_redirect = app.oidc.as_ref().map(|o| o.redirect_uri().to_string());
         let router = super::routes::router(app);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -344,6 +376,7 @@ impl Running {
         });
         Ok(Running {
             addr,
+            eid_redirect,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -415,6 +448,11 @@ pub fn serve(store: Store, opts: Options, banner: &str) -> Result<()> {
         "sustrack serve: listening on {scheme}://{}{banner}",
         running.addr
     );
+    if let Some(r) = &running.eid_redirect {
+        println!(
+            "sustrack serve: e-ID sign-in; the redirect URI registered with the broker must be {r}"
+        );
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     signals.block_on(async {

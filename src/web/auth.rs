@@ -28,6 +28,8 @@ struct LoginPage {
     errors: Errors,
     login: String,
     code_hint: &'static str,
+    /// Offer sign-in with e-legitimation (`serve --oidc-issuer`).
+    eid: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,6 +83,7 @@ fn login_page(
         } else {
             t.code_hint
         },
+        eid: app.oidc.is_some(),
     };
     with_pre(app, render(status, &page), &pre, new)
 }
@@ -225,10 +228,21 @@ struct EnrolPage {
     secret: String,
     otpauth: String,
     qr_data_uri: String,
+    /// Offer binding an e-ID (`serve --oidc-issuer`).
+    eid: bool,
+    /// Offer a password and authenticator: without a broker, and with one
+    /// for admins only (the break-glass account).
+    password: bool,
+}
+
+/// Whether an enrolment may choose a password: always without an e-ID
+/// broker; with one, only admin accounts (the break-glass account).
+fn password_offered(app: &Shared, roles: &[crate::actor::Role]) -> bool {
+    app.oidc.is_none() || roles.contains(&crate::actor::Role::Admin)
 }
 
 /// Tokens are base64url; anything else cannot be one (and is not echoed).
-fn token_shape(token: &str) -> bool {
+pub(super) fn token_shape(token: &str) -> bool {
     (20..=64).contains(&token.len())
         && token
             .bytes()
@@ -285,6 +299,8 @@ async fn enrol_page(
         qr_data_uri: qr_data_uri(&pending.otpauth_url),
         secret: pending.totp_secret_base32.clone(),
         otpauth: pending.otpauth_url.clone(),
+        eid: app.oidc.is_some(),
+        password: password_offered(app, &pending.roles),
     };
     with_pre(app, render(status, &page), &pre, new)
 }
@@ -313,6 +329,16 @@ pub async fn enrol(
     }
     if !token_shape(&token) {
         return link_unknown(v.lang);
+    }
+    if app.oidc.is_some() {
+        // With a broker, only an admin account may choose a password.
+        let now = app.clock.now();
+        let tk = token.clone();
+        match app.db(move |conn| accounts::pending(conn, now, &tk)).await {
+            Ok(p) if password_offered(&app, &p.roles) => {}
+            Ok(_) | Err(Error::NotFound(_)) => return link_unknown(v.lang),
+            Err(e) => return pages::error(v.lang, &e),
+        }
     }
     let t = i18n::texts(v.lang);
     let kdf = app.store.kdf().clone();

@@ -25,6 +25,7 @@ mod headers;
 mod i18n;
 mod import;
 mod info;
+mod oidc;
 mod pages;
 mod report;
 mod resume;
@@ -35,4 +36,5 @@ mod stash;
 mod upload;
 
 pub use app::{serve, Clock, Options, Running};
+pub use oidc::OidcOptions;
 pub use routes::{Page, Route, Who, ROUTES};

@@ -10,7 +10,8 @@ use crate::actor::Action;
 
 use super::app::Shared;
 use super::{
-    admin, auth, backup, desk, export, forms, headers, import, info, pages, report, staff, upload,
+    admin, auth, backup, desk, export, forms, headers, import, info, oidc, pages, report, staff,
+    upload,
 };
 
 /// Which page a route serves (one handler each).
@@ -24,6 +25,9 @@ pub enum Page {
     Logout,
     EnrolForm,
     Enrol,
+    EidStart,
+    EidEnrol,
+    EidCallback,
     Lang,
     Home,
     Intervention,
@@ -144,6 +148,14 @@ pub const ROUTES: &[Route] = &[
     r(Page::Login, "POST", "/login", Who::Anyone),
     r(Page::EnrolForm, "GET", "/enrol/{token}", Who::Anyone),
     r(Page::Enrol, "POST", "/enrol/{token}", Who::Anyone),
+    r(Page::EidStart, "GET", "/login/oidc", Who::Anyone),
+    r(Page::EidEnrol, "GET", "/enrol/{token}/oidc", Who::Anyone),
+    r(
+        Page::EidCallback,
+        "GET",
+        "/login/oidc/callback",
+        Who::Anyone,
+    ),
     r(Page::Lang, "POST", "/lang", Who::Anyone),
     r(Page::Logout, "POST", "/logout", Who::SignedIn),
     r(Page::Home, "GET", "/", Who::SignedIn),
@@ -252,6 +264,9 @@ fn handler(page: Page) -> MethodRouter<Shared> {
         Page::Logout => post(auth::logout),
         Page::EnrolForm => get(auth::enrol_form),
         Page::Enrol => post(auth::enrol),
+        Page::EidStart => get(oidc::start),
+        Page::EidEnrol => get(oidc::enrol_start),
+        Page::EidCallback => get(oidc::callback),
         Page::Lang => post(auth::lang),
         Page::Home => get(staff::home),
         Page::Intervention => get(staff::intervention),

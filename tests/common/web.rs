@@ -85,6 +85,12 @@ pub fn code_at(secret: &str, t: DateTime<Utc>) -> String {
 
 impl World {
     pub fn new() -> World {
+        World::configured(|_| {})
+    }
+
+    /// The same world with the server's options changed first (an e-ID
+    /// broker, say).
+    pub fn configured(configure: impl FnOnce(&mut Options)) -> World {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("web.db");
         let owner = Actor::owner("cli:test");
@@ -123,7 +129,7 @@ impl World {
         })
         .unwrap();
         drop(conn);
-        World::finish(dir, path, store, in_a, in_b, anna, bertil)
+        World::finish(dir, path, store, in_a, in_b, anna, bertil, configure)
     }
 
     /// A register made by `sustrack generate` (`n` enrolments, test KDF),
@@ -151,10 +157,12 @@ impl World {
             String::new(),
             pnr("19800101", 123),
             pnr("19900202", 456),
+            |_| {},
         )
     }
 
     /// Add the users and start the server.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         dir: tempfile::TempDir,
         path: std::path::PathBuf,
@@ -163,6 +171,7 @@ impl World {
         in_b: String,
         anna: Pnr,
         bertil: Pnr,
+        configure: impl FnOnce(&mut Options),
     ) -> World {
         let owner = Actor::owner("cli:test");
         let mut conn = store.connect().unwrap();
@@ -214,6 +223,7 @@ impl World {
         let mut opts = Options::new("127.0.0.1:0".parse().unwrap());
         opts.clock = Clock::shifted(shift.clone());
         opts.backup_recipient = Some(recovery_key().to_public().to_string());
+        configure(&mut opts);
         let server = Running::start(Store::open(&path, &owner).unwrap(), opts).unwrap();
         let base = format!("http://{}", server.addr);
         World {

@@ -1,0 +1,689 @@
+//! Sign-in with e-legitimation through the förbund's OpenID Connect broker
+//! (BankID, Freja eID+, SITHS through Signicat, Idura, the region's IdP):
+//! `GET /login/oidc` and `GET /enrol/TOKEN/oidc` start it, the provider
+//! sends the browser back to `GET /login/oidc/callback`.
+//!
+//! The protocol is the `openidconnect` crate's: discovery and the provider's
+//! keys from the issuer, the authorization code flow with PKCE (S256), a
+//! `state` and a `nonce` per attempt, and the ID token checked for its
+//! signature, `iss`, `aud` (and `azp`), `exp` and `nonce`, and its
+//! `at_hash` when present. What an attempt needs to finish (nonce, PKCE
+//! verifier, the enrolment link it came from) stays in server memory under
+//! its `state`, bound to the browser by a cookie of its own and usable
+//! once, for ten minutes. The rules (binding, confirmation, disabled
+//! accounts, required `acr`) are in `accounts::eid`.
+//!
+//! Every call to the provider has a time limit, so a provider that is down
+//! or hangs gives a page that says so, not a browser that waits.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
+use openidconnect::{
+    AccessTokenHash, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret,
+    CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
+};
+use serde::Deserialize;
+
+use crate::accounts::eid::{self, Asserted, Refusal};
+use crate::accounts::{self};
+use crate::codes::Lang;
+use crate::error::{Error, Result};
+use crate::store;
+
+use super::app::Shared;
+use super::pages::{self, render, Frame};
+use super::session::{self, Visitor};
+
+/// The cookie that ties an attempt to the browser that started it.
+pub const COOKIE: &str = "sustrack_oidc";
+/// How long an attempt may take at the provider.
+const ATTEMPT_MINUTES: u64 = 10;
+/// Attempts in flight at most (each a few hundred bytes): beyond this a
+/// flood of starts is refused instead of growing memory.
+const MAX_ATTEMPTS: usize = 10_000;
+/// How long the provider's metadata and keys are used before fetching
+/// them again (a provider rotates its keys with overlap).
+const METADATA_MINUTES: u64 = 10;
+
+/// `serve --oidc-*`: the förbund's broker.
+#[derive(Clone, Debug)]
+pub struct OidcOptions {
+    /// The issuer URL (discovery at `ISSUER/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Extra authorization parameters, e.g. `acr_values=...` or `ui_locales=sv`.
+    pub extra_params: Vec<(String, String)>,
+    /// Accepted authentication contexts; empty accepts any.
+    pub acr: Vec<String>,
+    /// Time limit for each call to the provider.
+    pub timeout: Duration,
+}
+
+impl OidcOptions {
+    /// Parse `--oidc-extra-params "a=1&b=2"` (form encoding).
+    pub fn parse_extra(s: &str) -> Result<Vec<(String, String)>> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(s).map_err(|e| {
+            Error::usage(format!(
+                "--oidc-extra-params: {e}: expected name=value pairs joined by &, e.g. acr_values=http://id.elegnamnden.se/loa/1.0/loa3"
+            ))
+        })?;
+        const OURS: [&str; 8] = [
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+        ];
+        if let Some((k, _)) = pairs.iter().find(|(k, _)| OURS.contains(&k.as_str())) {
+            return Err(Error::usage(format!(
+                "--oidc-extra-params: '{k}' is set by sustrack itself; extra parameters are for the broker's own, e.g. acr_values or ui_locales"
+            )));
+        }
+        Ok(pairs)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let url = IssuerUrl::new(self.issuer.clone()).map_err(|e| {
+            Error::usage(format!(
+                "--oidc-issuer '{}' is not a URL ({e}): expected https://broker.example.se/...",
+                crate::model::shown_text(&self.issuer)
+            ))
+        })?;
+        let u = url.url();
+        let loopback = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if u.scheme() != "https" && !(u.scheme() == "http" && loopback) {
+            return Err(Error::usage(format!(
+                "--oidc-issuer '{}' must be https (plain http only to a provider on this machine)",
+                crate::model::shown_text(&self.issuer)
+            )));
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(Error::usage("--oidc-client-id is empty".into()));
+        }
+        if self.client_secret.trim().is_empty() {
+            return Err(Error::usage(
+                "--oidc-client-secret-file holds no secret: the first line is the client secret the broker gave"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An attempt between the start and the callback.
+struct Attempt {
+    /// BLAKE2b of the browser's `sustrack_oidc` cookie.
+    browser: [u8; 32],
+    nonce: Nonce,
+    pkce: PkceCodeVerifier,
+    /// The enrolment link the attempt binds an e-ID to.
+    enrol: Option<String>,
+    started: Instant,
+}
+
+/// The broker as the server uses it.
+pub struct Oidc {
+    opts: OidcOptions,
+    redirect: RedirectUrl,
+    http: openidconnect::reqwest::Client,
+    metadata: tokio::sync::Mutex<Option<(CoreProviderMetadata, Instant)>>,
+    attempts: Mutex<HashMap<String, Attempt>>,
+}
+
+/// Why a call to the provider failed, as the page tells it.
+enum Failure {
+    /// Unreachable, timed out, or answered something that is not OpenID.
+    Down(String),
+    /// The provider's answer did not pass the checks.
+    Invalid(String),
+}
+
+impl Oidc {
+    /// `base` is the public URL (or `http://ADDR` the server listens on):
+    /// the redirect URI the förbund registers with its broker is
+    /// `BASE/login/oidc/callback`.
+    pub fn new(opts: OidcOptions, base: &str) -> Result<Oidc> {
+        opts.validate()?;
+        let redirect = RedirectUrl::new(format!(
+            "{}/login/oidc/callback",
+            base.trim_end_matches('/')
+        ))
+        .map_err(|e| Error::usage(format!("cannot make the e-ID redirect URI: {e}")))?;
+        let http = openidconnect::reqwest::ClientBuilder::new()
+            // Following redirects would let a provider's answer send us
+            // anywhere (SSRF); the protocol needs none.
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .connect_timeout(opts.timeout)
+            .timeout(opts.timeout)
+            .build()
+            .map_err(|e| Error::usage(format!("cannot make the e-ID HTTP client: {e}")))?;
+        Ok(Oidc {
+            opts,
+            redirect,
+            http,
+            metadata: tokio::sync::Mutex::new(None),
+            attempts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn redirect_uri(&self) -> &str {
+        self.redirect.as_str()
+    }
+
+    /// The provider's metadata and keys, fetched again after ten minutes.
+    async fn metadata(&self, fresh: bool) -> std::result::Result<CoreProviderMetadata, Failure> {
+        let mut cached = self.metadata.lock().await;
+        if let Some((m, at)) = cached.as_ref() {
+            if !fresh && at.elapsed() < Duration::from_secs(METADATA_MINUTES * 60) {
+                return Ok(m.clone());
+            }
+        }
+        let issuer = IssuerUrl::new(self.opts.issuer.clone())
+            .map_err(|e| Failure::Down(format!("issuer URL: {e}")))?;
+        // The client's own limit covers each request; this one the whole
+        // discovery (metadata, then keys).
+        let found = tokio::time::timeout(
+            self.opts.timeout * 2,
+            CoreProviderMetadata::discover_async(issuer, &self.http),
+        )
+        .await
+        .map_err(|_| Failure::Down("no answer in time".into()))?
+        .map_err(|e| Failure::Down(error_chain(&e)))?;
+        *cached = Some((found.clone(), Instant::now()));
+        Ok(found)
+    }
+
+    /// Remember an attempt; `None` when too many are in flight.
+    fn remember(&self, state: String, attempt: Attempt) -> Option<()> {
+        let mut map = self.attempts.lock().ok()?;
+        let limit = Duration::from_secs(ATTEMPT_MINUTES * 60);
+        map.retain(|_, a| a.started.elapsed() < limit);
+        if map.len() >= MAX_ATTEMPTS {
+            return None;
+        }
+        map.insert(state, attempt);
+        Some(())
+    }
+
+    /// Take an attempt back, once, if it is this browser's and not too old.
+    fn take(&self, state: &str, browser_cookie: Option<&str>) -> Option<Attempt> {
+        let attempt = self.attempts.lock().ok()?.remove(state)?;
+        let same_browser =
+            browser_cookie.is_some_and(|c| accounts::same_digest(&attempt.browser, c));
+        let fresh = attempt.started.elapsed() < Duration::from_secs(ATTEMPT_MINUTES * 60);
+        (same_browser && fresh).then_some(attempt)
+    }
+}
+
+/// An error and its causes on one line (reqwest puts the reason in them).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    crate::model::shown_text(&s)
+}
+
+// ---- Pages ----
+
+#[derive(Template)]
+#[template(path = "eid.html")]
+struct EidPage {
+    frame: Frame,
+    heading: &'static str,
+    lines: Vec<String>,
+    /// Offer to try again (`/login/oidc`) or go to the sign-in page.
+    again: bool,
+}
+
+fn page(
+    lang: Lang,
+    status: StatusCode,
+    heading: (&'static str, &'static str),
+    lines: Vec<String>,
+    again: bool,
+) -> Response {
+    let heading = lang.pick(heading.0, heading.1);
+    let frame = Frame::visitor(lang, heading, String::new(), false, "/login");
+    let mut res = render(
+        status,
+        &EidPage {
+            frame,
+            heading,
+            lines,
+            again,
+        },
+    );
+    // The attempt is over whatever happened.
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        axum::http::HeaderValue::from_static(
+            "sustrack_oidc=; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age=0",
+        ),
+    );
+    res
+}
+
+fn provider_down(lang: Lang, why: &str) -> Response {
+    eprintln!("sustrack serve: e-ID provider: {why}");
+    page(
+        lang,
+        StatusCode::BAD_GATEWAY,
+        ("E-legitimationen går inte att nå just nu", "The e-ID service cannot be reached just now"),
+        vec![lang
+            .pick(
+                "Tjänsten som sköter inloggning med e-legitimation svarar inte. Försök igen om en stund. Om det inte går, kontakta förbundets administratör.",
+                "The service that handles e-ID sign-in does not answer. Try again in a while. If it still fails, contact the förbund's administrator.",
+            )
+            .to_string()],
+        true,
+    )
+}
+
+fn not_verified(lang: Lang) -> Response {
+    page(
+        lang,
+        StatusCode::FORBIDDEN,
+        ("Inloggningen kunde inte godkännas", "The sign-in could not be accepted"),
+        vec![lang
+            .pick(
+                "Svaret från e-legitimationen gick inte att kontrollera, så ingen inloggning gjordes. Börja om från inloggningssidan.",
+                "The answer from the e-ID service could not be verified, so nobody was signed in. Start again from the sign-in page.",
+            )
+            .to_string()],
+        true,
+    )
+}
+
+fn attempt_unknown(lang: Lang) -> Response {
+    page(
+        lang,
+        StatusCode::BAD_REQUEST,
+        ("Inloggningen kunde inte slutföras", "The sign-in could not be completed"),
+        vec![lang
+            .pick(
+                "Inloggningen har redan använts, tog mer än tio minuter eller påbörjades i en annan webbläsare. Börja om från inloggningssidan.",
+                "This sign-in was used already, took more than ten minutes, or was started in another browser. Start again from the sign-in page.",
+            )
+            .to_string()],
+        true,
+    )
+}
+
+fn refused(lang: Lang, r: Refusal) -> Response {
+    let line = match r {
+        Refusal::Unknown => lang.pick(
+            "Din e-legitimation är inte kopplad till något konto här. Be förbundets administratör om en inloggningslänk och öppna den innan du loggar in första gången.",
+            "Your e-ID is not linked to an account here. Ask the förbund's administrator for an enrolment link and open it before your first sign-in.",
+        ),
+        Refusal::Pending => lang.pick(
+            "Din e-legitimation väntar på att en administratör bekräftar kopplingen till ditt konto. Försök igen när du har fått besked.",
+            "Your e-ID is waiting for an administrator to confirm the link to your account. Try again when you have been told it is done.",
+        ),
+        Refusal::Disabled => lang.pick(
+            "Kontot är avstängt. Kontakta förbundets administratör.",
+            "The account is disabled. Contact the förbund's administrator.",
+        ),
+        Refusal::Acr => lang.pick(
+            "E-legitimationen du använde har inte den tillitsnivå som förbundet kräver. Logga in med en annan e-legitimation (till exempel BankID eller Freja eID+).",
+            "The e-ID you used does not have the level of assurance the förbund requires. Sign in with another e-ID (for example BankID or Freja eID+).",
+        ),
+    };
+    page(
+        lang,
+        StatusCode::FORBIDDEN,
+        (
+            "Du kan inte logga in med den här e-legitimationen",
+            "You cannot sign in with this e-ID",
+        ),
+        vec![line.to_string()],
+        false,
+    )
+}
+
+// ---- Handlers ----
+
+/// `GET /login/oidc`: start a sign-in.
+pub async fn start(State(app): State<Shared>, v: Visitor) -> Response {
+    begin(&app, v.lang, None).await
+}
+
+/// `GET /enrol/TOKEN/oidc`: start the sign-in that binds an e-ID to the
+/// account behind an enrolment link.
+pub async fn enrol_start(
+    State(app): State<Shared>,
+    v: Visitor,
+    Path(token): Path<String>,
+) -> Response {
+    if !super::auth::token_shape(&token) {
+        return pages::not_found_page(v.lang);
+    }
+    let now = app.clock.now();
+    let tk = token.clone();
+    match app.db(move |conn| accounts::pending(conn, now, &tk)).await {
+        Ok(_) => begin(&app, v.lang, Some(token)).await,
+        Err(Error::NotFound(_)) => pages::not_found_page(v.lang),
+        Err(e) => pages::error(v.lang, &e),
+    }
+}
+
+async fn begin(app: &Shared, lang: Lang, enrol: Option<String>) -> Response {
+    let Some(oidc) = app.oidc.as_ref() else {
+        return pages::not_found_page(lang);
+    };
+    let metadata = match oidc.metadata(false).await {
+        Ok(m) => m,
+        Err(Failure::Down(why) | Failure::Invalid(why)) => return provider_down(lang, &why),
+    };
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(oidc.opts.client_id.clone()),
+        Some(ClientSecret::new(oidc.opts.client_secret.clone())),
+    )
+    .set_redirect_uri(oidc.redirect.clone());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("ui_locales", lang.pick("sv", "en"));
+    let acr_given = oidc
+        .opts
+        .extra_params
+        .iter()
+        .any(|(k, _)| k == "acr_values");
+    if !acr_given {
+        for acr in &oidc.opts.acr {
+            request = request.add_auth_context_value(AuthenticationContextClass::new(acr.clone()));
+        }
+    }
+    for (k, v) in &oidc.opts.extra_params {
+        request = request.add_extra_param(k.clone(), v.clone());
+    }
+    let (url, state, nonce) = request.url();
+    let cookie = accounts::new_random_secret();
+    let attempt = Attempt {
+        browser: accounts::digest_of(&cookie),
+        nonce,
+        pkce: verifier,
+        enrol,
+        started: Instant::now(),
+    };
+    if oidc.remember(state.secret().clone(), attempt).is_none() {
+        return provider_down(lang, "too many e-ID sign-ins in progress");
+    }
+    let mut res = Redirect::to(url.as_str()).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        axum::http::HeaderValue::from_str(&format!(
+            "{COOKIE}={cookie}; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            ATTEMPT_MINUTES * 60,
+            if app.secure { "; Secure" } else { "" }
+        ))
+        .expect("base64url"),
+    );
+    res
+}
+
+#[derive(Deserialize, Default)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /login/oidc/callback`: the provider's answer.
+pub async fn callback(
+    State(app): State<Shared>,
+    v: Visitor,
+    headers: HeaderMap,
+    Query(q): Query<Callback>,
+) -> Response {
+    let lang = v.lang;
+    let Some(oidc) = app.oidc.as_ref() else {
+        return pages::not_found_page(lang);
+    };
+    let attempt = q
+        .state
+        .as_deref()
+        .and_then(|s| oidc.take(s, session::cookie(&headers, COOKIE)));
+    let Some(attempt) = attempt else {
+        return attempt_unknown(lang);
+    };
+    if let Some(err) = q.error.as_deref() {
+        if err == "access_denied" {
+            return page(
+                lang,
+                StatusCode::OK,
+                ("Inloggningen avbröts", "The sign-in was cancelled"),
+                vec![lang
+                    .pick(
+                        "Du avbröt inloggningen med e-legitimation. Ingen inloggning gjordes.",
+                        "You cancelled the e-ID sign-in. Nobody was signed in.",
+                    )
+                    .to_string()],
+                true,
+            );
+        }
+        return provider_down(
+            lang,
+            &format!(
+                "the provider answered error '{}'",
+                crate::model::shown_text(err)
+            ),
+        );
+    }
+    let Some(code) = q.code else {
+        return attempt_unknown(lang);
+    };
+    let asserted = match verify(&app, oidc, code, attempt.pkce, &attempt.nonce).await {
+        Ok(a) => a,
+        Err(Failure::Down(why)) => return provider_down(lang, &why),
+        Err(Failure::Invalid(why)) => {
+            // Recorded: a token that fails its checks is worth an auditor's look.
+            let detail = format!("e-ID; answer not accepted: {why}");
+            let _ = app
+                .db(move |conn| {
+                    store::write(conn, |tx| {
+                        crate::store::audit::record(
+                            tx,
+                            &accounts::visitor_actor("e-id"),
+                            "sign-in refused",
+                            None,
+                            Some(&detail),
+                        )
+                    })
+                })
+                .await;
+            return not_verified(lang);
+        }
+    };
+    let accepted = oidc.opts.acr.clone();
+    let now = app.clock.now();
+    if let Some(token) = attempt.enrol {
+        let a = asserted.clone();
+        let bound = app
+            .db(move |conn| {
+                store::write(conn, |tx| {
+                    eid::request_binding(tx, now, &token, &a, &accepted)
+                })
+            })
+            .await;
+        return match bound {
+            Ok(login) => page(
+                lang,
+                StatusCode::OK,
+                ("Nästan klart", "Almost done"),
+                vec![
+                    format!(
+                        "{} {} ({login}).",
+                        lang.pick(
+                            "Din e-legitimation är registrerad för kontot",
+                            "Your e-ID is registered for the account"
+                        ),
+                        asserted.name.as_deref().map(crate::model::shown_text).unwrap_or_default(),
+                    ),
+                    lang.pick(
+                        "En administratör behöver bekräfta kopplingen innan du kan logga in. Därefter loggar du alltid in med e-legitimation.",
+                        "An administrator needs to confirm the link before you can sign in. From then on you always sign in with your e-ID.",
+                    )
+                    .to_string(),
+                ],
+                false,
+            ),
+            Err(Error::NotFound(_)) => pages::not_found_page(lang),
+            Err(Error::Forbidden(_)) => refused(lang, Refusal::Acr),
+            Err(Error::Conflict(m)) => page(
+                lang,
+                StatusCode::CONFLICT,
+                ("E-legitimationen är redan kopplad", "This e-ID is linked already"),
+                vec![lang
+                    .pick(
+                        "Den här e-legitimationen är redan kopplad till ett annat konto. Kontakta förbundets administratör.",
+                        "This e-ID is linked to another account already. Contact the förbund's administrator.",
+                    )
+                    .to_string(), m],
+                false,
+            ),
+            Err(e) => pages::error(lang, &e),
+        };
+    }
+    let signed = app
+        .db(move |conn| {
+            store::write(conn, |tx| match eid::sign_in(tx, &asserted, &accepted)? {
+                eid::SignIn::Accepted { user_id } => {
+                    accounts::session_start(tx, now, user_id).map(Ok)
+                }
+                eid::SignIn::Refused(r) => Ok(Err(r)),
+            })
+        })
+        .await;
+    match signed {
+        Ok(Ok(new)) => {
+            let next = super::resume::waiting_path(&app, &headers).unwrap_or_else(|| "/".into());
+            let mut res = Redirect::to(&next).into_response();
+            let h = res.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                session::set_cookie(&app, session::SESSION, &new.cookie, "Lax", None),
+            );
+            h.append(
+                header::SET_COOKIE,
+                session::clear_cookie(&app, session::PRE),
+            );
+            h.append(
+                header::SET_COOKIE,
+                axum::http::HeaderValue::from_static(
+                    "sustrack_oidc=; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age=0",
+                ),
+            );
+            res
+        }
+        Ok(Err(r)) => refused(lang, r),
+        Err(e) => pages::error(lang, &e),
+    }
+}
+
+/// Exchange the code (with the PKCE verifier) and check the ID token.
+async fn verify(
+    app: &Shared,
+    oidc: &Oidc,
+    code: String,
+    pkce: PkceCodeVerifier,
+    nonce: &Nonce,
+) -> std::result::Result<Asserted, Failure> {
+    let metadata = oidc.metadata(false).await?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(oidc.opts.client_id.clone()),
+        Some(ClientSecret::new(oidc.opts.client_secret.clone())),
+    )
+    .set_redirect_uri(oidc.redirect.clone());
+    let request = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| Failure::Down(format!("the provider has no token endpoint: {e}")))?
+        .set_pkce_verifier(pkce);
+    let tokens = tokio::time::timeout(oidc.opts.timeout * 2, request.request_async(&oidc.http))
+        .await
+        .map_err(|_| Failure::Down("no answer in time from the token endpoint".into()))?
+        .map_err(|e| match &e {
+            openidconnect::RequestTokenError::ServerResponse(r) => {
+                Failure::Invalid(format!("token endpoint refused: {}", r.error()))
+            }
+            openidconnect::RequestTokenError::Parse(..) => {
+                Failure::Invalid(format!("token answer: {}", error_chain(&e)))
+            }
+            _ => Failure::Down(error_chain(&e)),
+        })?;
+    let id_token = tokens
+        .id_token()
+        .ok_or_else(|| Failure::Invalid("no ID token in the answer".into()))?;
+    let clock = app.clock.clone();
+    let verifier = client
+        .id_token_verifier()
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        ])
+        .set_time_fn(move || clock.now());
+    let claims = id_token
+        .claims(&verifier, nonce)
+        .map_err(|e| Failure::Invalid(error_chain(&e)))?;
+    if let Some(expected) = claims.access_token_hash() {
+        let alg = id_token
+            .signing_alg()
+            .map_err(|e| Failure::Invalid(error_chain(&e)))?;
+        let key = id_token
+            .signing_key(&verifier)
+            .map_err(|e| Failure::Invalid(error_chain(&e)))?;
+        let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
+            .map_err(|e| Failure::Invalid(error_chain(&e)))?;
+        if actual != *expected {
+            return Err(Failure::Invalid(
+                "at_hash does not match the access token".into(),
+            ));
+        }
+    }
+    let name = claims
+        .name()
+        .and_then(|n| n.get(None))
+        .map(|n| n.to_string())
+        .or_else(|| {
+            let given = claims.given_name().and_then(|n| n.get(None));
+            let family = claims.family_name().and_then(|n| n.get(None));
+            match (given, family) {
+                (Some(g), Some(f)) => Some(format!("{} {}", g.as_str(), f.as_str())),
+                (Some(g), None) => Some(g.to_string()),
+                (None, Some(f)) => Some(f.to_string()),
+                (None, None) => None,
+            }
+        });
+    Ok(Asserted {
+        issuer: claims.issuer().to_string(),
+        subject: claims.subject().to_string(),
+        name,
+        acr: claims.auth_context_ref().map(|a| a.to_string()),
+    })
+}
