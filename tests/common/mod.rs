@@ -2,6 +2,7 @@
 //! failure it prints the command, status, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod web;
 
 use std::path::{Path, PathBuf};
