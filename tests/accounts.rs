@@ -1035,11 +1035,11 @@ fn cli_user_add_prints_a_link_that_enrols() {
             .join(" ")
     };
     assert!(list.starts_with("login"), "{list}");
-    assert_eq!(row("anna"), "anna Anna Svensson staff ESF enrolled");
-    assert_eq!(row("bo"), "bo - auditor - awaiting enrolment");
+    assert_eq!(row("anna"), "anna Anna Svensson staff ESF enrolled -");
+    assert_eq!(row("bo"), "bo - auditor - awaiting enrolment -");
     assert_eq!(
         row("cilla"),
-        "cilla - admin, coordinator - awaiting enrolment"
+        "cilla - admin, coordinator - awaiting enrolment -"
     );
 
     // Locked and disabled show as such.
@@ -1052,8 +1052,11 @@ fn cli_user_add_prints_a_link_that_enrols() {
     }
     let list = env.ok(&["user", "list"]);
     assert!(
-        list.lines()
-            .any(|l| l.starts_with("anna ") && l.ends_with("locked")),
+        list.lines().any(|l| l.starts_with("anna ")
+            && l.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .ends_with("locked -")),
         "{list}"
     );
     assert_eq!(
@@ -1062,8 +1065,11 @@ fn cli_user_add_prints_a_link_that_enrols() {
     );
     let list = env.ok(&["user", "list"]);
     assert!(
-        list.lines()
-            .any(|l| l.starts_with("bo ") && l.ends_with("disabled")),
+        list.lines().any(|l| l.starts_with("bo ")
+            && l.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .ends_with("disabled -")),
         "{list}"
     );
 }
@@ -1194,4 +1200,273 @@ fn cli_reset_grant_revoke_and_the_audit_trail() {
     // Neither link is in the file or its audit trail.
     let dump = common::dump(&env.db);
     assert!(!dump.contains(&first) && !dump.contains(&second));
+}
+
+// ---- e-ID (OpenID Connect) rules, below the protocol ----
+
+use sustrack::accounts::eid::{self, Asserted, Refusal};
+
+const ISSUER: &str = "https://broker.example.se";
+const LOA3: &str = "http://id.elegnamnden.se/loa/1.0/loa3";
+
+fn asserted(sub: &str, acr: Option<&str>) -> Asserted {
+    Asserted {
+        issuer: ISSUER.into(),
+        subject: sub.into(),
+        name: Some(format!("Person {sub}")),
+        acr: acr.map(String::from),
+    }
+}
+
+fn eid_sign_in(db: &mut Memory, a: &Asserted, accepted: &[String]) -> eid::SignIn {
+    store::write(&mut db.conn, |tx| eid::sign_in(tx, a, accepted)).unwrap()
+}
+
+fn request(db: &mut Memory, token: &str, a: &Asserted) -> sustrack::error::Result<String> {
+    store::write(&mut db.conn, |tx| {
+        eid::request_binding(tx, t0(), token, a, &[])
+    })
+}
+
+#[test]
+fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
+    let mut db = setup();
+    enrolled(&mut db, "adam", &[Role::Admin], &[]);
+    let adam = store::write(&mut db.conn, |tx| {
+        accounts::session_start(tx, t0(), 1).map(|_| ())
+    });
+    adam.unwrap();
+    let admin = Actor::user("adam", vec![Role::Admin], Default::default());
+    let token = add(
+        &mut db,
+        &owner(),
+        new_user("nora", &[Role::Staff], &["ALLIN"]),
+    )
+    .unwrap();
+    let anna = asserted("anna-sub", Some(LOA3));
+
+    // Unknown before binding; nobody is created.
+    let users = count(&db.conn, "app_user");
+    assert!(matches!(
+        eid_sign_in(&mut db, &anna, &[]),
+        eid::SignIn::Refused(Refusal::Unknown)
+    ));
+    assert_eq!(count(&db.conn, "app_user"), users);
+
+    assert_eq!(request(&mut db, &token, &anna).unwrap(), "nora");
+    // The link is used up.
+    assert!(matches!(
+        request(&mut db, &token, &anna),
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        eid_sign_in(&mut db, &anna, &[]),
+        eid::SignIn::Refused(Refusal::Pending)
+    ));
+    let u = accounts::get(&db.conn, &owner(), "nora").unwrap();
+    let e = u.eid.clone().unwrap();
+    assert_eq!(
+        (
+            e.issuer.as_str(),
+            e.name.as_deref(),
+            e.acr.as_deref(),
+            e.confirmed()
+        ),
+        (ISSUER, Some("Person anna-sub"), Some(LOA3), false)
+    );
+    assert!(!u.enrolled);
+
+    // Staff and coordinators confirm nothing; the admin does, once.
+    let coordinator = Actor::user("cecilia", vec![Role::Coordinator], Default::default());
+    let refused = store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &coordinator, t0(), "nora")
+    });
+    assert!(matches!(refused, Err(Error::Forbidden(_))));
+    store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora")).unwrap();
+    let twice = store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora"));
+    assert!(matches!(twice, Err(Error::Conflict(_))));
+    let u = accounts::get(&db.conn, &owner(), "nora").unwrap();
+    assert!(u.enrolled && u.eid.as_ref().unwrap().confirmed());
+    assert_eq!(u.eid.unwrap().confirmed_by.as_deref(), Some("adam"));
+
+    let from = last_audit_id(&db.conn);
+    let id = match eid_sign_in(&mut db, &anna, &[]) {
+        eid::SignIn::Accepted { user_id } => user_id,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(id, u.id);
+    let rows = audit_since(&db.conn, from);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        ("nora", "sign-in")
+    );
+    let detail = rows[0].3.clone().unwrap();
+    assert_eq!(detail, format!("e-ID; issuer {ISSUER}; acr {LOA3}"));
+
+    // The same subject at another issuer is another e-ID.
+    let elsewhere = Asserted {
+        issuer: "https://other.example.se".into(),
+        ..anna.clone()
+    };
+    assert!(matches!(
+        eid_sign_in(&mut db, &elsewhere, &[]),
+        eid::SignIn::Refused(Refusal::Unknown)
+    ));
+
+    // One account per e-ID.
+    let t2 = add(
+        &mut db,
+        &owner(),
+        new_user("nils", &[Role::Staff], &["ALLIN"]),
+    )
+    .unwrap();
+    assert!(matches!(
+        request(&mut db, &t2, &anna),
+        Err(Error::Conflict(_))
+    ));
+    assert!(
+        accounts::pending(&db.conn, t0(), &t2).is_ok(),
+        "the refused link still works"
+    );
+
+    // Disabled: refused with a valid assertion.
+    store::write(&mut db.conn, |tx| accounts::disable(tx, &admin, "nora")).unwrap();
+    assert!(matches!(
+        eid_sign_in(&mut db, &anna, &[]),
+        eid::SignIn::Refused(Refusal::Disabled)
+    ));
+
+    // A reset forgets the e-ID: the new link binds again, confirmed again.
+    let t3 = store::write(&mut db.conn, |tx| accounts::reset(tx, &admin, t0(), "nora")).unwrap();
+    assert!(accounts::get(&db.conn, &owner(), "nora")
+        .unwrap()
+        .eid
+        .is_none());
+    assert!(matches!(
+        eid_sign_in(&mut db, &anna, &[]),
+        eid::SignIn::Refused(Refusal::Unknown)
+    ));
+    request(&mut db, &t3.0, &anna).unwrap();
+    store::write(&mut db.conn, |tx| eid::remove(tx, &admin, "nora")).unwrap();
+    assert!(matches!(
+        store::write(&mut db.conn, |tx| eid::remove(tx, &admin, "nora")),
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[test]
+fn an_admin_confirms_no_own_e_id_and_a_bound_account_takes_no_password() {
+    let mut db = setup();
+    let secret = enrolled(&mut db, "adam", &[Role::Admin], &[]);
+    enrolled(&mut db, "berit", &[Role::Admin], &[]);
+    let adam = Actor::user("adam", vec![Role::Admin], Default::default());
+    let berit = Actor::user("berit", vec![Role::Admin], Default::default());
+    // Adam's password works until his e-ID is confirmed.
+    let t1 = t0() + Duration::seconds(60);
+    assert!(accepted(&sign_in(
+        &mut db,
+        t1,
+        "adam",
+        PASSWORD,
+        &code_at(&secret, t1)
+    )));
+    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t0(), "adam")).unwrap();
+    let secret = enrol_with(&mut db, &token.0, t1);
+    // A reset link is used by the enrolment; bind through a new one.
+    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t1, "adam")).unwrap();
+    let secret_again = enrol_with(&mut db, &token.0, t1);
+    let _ = (secret, secret_again);
+    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t1, "adam")).unwrap();
+    request(&mut db, &token.0, &asserted("adam-sub", None)).unwrap();
+    let own = store::write(&mut db.conn, |tx| eid::confirm(tx, &adam, t1, "adam"));
+    assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
+    store::write(&mut db.conn, |tx| eid::confirm(tx, &berit, t1, "adam")).unwrap();
+    // No password is stored after the reset, and none would be taken.
+    let t2 = t1 + Duration::seconds(90);
+    assert!(!accepted(&sign_in(&mut db, t2, "adam", PASSWORD, "000000")));
+}
+
+#[test]
+fn a_required_authentication_context_holds_at_binding_and_sign_in() {
+    let mut db = setup();
+    let admin = Actor::owner("cli:tester");
+    let token = add(
+        &mut db,
+        &owner(),
+        new_user("nora", &[Role::Staff], &["ALLIN"]),
+    )
+    .unwrap();
+    let accepted_acr = vec![LOA3.to_string()];
+    for acr in [None, Some("http://id.elegnamnden.se/loa/1.0/loa2")] {
+        let a = asserted("s", acr);
+        let refused = store::write(&mut db.conn, |tx| {
+            eid::request_binding(tx, t0(), &token, &a, &accepted_acr)
+        });
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{acr:?}");
+    }
+    assert_eq!(count(&db.conn, "user_identity"), 0);
+    let good = asserted("s", Some(LOA3));
+    store::write(&mut db.conn, |tx| {
+        eid::request_binding(tx, t0(), &token, &good, &accepted_acr)
+    })
+    .unwrap();
+    store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora")).unwrap();
+    assert!(matches!(
+        eid_sign_in(&mut db, &asserted("s", None), &accepted_acr),
+        eid::SignIn::Refused(Refusal::Acr)
+    ));
+    assert!(matches!(
+        eid_sign_in(&mut db, &good, &accepted_acr),
+        eid::SignIn::Accepted { .. }
+    ));
+}
+
+#[test]
+fn cli_lists_confirms_and_removes_an_e_id() {
+    let env = Env::new();
+    env.ok(&["intervention", "add", "ALLIN", "--name", "Alla in"]);
+    let out = env.ok(&[
+        "user",
+        "add",
+        "nora",
+        "--role",
+        "staff",
+        "--intervention",
+        "ALLIN",
+    ]);
+    let token = link_token(&out);
+    {
+        let st = store::Store::open(&env.db, &owner()).unwrap();
+        let mut conn = st.connect().unwrap();
+        store::write(&mut conn, |tx| {
+            eid::request_binding(
+                tx,
+                Utc::now(),
+                &token,
+                &asserted("nora-sub", Some(LOA3)),
+                &[],
+            )
+        })
+        .unwrap();
+    }
+    let list = env.ok(&["user", "list"]);
+    assert!(
+        list.contains(&format!(
+            "awaiting confirmation: Person nora-sub ({ISSUER}, acr {LOA3})"
+        )),
+        "{list}"
+    );
+    let out = env.ok(&["user", "confirm-eid", "nora"]);
+    assert!(out.contains("confirmed the e-ID of nora"), "{out}");
+    let list = env.ok(&["user", "list"]);
+    assert!(
+        list.contains(&format!("Person nora-sub ({ISSUER}")),
+        "{list}"
+    );
+    assert!(!list.contains("awaiting confirmation"), "{list}");
+    assert!(list.contains("enrolled"), "{list}");
+    env.ok(&["user", "remove-eid", "nora"]);
+    let err = env.fails(&["user", "remove-eid", "nora"], 2);
+    assert!(err.contains("'nora' has no e-ID"), "{err}");
 }

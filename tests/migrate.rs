@@ -263,6 +263,8 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
         "user_grant",
         "enrol_token",
         "session",
+        // Migration 7: e-ID bindings.
+        "user_identity",
     ] {
         let n: i64 = read(&env)
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
@@ -289,6 +291,15 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
         ["ALLIN", "ALLIN-UNG", "ESF"]
     );
     env.ok(&["check"]);
+    // Migration 7: the new user's e-ID column is there and empty, and
+    // `check` passes over the new table.
+    assert!(env
+        .ok(&["user", "list"])
+        .lines()
+        .nth(2)
+        .unwrap()
+        .trim_end()
+        .ends_with('-'));
 
     // Migration 5: the staff page's list finds an intervention's open
     // enrolments through the new index; the report's scan does not use it.

@@ -245,3 +245,111 @@ fn demo_prints_a_user_per_role_and_leaves_nothing_behind() {
         "nothing left on disk"
     );
 }
+
+#[test]
+fn the_e_id_options_are_checked_before_it_listens_and_name_the_redirect_uri() {
+    let env = Env::new();
+    let secret = env.dir.path().join("oidc-secret");
+    std::fs::write(&secret, "s3cret-from-the-broker\n").unwrap();
+    let secret = secret.to_str().unwrap();
+    let empty = env.dir.path().join("empty-secret");
+    std::fs::write(&empty, "\n").unwrap();
+    let with = |issuer: &str, more: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--oidc-issuer",
+            issuer,
+            "--oidc-client-id",
+            "sustrack",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(more.iter().map(|s| s.to_string()));
+        a
+    };
+    let refused = |args: Vec<String>, says: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = env.fails(&args, 2);
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    let good = "https://broker.example.se/oidc";
+    refused(
+        with(
+            "http://broker.example.se",
+            &["--oidc-client-secret-file", secret],
+        ),
+        "must be https",
+    );
+    refused(
+        with(good, &["--oidc-client-secret-file", "/nonexistent/secret"]),
+        "--oidc-client-secret-file",
+    );
+    refused(
+        with(
+            good,
+            &["--oidc-client-secret-file", empty.to_str().unwrap()],
+        ),
+        "holds no secret",
+    );
+    refused(
+        with(
+            good,
+            &[
+                "--oidc-client-secret-file",
+                secret,
+                "--oidc-extra-params",
+                "state=mine",
+            ],
+        ),
+        "'state' is set by sustrack itself",
+    );
+    refused(
+        with(
+            good,
+            &["--oidc-client-secret-file", secret, "--oidc-timeout", "0"],
+        ),
+        "--oidc-timeout 0 is out of range",
+    );
+    // Half a configuration is refused by the parser.
+    let err = env.fails(&["serve", "--oidc-issuer", good], 2);
+    assert!(err.contains("--oidc-client-id"), "{err}");
+
+    // A good one starts even though the broker is not reachable (it is
+    // asked at the first sign-in) and says what to register with it.
+    let args = with(
+        good,
+        &[
+            "--oidc-client-secret-file",
+            secret,
+            "--oidc-acr",
+            "http://id.elegnamnden.se/loa/1.0/loa3",
+            "--public-url",
+            "https://sustrack.example.se",
+        ],
+    );
+    let args: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let mut cmd = env.std_command(&[&["serve"], &args[..]].concat());
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn sustrack serve");
+    let mut server = Server {
+        child,
+        addr: String::new(),
+    };
+    let mut lines = BufReader::new(server.child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("sustrack serve: listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    let second = lines.next().unwrap().unwrap();
+    assert_eq!(
+        second,
+        "sustrack serve: e-ID sign-in; the redirect URI registered with the broker must be https://sustrack.example.se/login/oidc/callback"
+    );
+    server.addr = first.rsplit("://").next().unwrap().to_string();
+    let page = get(&server.addr, "/login");
+    assert!(page.contains("href=\"/login/oidc\""), "{page}");
+}

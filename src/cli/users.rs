@@ -1,4 +1,4 @@
-//! `user add|list|disable|reset|grant|revoke`: the server's accounts from
+//! `user add|list|disable|reset|grant|revoke|confirm-eid|remove-eid`: the server's accounts from
 //! the command line, where the file's owner acts as administrator (SPEC
 //! section 11). The rules are in `accounts.rs`; this parses and prints.
 //!
@@ -38,7 +38,7 @@ pub enum UserCmd {
     List,
     /// Disable a user: their sessions end at once
     Disable { login: String },
-    /// Forget a user's password and authenticator, end their sessions, and print a new enrolment link
+    /// Forget a user's password, authenticator and e-ID, end their sessions, and print a new enrolment link
     Reset {
         login: String,
         #[command(flatten)]
@@ -56,6 +56,10 @@ pub enum UserCmd {
         #[arg(long, value_name = "CODE")]
         intervention: String,
     },
+    /// Confirm the e-ID a user signed in with through their enrolment link (check the name `user list` shows first)
+    ConfirmEid { login: String },
+    /// Remove a user's e-ID, requested or confirmed; their sessions end
+    RemoveEid { login: String },
 }
 
 impl UserCmd {
@@ -67,6 +71,8 @@ impl UserCmd {
             UserCmd::Reset { .. } => "user reset",
             UserCmd::Grant { .. } => "user grant",
             UserCmd::Revoke { .. } => "user revoke",
+            UserCmd::ConfirmEid { .. } => "user confirm-eid",
+            UserCmd::RemoveEid { .. } => "user remove-eid",
         }
     }
 
@@ -115,7 +121,7 @@ pub fn run(db: &mut super::Ctx, cmd: UserCmd) -> Result<()> {
             let base = public_url(&link)?;
             let token = db.write(|tx, actor| accounts::reset(tx, actor, Utc::now(), &login))?;
             say!(
-                "reset user {}: password and authenticator forgotten, sessions ended; they enrol again through the new link",
+                "reset user {}: password, authenticator and e-ID forgotten, sessions ended; they enrol again through the new link",
                 login.trim().to_lowercase()
             )?;
             print_link(base.as_deref(), &token)
@@ -142,6 +148,20 @@ pub fn run(db: &mut super::Ctx, cmd: UserCmd) -> Result<()> {
                 login.trim().to_lowercase()
             )
         }
+        UserCmd::ConfirmEid { login } => {
+            db.write(|tx, actor| accounts::eid::confirm(tx, actor, Utc::now(), &login))?;
+            say!(
+                "confirmed the e-ID of {}: they sign in with it from now on",
+                login.trim().to_lowercase()
+            )
+        }
+        UserCmd::RemoveEid { login } => {
+            db.write(|tx, actor| accounts::eid::remove(tx, actor, &login))?;
+            say!(
+                "removed the e-ID of {}: their sessions have ended; `user reset` gives them a new link",
+                login.trim().to_lowercase()
+            )
+        }
     }
 }
 
@@ -157,6 +177,7 @@ fn list(db: &mut super::Ctx) -> Result<()> {
         "roles".into(),
         "interventions".into(),
         "state".into(),
+        "e-ID".into(),
     ]];
     for u in users {
         let state = if u.disabled {
@@ -178,6 +199,23 @@ fn list(db: &mut super::Ctx) -> Result<()> {
                 u.grants.join(", ")
             },
             state.into(),
+            match &u.eid {
+                None => "-".into(),
+                Some(e) => format!(
+                    "{}{} ({}{})",
+                    if e.confirmed() {
+                        ""
+                    } else {
+                        "awaiting confirmation: "
+                    },
+                    e.name.as_deref().unwrap_or("no name asserted"),
+                    e.issuer,
+                    e.acr
+                        .as_deref()
+                        .map(|a| format!(", acr {a}"))
+                        .unwrap_or_default()
+                ),
+            },
         ]);
     }
     emit(None, crate::report::render::text::grid(&rows).as_bytes())

@@ -56,7 +56,7 @@ const MAX_ATTEMPTS: usize = 10_000;
 const METADATA_MINUTES: u64 = 10;
 
 /// `serve --oidc-*`: the förbund's broker.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OidcOptions {
     /// The issuer URL (discovery at `ISSUER/.well-known/openid-configuration`).
     pub issuer: String,
@@ -68,6 +68,20 @@ pub struct OidcOptions {
     pub acr: Vec<String>,
     /// Time limit for each call to the provider.
     pub timeout: Duration,
+}
+
+/// Never the client secret, wherever options are printed.
+impl std::fmt::Debug for OidcOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcOptions")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"(hidden)")
+            .field("extra_params", &self.extra_params)
+            .field("acr", &self.acr)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl OidcOptions {
