@@ -174,6 +174,11 @@ fn an_e_id_is_bound_through_the_link_confirmed_by_an_admin_and_then_signs_in() {
     );
     let login_page = w.get(&nora, "/login").text().unwrap();
     assert!(login_page.contains("href=\"/login/oidc\""));
+    let privacy = w.get(&nora, "/privacy").text().unwrap();
+    assert!(
+        privacy.contains("Du loggar in med e-legitimation"),
+        "{privacy}"
+    );
 
     // The start carries PKCE, state, nonce and the redirect URI.
     let res = w.get(&nora, &format!("/enrol/{token}/oidc"));

@@ -29,6 +29,8 @@ struct Accessibility {
 #[template(path = "privacy.html")]
 struct Privacy {
     frame: Frame,
+    /// Sign-in goes through an e-ID broker.
+    eid: bool,
 }
 
 /// The frame as the reader has it: with the menu, the language switch
@@ -88,6 +90,7 @@ pub async fn privacy(
                 "How the data is protected",
                 "/privacy",
             ),
+            eid: app.oidc.is_some(),
         },
     )
 }
