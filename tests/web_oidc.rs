@@ -398,6 +398,35 @@ fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
         StatusCode::SEE_OTHER
     );
     assert!(signed_in(&w, &c));
+
+    // A key the provider never publishes: refused, even after fetching the
+    // keys again.
+    p.mode("unknown_key");
+    let c = w.browser();
+    assert_eq!(
+        eid(&w, &p, &c, "/login/oidc", "anna", LOA3).status(),
+        StatusCode::FORBIDDEN
+    );
+    let last = audit_details(&w, "sign-in refused").pop().unwrap();
+    assert!(last.contains("does not publish"), "{last}");
+}
+
+#[test]
+fn a_provider_that_rotates_its_keys_is_followed_at_once() {
+    let Some(p) = Provider::start() else { return };
+    let w = world(&p, |_| {});
+    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    // The server fetches the provider's keys here and keeps them.
+    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    // The provider starts signing with a key it published only now: the
+    // server fetches the keys again instead of refusing for ten minutes.
+    p.mode("rotate");
+    let c = w.browser();
+    assert_eq!(
+        eid(&w, &p, &c, "/login/oidc", "anna", LOA3).status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(signed_in(&w, &c));
 }
 
 #[test]
@@ -649,6 +678,15 @@ fn a_provider_that_is_down_or_hangs_gives_a_clear_page_in_time() {
             "{mode}: {:?}",
             started.elapsed()
         );
+        // The next sign-in is told at once, not after another time-out.
+        let started = Instant::now();
+        let res = fresh.get(&fresh.browser(), "/login/oidc");
+        assert_eq!(res.status(), StatusCode::BAD_GATEWAY, "{mode} again");
+        assert!(
+            started.elapsed() < timeout / 2,
+            "{mode} again: {:?}",
+            started.elapsed()
+        );
         p.mode("pass");
     }
     // Nothing listening at all.
@@ -715,4 +753,30 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[test]
+fn a_provider_error_is_named_and_extra_parameters_reach_it() {
+    let Some(p) = Provider::start() else { return };
+    // prompt=none: the provider must not show its login page, so it
+    // answers at once with an error (login_required).
+    let w = world(&p, |o| {
+        o.extra_params = vec![("prompt".into(), "none".into())]
+    });
+    let c = w.browser();
+    let res = w.get(&c, "/login/oidc");
+    let mut url = location(&res);
+    assert!(url.contains("prompt=none"), "{url}");
+    let res = loop {
+        let r = c.get(&url).send().unwrap();
+        assert!(r.status().is_redirection(), "{}", r.status());
+        url = absolute(&p.issuer, &location(&r));
+        if url.starts_with(&w.url("/login/oidc/callback")) {
+            break c.get(&url).send().unwrap();
+        }
+    };
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let page = res.text().unwrap();
+    assert!(page.contains("(login_required)"), "{page}");
+    assert!(!signed_in(&w, &c));
 }

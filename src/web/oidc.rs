@@ -48,9 +48,14 @@ use super::session::{self, Visitor};
 pub const COOKIE: &str = "sustrack_oidc";
 /// How long an attempt may take at the provider.
 const ATTEMPT_MINUTES: u64 = 10;
-/// Attempts in flight at most (each a few hundred bytes): beyond this a
-/// flood of starts is refused instead of growing memory.
-const MAX_ATTEMPTS: usize = 10_000;
+/// Attempts in flight at most (each a few hundred bytes, so about 15 MB
+/// when full). Beyond it the oldest is forgotten: a flood of starts cannot
+/// grow memory, and to push out a real user's attempt (some thirty seconds
+/// at the provider) it would take thousands of requests a second.
+const MAX_ATTEMPTS: usize = 50_000;
+/// After the provider failed to answer, how long later sign-ins are told
+/// so at once instead of each waiting for its own time-out.
+const DOWN_SECONDS: u64 = 15;
 /// How long the provider's metadata and keys are used before fetching
 /// them again (a provider rotates its keys with overlap).
 const METADATA_MINUTES: u64 = 10;
@@ -154,8 +159,15 @@ pub struct Oidc {
     opts: OidcOptions,
     redirect: RedirectUrl,
     http: openidconnect::reqwest::Client,
-    metadata: tokio::sync::Mutex<Option<(CoreProviderMetadata, Instant)>>,
+    metadata: tokio::sync::Mutex<Metadata>,
     attempts: Mutex<HashMap<String, Attempt>>,
+}
+
+/// The provider's metadata and keys as last fetched, and the last failure.
+#[derive(Default)]
+struct Metadata {
+    found: Option<(CoreProviderMetadata, Instant)>,
+    failed: Option<(Instant, String)>,
 }
 
 /// Why a call to the provider failed, as the page tells it.
@@ -189,7 +201,7 @@ impl Oidc {
             opts,
             redirect,
             http,
-            metadata: tokio::sync::Mutex::new(None),
+            metadata: tokio::sync::Mutex::new(Metadata::default()),
             attempts: Mutex::new(HashMap::new()),
         })
     }
@@ -198,12 +210,22 @@ impl Oidc {
         self.redirect.as_str()
     }
 
-    /// The provider's metadata and keys, fetched again after ten minutes.
+    /// The provider's metadata and keys, fetched again after ten minutes
+    /// (or at once when `fresh`, after a token signed by a key we lack:
+    /// the provider has rotated its keys). A provider that just failed is
+    /// not asked again for fifteen seconds.
     async fn metadata(&self, fresh: bool) -> std::result::Result<CoreProviderMetadata, Failure> {
         let mut cached = self.metadata.lock().await;
-        if let Some((m, at)) = cached.as_ref() {
+        // (Only the provider's own token answer asks for fresh keys, so a
+        // browser cannot make us fetch them at will.)
+        if let Some((m, at)) = cached.found.as_ref() {
             if !fresh && at.elapsed() < Duration::from_secs(METADATA_MINUTES * 60) {
                 return Ok(m.clone());
+            }
+        }
+        if let Some((at, why)) = cached.failed.as_ref() {
+            if at.elapsed() < Duration::from_secs(DOWN_SECONDS) {
+                return Err(Failure::Down(format!("{why} (a moment ago)")));
             }
         }
         let issuer = IssuerUrl::new(self.opts.issuer.clone())
@@ -215,22 +237,40 @@ impl Oidc {
             CoreProviderMetadata::discover_async(issuer, &self.http),
         )
         .await
-        .map_err(|_| Failure::Down("no answer in time".into()))?
-        .map_err(|e| Failure::Down(error_chain(&e)))?;
-        *cached = Some((found.clone(), Instant::now()));
-        Ok(found)
+        .map_err(|_| "no answer in time".to_string())
+        .and_then(|r| r.map_err(|e| error_chain(&e)));
+        match found {
+            Ok(m) => {
+                cached.found = Some((m.clone(), Instant::now()));
+                cached.failed = None;
+                Ok(m)
+            }
+            Err(why) => {
+                cached.failed = Some((Instant::now(), why.clone()));
+                Err(Failure::Down(why))
+            }
+        }
     }
 
-    /// Remember an attempt; `None` when too many are in flight.
-    fn remember(&self, state: String, attempt: Attempt) -> Option<()> {
-        let mut map = self.attempts.lock().ok()?;
-        let limit = Duration::from_secs(ATTEMPT_MINUTES * 60);
-        map.retain(|_, a| a.started.elapsed() < limit);
+    /// Remember an attempt (forgetting the oldest when full).
+    fn remember(&self, state: String, attempt: Attempt) {
+        let Ok(mut map) = self.attempts.lock() else {
+            return;
+        };
         if map.len() >= MAX_ATTEMPTS {
-            return None;
+            let limit = Duration::from_secs(ATTEMPT_MINUTES * 60);
+            map.retain(|_, a| a.started.elapsed() < limit);
+        }
+        if map.len() >= MAX_ATTEMPTS {
+            let oldest = map
+                .iter()
+                .min_by_key(|(_, a)| a.started)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                map.remove(&k);
+            }
         }
         map.insert(state, attempt);
-        Some(())
     }
 
     /// Take an attempt back, once, if it is this browser's and not too old.
@@ -406,12 +446,7 @@ async fn begin(app: &Shared, lang: Lang, enrol: Option<String>) -> Response {
         Ok(m) => m,
         Err(Failure::Down(why) | Failure::Invalid(why)) => return provider_down(lang, &why),
     };
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(oidc.opts.client_id.clone()),
-        Some(ClientSecret::new(oidc.opts.client_secret.clone())),
-    )
-    .set_redirect_uri(oidc.redirect.clone());
+    let client = client_of(oidc, metadata);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(
@@ -444,9 +479,7 @@ async fn begin(app: &Shared, lang: Lang, enrol: Option<String>) -> Response {
         enrol,
         started: Instant::now(),
     };
-    if oidc.remember(state.secret().clone(), attempt).is_none() {
-        return provider_down(lang, "too many e-ID sign-ins in progress");
-    }
+    oidc.remember(state.secret().clone(), attempt);
     let mut res = Redirect::to(url.as_str()).into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
@@ -500,12 +533,28 @@ pub async fn callback(
                 true,
             );
         }
-        return provider_down(
+        // Another refusal by the provider (login_required,
+        // invalid_request, ...): its code, and nothing else it sent.
+        let code: String = err
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        return page(
             lang,
-            &format!(
-                "the provider answered error '{}'",
-                crate::model::shown_text(err)
+            StatusCode::FORBIDDEN,
+            (
+                "Inloggningen kunde inte slutföras",
+                "The sign-in could not be completed",
             ),
+            vec![format!(
+                "{} ({code})",
+                lang.pick(
+                    "E-legitimationstjänsten avbröt inloggningen. Försök igen; om det inte går, kontakta förbundets administratör och nämn koden",
+                    "The e-ID service stopped the sign-in. Try again; if it still fails, contact the förbund's administrator and give the code"
+                )
+            )],
+            true,
         );
     }
     let Some(code) = q.code else {
@@ -619,6 +668,25 @@ pub async fn callback(
     }
 }
 
+/// The client as discovered: authorization and token endpoints, keys.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+fn client_of(oidc: &Oidc, metadata: CoreProviderMetadata) -> Client {
+    CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(oidc.opts.client_id.clone()),
+        Some(ClientSecret::new(oidc.opts.client_secret.clone())),
+    )
+    .set_redirect_uri(oidc.redirect.clone())
+}
+
 /// Exchange the code (with the PKCE verifier) and check the ID token.
 async fn verify(
     app: &Shared,
@@ -627,13 +695,7 @@ async fn verify(
     pkce: PkceCodeVerifier,
     nonce: &Nonce,
 ) -> std::result::Result<Asserted, Failure> {
-    let metadata = oidc.metadata(false).await?;
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(oidc.opts.client_id.clone()),
-        Some(ClientSecret::new(oidc.opts.client_secret.clone())),
-    )
-    .set_redirect_uri(oidc.redirect.clone());
+    let client = client_of(oidc, oidc.metadata(false).await?);
     let request = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| Failure::Down(format!("the provider has no token endpoint: {e}")))?
@@ -650,34 +712,82 @@ async fn verify(
             }
             _ => Failure::Down(error_chain(&e)),
         })?;
-    let id_token = tokens
-        .id_token()
-        .ok_or_else(|| Failure::Invalid("no ID token in the answer".into()))?;
-    let clock = app.clock.clone();
-    let verifier = client
+    let first = check(&verifier_of(&client, &app.clock), &tokens, nonce);
+    match first {
+        Checked::Valid(a) => Ok(a),
+        Checked::Invalid(why) => Err(Failure::Invalid(why)),
+        // Signed by a key we do not have: the provider may have rotated
+        // its keys since we fetched them. Fetch them again, once.
+        Checked::UnknownKey => {
+            let client = client_of(oidc, oidc.metadata(true).await?);
+            let again = check(&verifier_of(&client, &app.clock), &tokens, nonce);
+            match again {
+                Checked::Valid(a) => Ok(a),
+                Checked::Invalid(why) => Err(Failure::Invalid(why)),
+                Checked::UnknownKey => Err(Failure::Invalid(
+                    "signed by a key the provider does not publish".into(),
+                )),
+            }
+        }
+    }
+}
+
+/// The ID token's checks as the förbund's server runs them: its clock,
+/// the algorithms brokers sign with (never `none`).
+fn verifier_of<'a>(
+    client: &'a Client,
+    clock: &super::app::Clock,
+) -> openidconnect::core::CoreIdTokenVerifier<'a> {
+    let clock = clock.clone();
+    client
         .id_token_verifier()
         .set_allowed_algs([
             CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             CoreJwsSigningAlgorithm::RsaSsaPssSha256,
             CoreJwsSigningAlgorithm::EcdsaP256Sha256,
         ])
-        .set_time_fn(move || clock.now());
-    let claims = id_token
-        .claims(&verifier, nonce)
-        .map_err(|e| Failure::Invalid(error_chain(&e)))?;
+        .set_time_fn(move || clock.now())
+}
+
+enum Checked {
+    Valid(Asserted),
+    UnknownKey,
+    Invalid(String),
+}
+
+/// Check the ID token (signature, iss, aud, azp, exp, iat, nonce, at_hash)
+/// and read what it asserts.
+fn check(
+    verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
+    tokens: &openidconnect::core::CoreTokenResponse,
+    nonce: &Nonce,
+) -> Checked {
+    use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
+    let Some(id_token) = tokens.id_token() else {
+        return Checked::Invalid("no ID token in the answer".into());
+    };
+    let claims = match id_token.claims(verifier, nonce) {
+        Ok(c) => c,
+        Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        )) => return Checked::UnknownKey,
+        Err(e) => return Checked::Invalid(error_chain(&e)),
+    };
     if let Some(expected) = claims.access_token_hash() {
-        let alg = id_token
+        let actual = id_token
             .signing_alg()
-            .map_err(|e| Failure::Invalid(error_chain(&e)))?;
-        let key = id_token
-            .signing_key(&verifier)
-            .map_err(|e| Failure::Invalid(error_chain(&e)))?;
-        let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
-            .map_err(|e| Failure::Invalid(error_chain(&e)))?;
-        if actual != *expected {
-            return Err(Failure::Invalid(
-                "at_hash does not match the access token".into(),
-            ));
+            .map_err(|e| error_chain(&e))
+            .and_then(|alg| {
+                let key = id_token
+                    .signing_key(verifier)
+                    .map_err(|e| error_chain(&e))?;
+                AccessTokenHash::from_token(tokens.access_token(), alg, key)
+                    .map_err(|e| error_chain(&e))
+            });
+        match actual {
+            Ok(actual) if actual == *expected => {}
+            Ok(_) => return Checked::Invalid("at_hash does not match the access token".into()),
+            Err(why) => return Checked::Invalid(why),
         }
     }
     let name = claims
@@ -694,7 +804,7 @@ async fn verify(
                 (None, None) => None,
             }
         });
-    Ok(Asserted {
+    Checked::Valid(Asserted {
         issuer: claims.issuer().to_string(),
         subject: claims.subject().to_string(),
         name,

@@ -17,9 +17,11 @@
 //! (payload altered, signature kept), `expired`, `aud`, `nonce`, `iss`
 //! (re-signed by the proxy key with that claim wrong), `replay` (the
 //! previous genuine ID token), `alg_none`, `resign` (unchanged claims,
-//! proxy key: must be accepted); and `down` (connections reset) and `hang`
-//! (never answers) for every request. The JWKS always carries the proxy key
-//! too.
+//! proxy key: must be accepted), `rotate` (signed by a key the JWKS
+//! publishes only from the moment this mode is first set), `unknown_key`
+//! (signed by a key never published); and `down` (connections reset) and
+//! `hang` (never answers) for every request. The JWKS always carries the
+//! proxy key too.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;

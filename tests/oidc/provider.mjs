@@ -58,6 +58,14 @@ const providerJwk = await signingKey('provider-key'); // the provider's own
 const proxyPrivate = await signingKey('proxy-key'); // the proxy's, for re-signing
 const proxySigner = await jose.importJWK(proxyPrivate, 'RS256');
 const { d, p, q, dp, dq, qi, ...proxyJwk } = proxyPrivate; // its public half
+const publicHalf = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub;
+// Key rotation: a key the JWKS publishes only from the moment mode `rotate`
+// is first set (a relying party that cached the keys before must fetch them
+// again), and one it never publishes.
+const rotatedPrivate = await signingKey('rotated-key');
+const rotatedSigner = await jose.importJWK(rotatedPrivate, 'RS256');
+const strangerSigner = await jose.importJWK(await signingKey('stranger-key'), 'RS256');
+let rotated = false;
 
 // Every authorization request shows the login page (no silent single
 // sign-on from an earlier test step): login is prompted on the first pass and
@@ -210,6 +218,8 @@ const MODES = {
   replay: (jwt) => lastIdToken ?? jwt, // the earlier genuine one: valid signature, old nonce
   alg_none: (jwt, c) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`,
   resign: (jwt, c) => resign(c), // positive control: the proxy key is trusted
+  rotate: (jwt, c) => new jose.SignJWT(c).setProtectedHeader({ alg: 'RS256', kid: 'rotated-key' }).sign(rotatedSigner),
+  unknown_key: (jwt, c) => new jose.SignJWT(c).setProtectedHeader({ alg: 'RS256', kid: 'stranger-key' }).sign(strangerSigner),
   down: null,
   hang: null,
 };
@@ -226,6 +236,7 @@ function control(req, res, url) {
   const set = (name) => {
     if (!Object.hasOwn(MODES, name)) return send(res, 400, `unknown mode ${JSON.stringify(name)}\n`, 'text/plain; charset=utf-8');
     mode = name;
+    if (mode === 'rotate') rotated = true;
     if (mode !== 'hang') for (const s of hung) s.destroy();
     console.error(`proxy mode: ${mode}`);
     return ok('ok');
@@ -240,7 +251,9 @@ async function rewrite(path, status, body) {
   if (status !== 200) return body;
   if (path === '/jwks') {
     const jwks = JSON.parse(body);
-    return JSON.stringify({ keys: [...jwks.keys, proxyJwk] });
+    const keys = [...jwks.keys, proxyJwk];
+    if (rotated) keys.push(publicHalf(rotatedPrivate));
+    return JSON.stringify({ keys });
   }
   const json = JSON.parse(body);
   if (typeof json.id_token !== 'string') return body;
