@@ -1,7 +1,9 @@
 //! The browser tests: real Chromium (Debian's `chromium`) driven by
 //! playwright-core, with axe-core on every page, against the real binary's
 //! `serve` (tests/browser/staff_flow.mjs holds the staff member's flow,
-//! tests/browser/desk_flow.mjs the coordinator's, admin's and auditor's).
+//! tests/browser/desk_flow.mjs the coordinator's, admin's and auditor's), or
+//! the server run in this process against the real OpenID Provider of
+//! tests/oidc/provider.mjs (tests/browser/eid_flow.mjs: the e-ID sign-in).
 //! Screenshots are kept in target/screenshots/web/. Needs Node.js and
 //! `npm ci`; under `CI=true` they fail rather than skip when something is
 //! missing.
@@ -11,8 +13,14 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
+use common::oidc::{Provider, CLIENT_ID, CLIENT_SECRET, LOA3};
+use common::web::{World, PASSWORD};
 use common::Env;
+use sustrack::accounts::{self, NewUser};
+use sustrack::actor::{Actor, Role};
+use sustrack::store;
 
 fn missing_tools() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -284,4 +292,141 @@ fn a_coordinator_an_admin_and_an_auditor_use_the_desk_pages() {
     }
     let users = env.ok(&["user", "list"]);
     assert!(users.contains("nils"), "{users}");
+}
+
+/// A server (in this process) whose e-ID broker is the test provider.
+fn oidc_world(p: &Provider) -> World {
+    World::configured(|opts| {
+        opts.oidc = Some(sustrack::web::OidcOptions {
+            issuer: p.issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            extra_params: vec![],
+            acr: vec![],
+            timeout: Duration::from_secs(5),
+        })
+    })
+}
+
+/// Add a user as the file's owner; returns the enrolment link's token.
+fn add_user(w: &World, login: &str, role: Role, grants: &[&str]) -> String {
+    let mut conn = w.store.connect().unwrap();
+    let (_, token) = store::write(&mut conn, |tx| {
+        accounts::add(
+            tx,
+            &Actor::owner("cli:test"),
+            w.now(),
+            NewUser {
+                login: login.into(),
+                name: None,
+                roles: vec![role],
+                grants: grants.iter().map(|g| g.to_string()).collect(),
+            },
+        )
+    })
+    .unwrap();
+    token.0
+}
+
+/// `actor | detail` of the audit rows with this action, oldest first.
+fn audit_details(w: &World, action: &str) -> Vec<String> {
+    let conn = w.store.connect().unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT actor || ' | ' || ifnull(detail, '') FROM audit WHERE action = ?1 ORDER BY id",
+        )
+        .unwrap();
+    stmt.query_map([action], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_staff_member_binds_her_e_id_an_admin_confirms_it_and_she_signs_in_with_it() {
+    if !runnable() {
+        return;
+    }
+    let Some(p) = Provider::start() else { return };
+    let w = oidc_world(&p);
+    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots/web");
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/eid_flow.mjs"))
+        .current_dir(root)
+        .env("BASE", &w.base)
+        .env("ISSUER", &p.issuer)
+        .env("ENROL_LINK", format!("/enrol/{token}"))
+        .env("ADMIN_LOGIN", "adam")
+        .env("ADMIN_PASSWORD", PASSWORD)
+        .env("ADMIN_SECRET", w.secret("adam"))
+        .env("ACR", LOA3)
+        .env("SHOTS", &shots)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the e-ID browser flow failed:\n{stdout}\n{stderr}\nprovider:\n{}",
+        p.stderr()
+    );
+    assert!(stdout.contains("e-ID flow passed"), "{stdout}");
+    let screenshots: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("screenshot: "))
+        .collect();
+    assert!(screenshots.len() >= 9, "{stdout}");
+    for s in &screenshots {
+        let size = std::fs::metadata(s).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 1000, "screenshot {s} is missing or empty");
+    }
+
+    // What the browser did is in the file: nora's e-ID is bound and
+    // confirmed by adam ...
+    assert_eq!(
+        w.count("SELECT count(*) FROM user_identity WHERE confirmed_at IS NOT NULL"),
+        1
+    );
+    assert_eq!(
+        w.count(
+            "SELECT count(*) FROM user_identity i JOIN app_user u ON u.id = i.user_id \
+             WHERE u.login = 'nora' AND i.confirmed_by = 'adam' AND i.name = 'Anna Andersson'"
+        ),
+        1
+    );
+    assert_eq!(audit_details(&w, "e-ID binding requested").len(), 1);
+    let confirms = audit_details(&w, "user e-ID confirm");
+    assert!(
+        confirms.len() == 1 && confirms[0].starts_with("adam |"),
+        "{confirms:?}"
+    );
+    // ... she signed in with it once, at the provider's issuer and acr ...
+    let signs = audit_details(&w, "sign-in");
+    let nora: Vec<&String> = signs.iter().filter(|d| d.starts_with("nora |")).collect();
+    assert_eq!(nora.len(), 1, "{signs:?}");
+    assert!(
+        nora[0].contains(&format!("issuer {}", p.issuer))
+            && nora[0].contains(&format!("acr {LOA3}")),
+        "{}",
+        nora[0]
+    );
+    // ... adam with his password, and the unknown e-ID (twice) and nora's
+    // before the confirmation were refused.
+    assert!(signs.iter().any(|d| d.starts_with("adam |")), "{signs:?}");
+    let refused = audit_details(&w, "sign-in refused");
+    assert_eq!(
+        refused
+            .iter()
+            .filter(|d| d.contains("no account has this e-ID"))
+            .count(),
+        2,
+        "{refused:?}"
+    );
+    assert!(
+        refused.iter().any(|d| d.starts_with("nora |")),
+        "{refused:?}"
+    );
 }
