@@ -128,12 +128,13 @@ fn main() {
         )
     })
     .unwrap();
-    let anna = eid::Asserted {
-        issuer: p.issuer.clone(),
-        subject: "anna".into(),
-        name: Some("Anna Andersson".into()),
-        acr: None,
-    };
+    let anna = eid::Asserted::new(
+        st.kdf(),
+        &p.issuer,
+        "anna",
+        Some("Anna Andersson".into()),
+        None,
+    );
     store::write(&mut conn, |tx| {
         eid::request_binding(tx, now, &token.0, &anna, &[])?;
         eid::confirm(tx, &owner, now, "nora")

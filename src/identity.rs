@@ -235,7 +235,7 @@ impl Kdf {
         }
     }
 
-    fn hash(&self, input: &[u8]) -> Fingerprint {
+    pub(crate) fn hash(&self, input: &[u8]) -> Fingerprint {
         let params = Params::new(self.m_kib, self.t, self.p, Some(32))
             .expect("argon2 parameters were validated when stored");
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);

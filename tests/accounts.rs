@@ -1209,13 +1209,14 @@ use sustrack::accounts::eid::{self, Asserted, Refusal};
 const ISSUER: &str = "https://broker.example.se";
 const LOA3: &str = "http://id.elegnamnden.se/loa/1.0/loa3";
 
-fn asserted(sub: &str, acr: Option<&str>) -> Asserted {
-    Asserted {
-        issuer: ISSUER.into(),
-        subject: sub.into(),
-        name: Some(format!("Person {sub}")),
-        acr: acr.map(String::from),
-    }
+fn asserted(db: &Memory, sub: &str, acr: Option<&str>) -> Asserted {
+    Asserted::new(
+        &db.kdf,
+        ISSUER,
+        sub,
+        Some(format!("Person {sub}")),
+        acr.map(String::from),
+    )
 }
 
 fn eid_sign_in(db: &mut Memory, a: &Asserted, accepted: &[String]) -> eid::SignIn {
@@ -1243,7 +1244,7 @@ fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
         new_user("nora", &[Role::Staff], &["ALLIN"]),
     )
     .unwrap();
-    let anna = asserted("anna-sub", Some(LOA3));
+    let anna = asserted(&db, "anna-sub", Some(LOA3));
 
     // Unknown before binding; nobody is created.
     let users = count(&db.conn, "app_user");
@@ -1305,10 +1306,13 @@ fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
     assert_eq!(detail, format!("e-ID; issuer {ISSUER}; acr {LOA3}"));
 
     // The same subject at another issuer is another e-ID.
-    let elsewhere = Asserted {
-        issuer: "https://other.example.se".into(),
-        ..anna.clone()
-    };
+    let elsewhere = Asserted::new(
+        &db.kdf,
+        "https://other.example.se",
+        "anna-sub",
+        anna.name.clone(),
+        anna.acr.clone(),
+    );
     assert!(matches!(
         eid_sign_in(&mut db, &elsewhere, &[]),
         eid::SignIn::Refused(Refusal::Unknown)
@@ -1378,7 +1382,8 @@ fn an_admin_confirms_no_own_e_id_and_a_bound_account_takes_no_password() {
     let secret_again = enrol_with(&mut db, &token.0, t1);
     let _ = (secret, secret_again);
     let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t1, "adam")).unwrap();
-    request(&mut db, &token.0, &asserted("adam-sub", None)).unwrap();
+    let adam_eid = asserted(&db, "adam-sub", None);
+    request(&mut db, &token.0, &adam_eid).unwrap();
     let own = store::write(&mut db.conn, |tx| eid::confirm(tx, &adam, t1, "adam"));
     assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
     store::write(&mut db.conn, |tx| eid::confirm(tx, &berit, t1, "adam")).unwrap();
@@ -1399,21 +1404,22 @@ fn a_required_authentication_context_holds_at_binding_and_sign_in() {
     .unwrap();
     let accepted_acr = vec![LOA3.to_string()];
     for acr in [None, Some("http://id.elegnamnden.se/loa/1.0/loa2")] {
-        let a = asserted("s", acr);
+        let a = asserted(&db, "s", acr);
         let refused = store::write(&mut db.conn, |tx| {
             eid::request_binding(tx, t0(), &token, &a, &accepted_acr)
         });
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{acr:?}");
     }
     assert_eq!(count(&db.conn, "user_identity"), 0);
-    let good = asserted("s", Some(LOA3));
+    let good = asserted(&db, "s", Some(LOA3));
     store::write(&mut db.conn, |tx| {
         eid::request_binding(tx, t0(), &token, &good, &accepted_acr)
     })
     .unwrap();
     store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora")).unwrap();
+    let without = asserted(&db, "s", None);
     assert!(matches!(
-        eid_sign_in(&mut db, &asserted("s", None), &accepted_acr),
+        eid_sign_in(&mut db, &without, &accepted_acr),
         eid::SignIn::Refused(Refusal::Acr)
     ));
     assert!(matches!(
@@ -1439,14 +1445,15 @@ fn cli_lists_confirms_and_removes_an_e_id() {
     {
         let st = store::Store::open(&env.db, &owner()).unwrap();
         let mut conn = st.connect().unwrap();
+        let a = Asserted::new(
+            st.kdf(),
+            ISSUER,
+            "nora-sub",
+            Some("Person nora-sub".into()),
+            Some(LOA3.into()),
+        );
         store::write(&mut conn, |tx| {
-            eid::request_binding(
-                tx,
-                Utc::now(),
-                &token,
-                &asserted("nora-sub", Some(LOA3)),
-                &[],
-            )
+            eid::request_binding(tx, Utc::now(), &token, &a, &[])
         })
         .unwrap();
     }

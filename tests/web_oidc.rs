@@ -446,7 +446,13 @@ fn a_wrong_or_missing_state_or_another_browser_is_refused() {
         StatusCode::BAD_REQUEST
     );
     assert!(!signed_in(&w, &victim));
-    // That spent the attempt: the attacker's own browser cannot use it now.
+    // Another browser's try does not spend the attempt (whoever learns a
+    // state cannot cancel someone's sign-in): its own browser finishes it,
+    // once.
+    assert_eq!(
+        attacker.get(&back).send().unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         attacker.get(&back).send().unwrap().status(),
         StatusCode::BAD_REQUEST
@@ -779,4 +785,96 @@ fn a_provider_error_is_named_and_extra_parameters_reach_it() {
     let page = res.text().unwrap();
     assert!(page.contains("(login_required)"), "{page}");
     assert!(!signed_in(&w, &c));
+}
+
+#[test]
+fn a_form_sent_after_the_session_ended_waits_through_an_e_id_sign_in() {
+    let Some(p) = Provider::start() else { return };
+    let w = world(&p, |_| {});
+    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let c = w.browser();
+    let res = c
+        .post(w.url("/start"))
+        .header("Cookie", "sustrack_session=ended")
+        .form(&[
+            ("csrf", "stale"),
+            ("intervention", "ALLIN"),
+            ("pnr", w.anna.dashed.as_str()),
+            ("consent", "yes"),
+            ("date", "2021-05-05"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(location(&res), "/login?ended=1");
+    // The callback's answer leads back to the form by a link of ours (the
+    // parked form's cookie is SameSite=Strict: a redirect that began at
+    // the provider would not carry it in a browser).
+    let res = eid(&w, &p, &c, "/login/oidc", "anna", LOA3);
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().unwrap();
+    assert!(page.contains("id=\"continue\" href=\"/start\""), "{page}");
+    let form = w.get(&c, "/start").text().unwrap();
+    assert!(form.contains(r#"value="2021-05-05""#), "{form}");
+    assert!(
+        !form.contains(&w.anna.dashed),
+        "the personnummer is not kept"
+    );
+}
+
+#[test]
+fn acr_values_asked_for_in_the_extra_parameters_are_enforced_and_a_fresh_login_is_asked() {
+    let Some(p) = Provider::start() else { return };
+    let w = world(&p, |o| {
+        o.extra_params = vec![("acr_values".into(), LOA4.into())];
+    });
+    let res = w.get(&w.browser(), "/login/oidc");
+    let auth = location(&res);
+    assert!(
+        auth.contains(&format!("acr_values={}", urlencode(LOA4))),
+        "{auth}"
+    );
+    assert!(auth.contains("prompt=login"), "{auth}");
+    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    // A user who edits the request and signs in at a lower level is refused.
+    let res = eid(
+        &w,
+        &p,
+        &w.browser(),
+        &format!("/enrol/{token}/oidc"),
+        "anna",
+        LOA3,
+    );
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = eid(
+        &w,
+        &p,
+        &w.browser(),
+        &format!("/enrol/{token}/oidc"),
+        "anna",
+        LOA4,
+    );
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[test]
+fn a_binding_without_a_name_is_refused_and_the_link_still_works() {
+    let Some(p) = Provider::start() else { return };
+    let w = world(&p, |_| {});
+    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let res = eid(
+        &w,
+        &p,
+        &w.browser(),
+        &format!("/enrol/{token}/oidc"),
+        "utan-namn",
+        LOA3,
+    );
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().unwrap().contains("inget namn"));
+    assert_eq!(w.count("SELECT count(*) FROM user_identity"), 0);
+    assert_eq!(
+        w.get(&w.browser(), &format!("/enrol/{token}")).status(),
+        StatusCode::OK
+    );
 }

@@ -9,8 +9,12 @@
 //!   binding (the link is used up), and an admin confirms it after seeing
 //!   the name and issuer the provider asserted. Only then does that e-ID
 //!   sign in, and the account no longer takes a password.
-//! - The subject is kept only as BLAKE2b-256(issuer, NUL, sub): sign-in
-//!   needs equality, and a broker's `sub` may be a personnummer.
+//! - The subject is kept only as an argon2id hash of issuer and `sub` under
+//!   the database's salt and parameters, as a participant's personnummer
+//!   is (SPEC section 5): sign-in needs equality only, and a broker's `sub`
+//!   may be a personnummer, which a fast hash would give away to whoever
+//!   holds a copy of the file. [`Asserted::new`] hashes (slow: call it off
+//!   the request threads); nothing here ever sees `sub` itself.
 //! - An e-ID sign-in is two factors (the provider's), so no code is asked.
 //!   The password lockout does not apply to it: a bound account takes no
 //!   password, so failed password attempts on its login are someone else's
@@ -20,29 +24,65 @@
 //!   sign-in.
 //! - Every outcome is in the audit trail with the issuer and the `acr`.
 
-use blake2::Digest;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use crate::actor::Actor;
 use crate::error::{Error, Result};
-use crate::identity::scrub;
+use crate::identity::{scrub, Kdf};
 use crate::store::accounts as db;
 use crate::store::audit;
 
-use super::{as_actor, enrolment_of, existing, may_manage, Blake2b256};
+use super::{as_actor, enrolment_of, existing, may_manage};
 
-/// What the identity provider asserted in a validated ID token.
+/// What the identity provider asserted in a validated ID token, with its
+/// subject already hashed.
 #[derive(Debug, Clone)]
 pub struct Asserted {
     /// `iss`, as validated.
     pub issuer: String,
-    /// `sub`: never stored, never shown.
-    pub subject: String,
+    /// argon2id(issuer, NUL, sub) under the database's salt.
+    subject_key: SubjectKey,
     /// `name` (or given and family name), as the provider gave it.
     pub name: Option<String>,
     /// `acr`: the authentication context (e.g. `http://id.elegnamnden.se/loa/1.0/loa3`).
     pub acr: Option<String>,
+}
+
+/// The hash an e-ID is known by (never printed).
+#[derive(Clone, PartialEq, Eq)]
+struct SubjectKey([u8; 32]);
+
+impl std::fmt::Debug for SubjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubjectKey(..)")
+    }
+}
+
+impl Asserted {
+    /// Hash the subject (argon2id: slow, run it off the request threads)
+    /// and keep the rest. `subject` is not kept.
+    pub fn new(
+        kdf: &Kdf,
+        issuer: &str,
+        subject: &str,
+        name: Option<String>,
+        acr: Option<String>,
+    ) -> Asserted {
+        let mut input = Vec::with_capacity(issuer.len() + subject.len() + 16);
+        input.extend_from_slice(b"sustrack e-ID\0");
+        input.extend_from_slice(issuer.as_bytes());
+        input.push(0);
+        input.extend_from_slice(subject.as_bytes());
+        let key = kdf.hash(&input).0;
+        zeroize::Zeroize::zeroize(&mut input);
+        Asserted {
+            issuer: issuer.to_string(),
+            subject_key: SubjectKey(key),
+            name,
+            acr,
+        }
+    }
 }
 
 /// A user's e-ID as the admin sees it.
@@ -113,6 +153,14 @@ pub fn request_binding(
     accepted: &[String],
 ) -> Result<String> {
     let (user, _) = enrolment_of(conn, now, token)?;
+    if shown_name(a).is_none() {
+        // The admin confirms the binding by the name: without one there is
+        // nothing to confirm against.
+        return Err(Error::invalid(
+            crate::error::Field::Name,
+            "the e-ID sign-in asserted no name, so an administrator could not confirm whose it is; the broker must release the name claim (scope profile)",
+        ));
+    }
     if !acr_accepted(a, accepted) {
         return Err(Error::Forbidden(
             "this e-ID sign-in is not at an assurance level the förbund accepts".into(),
@@ -262,11 +310,7 @@ fn context(a: &Asserted) -> String {
 }
 
 fn subject_hash(a: &Asserted) -> [u8; 32] {
-    let mut h = Blake2b256::new();
-    h.update(a.issuer.as_bytes());
-    h.update([0u8]);
-    h.update(a.subject.as_bytes());
-    h.finalize().into()
+    a.subject_key.0
 }
 
 /// Text from the provider, as kept and shown: no control characters, no

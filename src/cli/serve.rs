@@ -55,6 +55,18 @@ fn oidc_options(a: &ServeArgs) -> Result<Option<web::OidcOptions>> {
         ))
     })?;
     let client_secret = text.lines().next().unwrap_or("").trim().to_string();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(secret_file) {
+            if m.permissions().mode() & 0o077 != 0 {
+                eprintln!(
+                    "warning: --oidc-client-secret-file {} can be read by others than its owner: chmod 600 it",
+                    crate::identity::scrub_path(secret_file)
+                );
+            }
+        }
+    }
     if !(1..=60).contains(&a.oidc_timeout) {
         return Err(Error::usage(format!(
             "--oidc-timeout {} is out of range: 1 to 60 seconds",

@@ -6,8 +6,11 @@
 //! The protocol is the `openidconnect` crate's: discovery and the provider's
 //! keys from the issuer, the authorization code flow with PKCE (S256), a
 //! `state` and a `nonce` per attempt, and the ID token checked for its
-//! signature, `iss`, `aud` (and `azp`), `exp` and `nonce`, and its
-//! `at_hash` when present. What an attempt needs to finish (nonce, PKCE
+//! signature (RS256, PS256 or ES256; never `none` or a MAC), `iss`, `aud`
+//! (no audience but ours), `exp` and `nonce`, and its `at_hash` when
+//! present. (`iat` and `azp` are not checked by the crate; the token comes
+//! straight from the provider's token endpoint, which we called with our
+//! client secret.) What an attempt needs to finish (nonce, PKCE
 //! verifier, the enrolment link it came from) stays in server memory under
 //! its `state`, bound to the browser by a cookie of its own and usable
 //! once, for ten minutes. The rules (binding, confirmation, disabled
@@ -35,6 +38,15 @@ use openidconnect::{
 use serde::Deserialize;
 
 use crate::accounts::eid::{self, Asserted, Refusal};
+
+/// What a validated ID token asserts, before its subject is hashed. Not
+/// `Debug`: `sub` may be a personnummer.
+struct Claims {
+    issuer: String,
+    subject: String,
+    name: Option<String>,
+    acr: Option<String>,
+}
 use crate::accounts::{self};
 use crate::codes::Lang;
 use crate::error::{Error, Result};
@@ -49,9 +61,8 @@ pub const COOKIE: &str = "sustrack_oidc";
 /// How long an attempt may take at the provider.
 const ATTEMPT_MINUTES: u64 = 10;
 /// Attempts in flight at most (each a few hundred bytes, so about 15 MB
-/// when full). Beyond it the oldest is forgotten: a flood of starts cannot
-/// grow memory, and to push out a real user's attempt (some thirty seconds
-/// at the provider) it would take thousands of requests a second.
+/// when full). Beyond it the oldest is forgotten, at a constant cost per
+/// start: a flood of starts can neither grow memory nor hold the lock.
 const MAX_ATTEMPTS: usize = 50_000;
 /// After the provider failed to answer, how long later sign-ins are told
 /// so at once instead of each waiting for its own time-out.
@@ -115,6 +126,20 @@ impl OidcOptions {
         Ok(pairs)
     }
 
+    /// The authentication contexts a sign-in must have: `--oidc-acr`, or
+    /// else the `acr_values` given in the extra parameters (asked for is
+    /// enforced: a user could edit the request). Empty accepts any.
+    pub fn accepted_acr(&self) -> Vec<String> {
+        if !self.acr.is_empty() {
+            return self.acr.clone();
+        }
+        self.extra_params
+            .iter()
+            .filter(|(k, _)| k == "acr_values")
+            .flat_map(|(_, v)| v.split_whitespace().map(str::to_string))
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<()> {
         let url = IssuerUrl::new(self.issuer.clone()).map_err(|e| {
             Error::usage(format!(
@@ -151,6 +176,8 @@ struct Attempt {
     pkce: PkceCodeVerifier,
     /// The enrolment link the attempt binds an e-ID to.
     enrol: Option<String>,
+    /// A form parked when its session ended, to go back to afterwards.
+    resume: Option<String>,
     started: Instant,
 }
 
@@ -160,7 +187,16 @@ pub struct Oidc {
     redirect: RedirectUrl,
     http: openidconnect::reqwest::Client,
     metadata: tokio::sync::Mutex<Metadata>,
-    attempts: Mutex<HashMap<String, Attempt>>,
+    attempts: Mutex<Attempts>,
+}
+
+/// Attempts by `state`, and their states in the order they started, so
+/// that forgetting the expired or the oldest costs the same however many
+/// there are.
+#[derive(Default)]
+struct Attempts {
+    by_state: HashMap<String, Attempt>,
+    order: std::collections::VecDeque<(Instant, String)>,
 }
 
 /// The provider's metadata and keys as last fetched, and the last failure.
@@ -202,7 +238,7 @@ impl Oidc {
             redirect,
             http,
             metadata: tokio::sync::Mutex::new(Metadata::default()),
-            attempts: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(Attempts::default()),
         })
     }
 
@@ -252,34 +288,38 @@ impl Oidc {
         }
     }
 
-    /// Remember an attempt (forgetting the oldest when full).
+    /// Remember an attempt (forgetting expired ones, and the oldest when
+    /// full).
     fn remember(&self, state: String, attempt: Attempt) {
-        let Ok(mut map) = self.attempts.lock() else {
+        let Ok(mut a) = self.attempts.lock() else {
             return;
         };
-        if map.len() >= MAX_ATTEMPTS {
-            let limit = Duration::from_secs(ATTEMPT_MINUTES * 60);
-            map.retain(|_, a| a.started.elapsed() < limit);
-        }
-        if map.len() >= MAX_ATTEMPTS {
-            let oldest = map
-                .iter()
-                .min_by_key(|(_, a)| a.started)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                map.remove(&k);
+        let limit = Duration::from_secs(ATTEMPT_MINUTES * 60);
+        while let Some((started, _)) = a.order.front() {
+            if started.elapsed() < limit && a.order.len() < MAX_ATTEMPTS {
+                break;
+            }
+            if let Some((_, old)) = a.order.pop_front() {
+                a.by_state.remove(&old);
             }
         }
-        map.insert(state, attempt);
+        a.order.push_back((attempt.started, state.clone()));
+        a.by_state.insert(state, attempt);
     }
 
-    /// Take an attempt back, once, if it is this browser's and not too old.
+    /// Take an attempt back, once, if it is this browser's and not too old
+    /// (another browser's try leaves it in place).
     fn take(&self, state: &str, browser_cookie: Option<&str>) -> Option<Attempt> {
-        let attempt = self.attempts.lock().ok()?.remove(state)?;
+        let mut a = self.attempts.lock().ok()?;
+        let attempt = a.by_state.get(state)?;
         let same_browser =
             browser_cookie.is_some_and(|c| accounts::same_digest(&attempt.browser, c));
+        if !same_browser {
+            return None;
+        }
+        let attempt = a.by_state.remove(state)?;
         let fresh = attempt.started.elapsed() < Duration::from_secs(ATTEMPT_MINUTES * 60);
-        (same_browser && fresh).then_some(attempt)
+        fresh.then_some(attempt)
     }
 }
 
@@ -305,6 +345,14 @@ struct EidPage {
     lines: Vec<String>,
     /// Offer to try again (`/login/oidc`) or go to the sign-in page.
     again: bool,
+}
+
+#[derive(Template)]
+#[template(path = "eid_continue.html")]
+struct ContinuePage {
+    frame: Frame,
+    heading: &'static str,
+    next: String,
 }
 
 fn page(
@@ -415,8 +463,11 @@ fn refused(lang: Lang, r: Refusal) -> Response {
 // ---- Handlers ----
 
 /// `GET /login/oidc`: start a sign-in.
-pub async fn start(State(app): State<Shared>, v: Visitor) -> Response {
-    begin(&app, v.lang, None).await
+pub async fn start(State(app): State<Shared>, v: Visitor, headers: HeaderMap) -> Response {
+    // The parked form's cookie is SameSite=Strict, so it is read here,
+    // before the provider; it would not come back with the callback.
+    let resume = super::resume::waiting_path(&app, &headers);
+    begin(&app, v.lang, None, resume).await
 }
 
 /// `GET /enrol/TOKEN/oidc`: start the sign-in that binds an e-ID to the
@@ -432,13 +483,18 @@ pub async fn enrol_start(
     let now = app.clock.now();
     let tk = token.clone();
     match app.db(move |conn| accounts::pending(conn, now, &tk)).await {
-        Ok(_) => begin(&app, v.lang, Some(token)).await,
+        Ok(_) => begin(&app, v.lang, Some(token), None).await,
         Err(Error::NotFound(_)) => pages::not_found_page(v.lang),
         Err(e) => pages::error(v.lang, &e),
     }
 }
 
-async fn begin(app: &Shared, lang: Lang, enrol: Option<String>) -> Response {
+async fn begin(
+    app: &Shared,
+    lang: Lang,
+    enrol: Option<String>,
+    resume: Option<String>,
+) -> Response {
     let Some(oidc) = app.oidc.as_ref() else {
         return pages::not_found_page(lang);
     };
@@ -467,6 +523,12 @@ async fn begin(app: &Shared, lang: Lang, enrol: Option<String>) -> Response {
             request = request.add_auth_context_value(AuthenticationContextClass::new(acr.clone()));
         }
     }
+    // A fresh authentication every time (a shared computer at an agency:
+    // the broker's own session must not sign the next person in), unless
+    // the förbund's parameters say otherwise.
+    if !oidc.opts.extra_params.iter().any(|(k, _)| k == "prompt") {
+        request = request.add_extra_param("prompt", "login");
+    }
     for (k, v) in &oidc.opts.extra_params {
         request = request.add_extra_param(k.clone(), v.clone());
     }
@@ -477,6 +539,7 @@ async fn begin(app: &Shared, lang: Lang, enrol: Option<String>) -> Response {
         nonce,
         pkce: verifier,
         enrol,
+        resume,
         started: Instant::now(),
     };
     oidc.remember(state.secret().clone(), attempt);
@@ -560,8 +623,8 @@ pub async fn callback(
     let Some(code) = q.code else {
         return attempt_unknown(lang);
     };
-    let asserted = match verify(&app, oidc, code, attempt.pkce, &attempt.nonce).await {
-        Ok(a) => a,
+    let claims = match verify(&app, oidc, code, attempt.pkce, &attempt.nonce).await {
+        Ok(c) => c,
         Err(Failure::Down(why)) => return provider_down(lang, &why),
         Err(Failure::Invalid(why)) => {
             // Recorded: a token that fails its checks is worth an auditor's look.
@@ -582,7 +645,25 @@ pub async fn callback(
             return not_verified(lang);
         }
     };
-    let accepted = oidc.opts.acr.clone();
+    // The subject is hashed (argon2id, bounded like every hash) before it
+    // goes anywhere else.
+    let kdf = app.store.kdf().clone();
+    let hashed = app
+        .hash(move |_| {
+            Ok(Asserted::new(
+                &kdf,
+                &claims.issuer,
+                &claims.subject,
+                claims.name,
+                claims.acr,
+            ))
+        })
+        .await;
+    let asserted = match hashed {
+        Ok(a) => a,
+        Err(e) => return pages::error(lang, &e),
+    };
+    let accepted = oidc.opts.accepted_acr();
     let now = app.clock.now();
     if let Some(token) = attempt.enrol {
         let a = asserted.clone();
@@ -599,14 +680,20 @@ pub async fn callback(
                 StatusCode::OK,
                 ("Nästan klart", "Almost done"),
                 vec![
-                    format!(
-                        "{} {} ({login}).",
-                        lang.pick(
-                            "Din e-legitimation är registrerad för kontot",
-                            "Your e-ID is registered for the account"
+                    match asserted.name.as_deref().map(crate::model::shown_text) {
+                        Some(name) => format!(
+                            "{} ({name}) {} {login}.",
+                            lang.pick("Din e-legitimation", "Your e-ID"),
+                            lang.pick("är registrerad för kontot", "is registered for the account"),
                         ),
-                        asserted.name.as_deref().map(crate::model::shown_text).unwrap_or_default(),
-                    ),
+                        None => format!(
+                            "{} {login}.",
+                            lang.pick(
+                                "Din e-legitimation är registrerad för kontot",
+                                "Your e-ID is registered for the account"
+                            ),
+                        ),
+                    },
                     lang.pick(
                         "En administratör behöver bekräfta kopplingen innan du kan logga in. Därefter loggar du alltid in med e-legitimation.",
                         "An administrator needs to confirm the link before you can sign in. From then on you always sign in with your e-ID.",
@@ -617,6 +704,21 @@ pub async fn callback(
             ),
             Err(Error::NotFound(_)) => pages::not_found_page(lang),
             Err(Error::Forbidden(_)) => refused(lang, Refusal::Acr),
+            Err(Error::Invalid { .. }) => page(
+                lang,
+                StatusCode::FORBIDDEN,
+                (
+                    "E-legitimationen uppgav inget namn",
+                    "The e-ID asserted no name",
+                ),
+                vec![lang
+                    .pick(
+                        "En administratör bekräftar kopplingen genom att se namnet från e-legitimationen, men inget namn kom med. Kontakta förbundets administratör; länken fungerar fortfarande.",
+                        "An administrator confirms the link by the name from the e-ID, but no name came with it. Contact the förbund's administrator; the link still works.",
+                    )
+                    .to_string()],
+                false,
+            ),
             Err(Error::Conflict(m)) => page(
                 lang,
                 StatusCode::CONFLICT,
@@ -644,8 +746,23 @@ pub async fn callback(
         .await;
     match signed {
         Ok(Ok(new)) => {
-            let next = super::resume::waiting_path(&app, &headers).unwrap_or_else(|| "/".into());
-            let mut res = Redirect::to(&next).into_response();
+            let mut res = match &attempt.resume {
+                // Back to the form through a page of ours: the parked form's
+                // SameSite=Strict cookie is not sent on a redirect that
+                // began at the provider, but is on a link followed from here.
+                Some(path) => {
+                    let heading = lang.pick("Du är inloggad", "You are signed in");
+                    render(
+                        StatusCode::OK,
+                        &ContinuePage {
+                            frame: Frame::visitor(lang, heading, String::new(), false, "/"),
+                            heading,
+                            next: path.clone(),
+                        },
+                    )
+                }
+                None => Redirect::to("/").into_response(),
+            };
             let h = res.headers_mut();
             h.append(
                 header::SET_COOKIE,
@@ -694,7 +811,7 @@ async fn verify(
     code: String,
     pkce: PkceCodeVerifier,
     nonce: &Nonce,
-) -> std::result::Result<Asserted, Failure> {
+) -> std::result::Result<Claims, Failure> {
     let client = client_of(oidc, oidc.metadata(false).await?);
     let request = client
         .exchange_code(AuthorizationCode::new(code))
@@ -704,9 +821,10 @@ async fn verify(
         .await
         .map_err(|_| Failure::Down("no answer in time from the token endpoint".into()))?
         .map_err(|e| match &e {
-            openidconnect::RequestTokenError::ServerResponse(r) => {
-                Failure::Invalid(format!("token endpoint refused: {}", r.error()))
-            }
+            openidconnect::RequestTokenError::ServerResponse(r) => Failure::Invalid(format!(
+                "token endpoint refused: {}",
+                crate::model::shown_text(r.error().as_ref())
+            )),
             openidconnect::RequestTokenError::Parse(..) => {
                 Failure::Invalid(format!("token answer: {}", error_chain(&e)))
             }
@@ -750,13 +868,13 @@ fn verifier_of<'a>(
 }
 
 enum Checked {
-    Valid(Asserted),
+    Valid(Claims),
     UnknownKey,
     Invalid(String),
 }
 
-/// Check the ID token (signature, iss, aud, azp, exp, iat, nonce, at_hash)
-/// and read what it asserts.
+/// Check the ID token (signature, iss, aud, exp, nonce, at_hash) and read
+/// what it asserts.
 fn check(
     verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
     tokens: &openidconnect::core::CoreTokenResponse,
@@ -804,7 +922,7 @@ fn check(
                 (None, None) => None,
             }
         });
-    Checked::Valid(Asserted {
+    Checked::Valid(Claims {
         issuer: claims.issuer().to_string(),
         subject: claims.subject().to_string(),
         name,

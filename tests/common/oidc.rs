@@ -8,7 +8,8 @@
 //! `localhost`), scopes `openid profile`, PKCE S256 required. Its login page
 //! (`/interaction/<uid>`) has one form: `login` (any name is an account:
 //! anna → Anna Andersson, bertil → Bertil Berg, cecilia → Cecilia Carlsson,
-//! mallory → Mallory Mört, otherwise the name capitalised) and `acr` (loa2,
+//! mallory → Mallory Mört, utan-namn → no name claims at all, otherwise the
+//! name capitalised) and `acr` (loa2,
 //! loa3 default, loa4 under `http://id.elegnamnden.se/loa/1.0/`), button
 //! "Logga in"; a second form posts to `/interaction/<uid>/abort` ("Avbryt",
 //! error access_denied). Every authorization request shows the page.

@@ -108,7 +108,9 @@ const provider = new Provider(issuer, {
     const [given, family] = NAMES[sub] ?? [sub.charAt(0).toUpperCase() + sub.slice(1), undefined];
     return {
       accountId: sub,
-      claims: async () => ({ sub, name: family ? `${given} ${family}` : given, given_name: given, family_name: family }),
+      // `utan-namn` is an account whose provider releases no name at all.
+      claims: async () => (sub === 'utan-namn' ? { sub }
+        : { sub, name: family ? `${given} ${family}` : given, given_name: given, family_name: family }),
     };
   },
 });
