@@ -2,8 +2,10 @@
 -- Never edited once released.
 --
 -- A user's e-ID: the identity provider (issuer) and the subject it asserts,
--- kept only as BLAKE2b-256(issuer, NUL, sub): sign-in needs equality and
--- nothing else, and a broker's `sub` may be a personnummer. The name the
+-- kept only as argon2id("sustrack e-ID", NUL, issuer, NUL, sub) under the
+-- database's salt and parameters, as a participant's personnummer is:
+-- sign-in needs equality and nothing else, and a broker's `sub` may be a
+-- personnummer. The name the
 -- provider asserted is kept so the admin who confirms the binding sees
 -- whom the e-ID belongs to. A binding made through an enrolment link waits
 -- (confirmed_at NULL) until an admin confirms it; only a confirmed binding
