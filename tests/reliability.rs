@@ -829,7 +829,7 @@ fn current_schema_database_keeps_every_row() {
         "--men",
         "2",
     ]);
-    env.ok(&[
+    let added = env.ok(&[
         "user",
         "add",
         "eva",
@@ -838,6 +838,32 @@ fn current_schema_database_keeps_every_row() {
         "--intervention",
         "SUB",
     ]);
+    let token = added
+        .trim_end()
+        .rsplit("/enrol/")
+        .next()
+        .unwrap()
+        .to_string();
+    // An e-ID binding waiting for an admin (the web's e-ID sign-in through
+    // the link makes it; the library call is the same), and a second user
+    // whose link stays open.
+    {
+        let owner = sustrack::actor::Actor::owner("cli:reliability");
+        let st = sustrack::store::Store::open(&env.db, &owner).unwrap();
+        let mut conn = st.connect().unwrap();
+        let a = sustrack::accounts::eid::Asserted::new(
+            st.kdf(),
+            "https://broker.example.se",
+            "eva-sub",
+            Some("Eva Ek".into()),
+            None,
+        );
+        sustrack::store::write(&mut conn, |tx| {
+            sustrack::accounts::eid::request_binding(tx, chrono::Utc::now(), &token, &a, &[])
+        })
+        .unwrap();
+    }
+    env.ok(&["user", "add", "olle", "--role", "auditor"]);
     let conn = env.conn();
     assert_eq!(
         count(&conn, "PRAGMA user_version"),
