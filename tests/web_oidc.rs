@@ -363,7 +363,8 @@ fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
         ("aud", "audience"),
         ("nonce", "nonce"),
         ("iss", "issuer"),
-        ("alg_none", ""),
+        ("stale_auth", "authentication time"),
+        ("alg_none", "signature"),
         ("replay", "nonce"),
     ] {
         p.mode(mode);

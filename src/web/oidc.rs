@@ -27,6 +27,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
@@ -58,6 +59,11 @@ use super::session::{self, Visitor};
 
 /// The cookie that ties an attempt to the browser that started it.
 pub const COOKIE: &str = "sustrack_oidc";
+/// The attempt is over whatever happened: its cookie goes.
+const CLEAR_COOKIE: &str = "sustrack_oidc=; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age=0";
+/// How far the provider's clock may be behind ours when it says when the
+/// user authenticated.
+const CLOCK_SKEW_SECONDS: i64 = 120;
 /// How long an attempt may take at the provider.
 const ATTEMPT_MINUTES: u64 = 10;
 /// Attempts in flight at most (each a few hundred bytes, so about 15 MB
@@ -178,7 +184,13 @@ struct Attempt {
     enrol: Option<String>,
     /// A form parked when its session ended, to go back to afterwards.
     resume: Option<String>,
-    started: Instant,
+    /// When it started, by the server's clock.
+    started: DateTime<Utc>,
+    /// We asked for a fresh authentication: the ID token's `auth_time`
+    /// must be after `started` (a user can strip `prompt=login` from the
+    /// request, and a shared computer may hold the last user's session at
+    /// the broker).
+    fresh: bool,
 }
 
 /// The broker as the server uses it.
@@ -196,7 +208,7 @@ pub struct Oidc {
 #[derive(Default)]
 struct Attempts {
     by_state: HashMap<String, Attempt>,
-    order: std::collections::VecDeque<(Instant, String)>,
+    order: std::collections::VecDeque<(DateTime<Utc>, String)>,
 }
 
 /// The provider's metadata and keys as last fetched, and the last failure.
@@ -290,13 +302,12 @@ impl Oidc {
 
     /// Remember an attempt (forgetting expired ones, and the oldest when
     /// full).
-    fn remember(&self, state: String, attempt: Attempt) {
+    fn remember(&self, state: String, attempt: Attempt, now: DateTime<Utc>) {
         let Ok(mut a) = self.attempts.lock() else {
             return;
         };
-        let limit = Duration::from_secs(ATTEMPT_MINUTES * 60);
         while let Some((started, _)) = a.order.front() {
-            if started.elapsed() < limit && a.order.len() < MAX_ATTEMPTS {
+            if !expired(*started, now) && a.order.len() < MAX_ATTEMPTS {
                 break;
             }
             if let Some((_, old)) = a.order.pop_front() {
@@ -309,7 +320,12 @@ impl Oidc {
 
     /// Take an attempt back, once, if it is this browser's and not too old
     /// (another browser's try leaves it in place).
-    fn take(&self, state: &str, browser_cookie: Option<&str>) -> Option<Attempt> {
+    fn take(
+        &self,
+        state: &str,
+        browser_cookie: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<Attempt> {
         let mut a = self.attempts.lock().ok()?;
         let attempt = a.by_state.get(state)?;
         let same_browser =
@@ -318,9 +334,13 @@ impl Oidc {
             return None;
         }
         let attempt = a.by_state.remove(state)?;
-        let fresh = attempt.started.elapsed() < Duration::from_secs(ATTEMPT_MINUTES * 60);
-        fresh.then_some(attempt)
+        (!expired(attempt.started, now)).then_some(attempt)
     }
+}
+
+/// Is an attempt that started then too old to finish now?
+fn expired(started: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - started >= chrono::Duration::minutes(ATTEMPT_MINUTES as i64)
 }
 
 /// An error and its causes on one line (reqwest puts the reason in them).
@@ -376,9 +396,7 @@ fn page(
     // The attempt is over whatever happened.
     res.headers_mut().append(
         header::SET_COOKIE,
-        axum::http::HeaderValue::from_static(
-            "sustrack_oidc=; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age=0",
-        ),
+        axum::http::HeaderValue::from_static(CLEAR_COOKIE),
     );
     res
 }
@@ -511,23 +529,25 @@ async fn begin(
             Nonce::new_random,
         )
         .add_scope(Scope::new("profile".into()))
-        .set_pkce_challenge(challenge)
-        .add_extra_param("ui_locales", lang.pick("sv", "en"));
-    let acr_given = oidc
-        .opts
-        .extra_params
-        .iter()
-        .any(|(k, _)| k == "acr_values");
-    if !acr_given {
+        .set_pkce_challenge(challenge);
+    let given = |key: &str| oidc.opts.extra_params.iter().any(|(k, _)| k == key);
+    if !given("ui_locales") {
+        request = request.add_extra_param("ui_locales", lang.pick("sv", "en"));
+    }
+    if !given("acr_values") {
         for acr in &oidc.opts.acr {
             request = request.add_auth_context_value(AuthenticationContextClass::new(acr.clone()));
         }
     }
     // A fresh authentication every time (a shared computer at an agency:
     // the broker's own session must not sign the next person in), unless
-    // the förbund's parameters say otherwise.
-    if !oidc.opts.extra_params.iter().any(|(k, _)| k == "prompt") {
-        request = request.add_extra_param("prompt", "login");
+    // the förbund's parameters say otherwise. `max_age` makes the provider
+    // say when the user authenticated (`auth_time`), which is checked.
+    let fresh = !given("prompt") && !given("max_age");
+    if fresh {
+        request = request
+            .add_extra_param("prompt", "login")
+            .add_extra_param("max_age", "0");
     }
     for (k, v) in &oidc.opts.extra_params {
         request = request.add_extra_param(k.clone(), v.clone());
@@ -540,9 +560,10 @@ async fn begin(
         pkce: verifier,
         enrol,
         resume,
-        started: Instant::now(),
+        started: app.clock.now(),
+        fresh,
     };
-    oidc.remember(state.secret().clone(), attempt);
+    oidc.remember(state.secret().clone(), attempt, app.clock.now());
     let mut res = Redirect::to(url.as_str()).into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
@@ -577,7 +598,7 @@ pub async fn callback(
     let attempt = q
         .state
         .as_deref()
-        .and_then(|s| oidc.take(s, session::cookie(&headers, COOKIE)));
+        .and_then(|s| oidc.take(s, session::cookie(&headers, COOKIE), app.clock.now()));
     let Some(attempt) = attempt else {
         return attempt_unknown(lang);
     };
@@ -623,7 +644,8 @@ pub async fn callback(
     let Some(code) = q.code else {
         return attempt_unknown(lang);
     };
-    let claims = match verify(&app, oidc, code, attempt.pkce, &attempt.nonce).await {
+    let since = attempt.fresh.then_some(attempt.started);
+    let claims = match verify(&app, oidc, code, attempt.pkce, &attempt.nonce, since).await {
         Ok(c) => c,
         Err(Failure::Down(why)) => return provider_down(lang, &why),
         Err(Failure::Invalid(why)) => {
@@ -774,9 +796,7 @@ pub async fn callback(
             );
             h.append(
                 header::SET_COOKIE,
-                axum::http::HeaderValue::from_static(
-                    "sustrack_oidc=; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age=0",
-                ),
+                axum::http::HeaderValue::from_static(CLEAR_COOKIE),
             );
             res
         }
@@ -811,6 +831,7 @@ async fn verify(
     code: String,
     pkce: PkceCodeVerifier,
     nonce: &Nonce,
+    since: Option<DateTime<Utc>>,
 ) -> std::result::Result<Claims, Failure> {
     let client = client_of(oidc, oidc.metadata(false).await?);
     let request = client
@@ -830,7 +851,7 @@ async fn verify(
             }
             _ => Failure::Down(error_chain(&e)),
         })?;
-    let first = check(&verifier_of(&client, &app.clock), &tokens, nonce);
+    let first = check(&verifier_of(&client, &app.clock, since), &tokens, nonce);
     match first {
         Checked::Valid(a) => Ok(a),
         Checked::Invalid(why) => Err(Failure::Invalid(why)),
@@ -838,7 +859,7 @@ async fn verify(
         // its keys since we fetched them. Fetch them again, once.
         Checked::UnknownKey => {
             let client = client_of(oidc, oidc.metadata(true).await?);
-            let again = check(&verifier_of(&client, &app.clock), &tokens, nonce);
+            let again = check(&verifier_of(&client, &app.clock, since), &tokens, nonce);
             match again {
                 Checked::Valid(a) => Ok(a),
                 Checked::Invalid(why) => Err(Failure::Invalid(why)),
@@ -855,8 +876,21 @@ async fn verify(
 fn verifier_of<'a>(
     client: &'a Client,
     clock: &super::app::Clock,
+    since: Option<DateTime<Utc>>,
 ) -> openidconnect::core::CoreIdTokenVerifier<'a> {
     let clock = clock.clone();
+    // A fresh authentication was asked for: the user authenticated after
+    // the attempt started (give or take the provider's clock).
+    let fresh = move |auth_time: Option<DateTime<Utc>>| match (since, auth_time) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err("no auth_time, though a fresh authentication was asked for".into()),
+        (Some(since), Some(at)) if at + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) < since => {
+            Err(format!(
+                "authenticated at {at}, before this sign-in started: not a fresh authentication"
+            ))
+        }
+        _ => Ok(()),
+    };
     client
         .id_token_verifier()
         .set_allowed_algs([
@@ -865,6 +899,7 @@ fn verifier_of<'a>(
             CoreJwsSigningAlgorithm::EcdsaP256Sha256,
         ])
         .set_time_fn(move || clock.now())
+        .set_auth_time_verifier_fn(fresh)
 }
 
 enum Checked {

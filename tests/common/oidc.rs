@@ -16,7 +16,8 @@
 //!
 //! Modes (they change the token answer's `id_token` only): `pass`, `tamper`
 //! (payload altered, signature kept), `expired`, `aud`, `nonce`, `iss`
-//! (re-signed by the proxy key with that claim wrong), `replay` (the
+//! (re-signed by the proxy key with that claim wrong), `stale_auth`
+//! (`auth_time` an hour ago, re-signed), `replay` (the
 //! previous genuine ID token), `alg_none`, `resign` (unchanged claims,
 //! proxy key: must be accepted), `rotate` (signed by a key the JWKS
 //! publishes only from the moment this mode is first set), `unknown_key`

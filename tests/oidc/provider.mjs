@@ -217,6 +217,10 @@ const MODES = {
   aud: (jwt, c) => resign({ ...c, aud: 'another-client', azp: 'another-client' }),
   nonce: (jwt, c) => resign({ ...c, nonce: 'not-the-nonce-you-sent' }),
   iss: (jwt, c) => resign({ ...c, iss: 'http://127.0.0.1:1/other-issuer' }),
+  // An authentication an hour old (a broker's single sign-on session): what
+  // a shared computer gives the next person if the request's prompt=login
+  // was taken out.
+  stale_auth: (jwt, c) => resign({ ...c, auth_time: now() - 3600 }),
   replay: (jwt) => lastIdToken ?? jwt, // the earlier genuine one: valid signature, old nonce
   alg_none: (jwt, c) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`,
   resign: (jwt, c) => resign(c), // positive control: the proxy key is trusted
