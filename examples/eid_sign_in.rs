@@ -137,7 +137,7 @@ fn main() {
     );
     store::write(&mut conn, |tx| {
         eid::request_binding(tx, now, &token.0, &anna, &[])?;
-        eid::confirm(tx, &owner, now, "nora")
+        eid::confirm(tx, &owner, now, "nora", None)
     })
     .unwrap();
     drop(conn);

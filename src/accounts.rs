@@ -66,7 +66,8 @@ pub struct User {
     /// Granted intervention codes as granted (not expanded).
     pub grants: Vec<String>,
     pub disabled: bool,
-    /// Has set a password and registered an authenticator.
+    /// Can sign in: has set a password and registered an authenticator,
+    /// or has a confirmed e-ID.
     pub enrolled: bool,
     pub locked_until: Option<DateTime<Utc>>,
     /// The e-ID bound to the account, or waiting for an admin's confirmation.
@@ -316,6 +317,14 @@ pub fn hash_new_password(
         ));
     }
     hash_password(kdf, password)
+}
+
+/// Whether an enrolment may choose a password and authenticator: always
+/// without an e-ID broker; with one (`broker`), only an admin account (the
+/// break-glass account for when the broker is down). Everyone else binds
+/// an e-ID.
+pub fn password_allowed(roles: &[Role], broker: bool) -> bool {
+    !broker || roles.contains(&Role::Admin)
 }
 
 /// Finish an enrolment: the code must be current for the pending secret

@@ -1204,7 +1204,7 @@ fn cli_reset_grant_revoke_and_the_audit_trail() {
 
 // ---- e-ID (OpenID Connect) rules, below the protocol ----
 
-use sustrack::accounts::eid::{self, Asserted, Refusal};
+use sustrack::accounts::eid::{self, Asserted, BindRefusal, Binding, Refusal};
 
 const ISSUER: &str = "https://broker.example.se";
 const LOA3: &str = "http://id.elegnamnden.se/loa/1.0/loa3";
@@ -1223,7 +1223,7 @@ fn eid_sign_in(db: &mut Memory, a: &Asserted, accepted: &[String]) -> eid::SignI
     store::write(&mut db.conn, |tx| eid::sign_in(tx, a, accepted)).unwrap()
 }
 
-fn request(db: &mut Memory, token: &str, a: &Asserted) -> sustrack::error::Result<String> {
+fn request(db: &mut Memory, token: &str, a: &Asserted) -> sustrack::error::Result<Binding> {
     store::write(&mut db.conn, |tx| {
         eid::request_binding(tx, t0(), token, a, &[])
     })
@@ -1254,7 +1254,12 @@ fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
     ));
     assert_eq!(count(&db.conn, "app_user"), users);
 
-    assert_eq!(request(&mut db, &token, &anna).unwrap(), "nora");
+    assert_eq!(
+        request(&mut db, &token, &anna).unwrap(),
+        Binding::Requested {
+            login: "nora".into()
+        }
+    );
     // The link is used up.
     assert!(matches!(
         request(&mut db, &token, &anna),
@@ -1280,11 +1285,16 @@ fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
     // Staff and coordinators confirm nothing; the admin does, once.
     let coordinator = Actor::user("cecilia", vec![Role::Coordinator], Default::default());
     let refused = store::write(&mut db.conn, |tx| {
-        eid::confirm(tx, &coordinator, t0(), "nora")
+        eid::confirm(tx, &coordinator, t0(), "nora", None)
     });
     assert!(matches!(refused, Err(Error::Forbidden(_))));
-    store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora")).unwrap();
-    let twice = store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora"));
+    store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &admin, t0(), "nora", None)
+    })
+    .unwrap();
+    let twice = store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &admin, t0(), "nora", None)
+    });
     assert!(matches!(twice, Err(Error::Conflict(_))));
     let u = accounts::get(&db.conn, &owner(), "nora").unwrap();
     assert!(u.enrolled && u.eid.as_ref().unwrap().confirmed());
@@ -1325,10 +1335,23 @@ fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
         new_user("nils", &[Role::Staff], &["ALLIN"]),
     )
     .unwrap();
-    assert!(matches!(
-        request(&mut db, &t2, &anna),
-        Err(Error::Conflict(_))
-    ));
+    assert_eq!(
+        request(&mut db, &t2, &anna).unwrap(),
+        Binding::Refused(BindRefusal::Taken)
+    );
+    let refused = audit_since(&db.conn, last_audit_id(&db.conn) - 1);
+    assert_eq!(
+        (refused[0].0.as_str(), refused[0].1.as_str()),
+        ("nils", "e-ID binding refused")
+    );
+    assert!(
+        refused[0]
+            .3
+            .as_deref()
+            .unwrap()
+            .ends_with("bound to another account"),
+        "{refused:?}"
+    );
     assert!(
         accounts::pending(&db.conn, t0(), &t2).is_ok(),
         "the refused link still works"
@@ -1362,34 +1385,90 @@ fn an_e_id_binds_through_the_link_only_after_an_admin_confirms_it() {
 #[test]
 fn an_admin_confirms_no_own_e_id_and_a_bound_account_takes_no_password() {
     let mut db = setup();
-    let secret = enrolled(&mut db, "adam", &[Role::Admin], &[]);
     enrolled(&mut db, "berit", &[Role::Admin], &[]);
     let adam = Actor::user("adam", vec![Role::Admin], Default::default());
     let berit = Actor::user("berit", vec![Role::Admin], Default::default());
-    // Adam's password works until his e-ID is confirmed.
+    let token = add(&mut db, &owner(), new_user("adam", &[Role::Admin], &[])).unwrap();
+    let adam_eid = asserted(&db, "adam-sub", None);
+    request(&mut db, &token, &adam_eid).unwrap();
+    let own = store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &adam, t0(), "adam", None)
+    });
+    assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
+    store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &berit, t0(), "adam", None)
+    })
+    .unwrap();
+
+    // A password and authenticator beside a confirmed e-ID (as a file
+    // from before the binding, or written by hand, could hold): the
+    // password sign-in is refused with the right password and code, and
+    // only because of the e-ID.
+    let hashed = accounts::hash_new_password(&db.kdf, PASSWORD, PASSWORD).unwrap();
+    let secret = [7u8; 20];
+    let id: i64 = db
+        .conn
+        .query_row("SELECT id FROM app_user WHERE login = 'adam'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    store::accounts::set_credentials(&db.conn, id, &hashed.0, &secret, 0).unwrap();
+    let base32 = data_encoding::BASE32_NOPAD.encode(&secret);
     let t1 = t0() + Duration::seconds(60);
-    assert!(accepted(&sign_in(
+    assert!(!accepted(&sign_in(
         &mut db,
         t1,
         "adam",
         PASSWORD,
-        &code_at(&secret, t1)
+        &code_at(&base32, t1)
     )));
-    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t0(), "adam")).unwrap();
-    let secret = enrol_with(&mut db, &token.0, t1);
-    // A reset link is used by the enrolment; bind through a new one.
-    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t1, "adam")).unwrap();
-    let secret_again = enrol_with(&mut db, &token.0, t1);
-    let _ = (secret, secret_again);
-    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &berit, t1, "adam")).unwrap();
-    let adam_eid = asserted(&db, "adam-sub", None);
-    request(&mut db, &token.0, &adam_eid).unwrap();
-    let own = store::write(&mut db.conn, |tx| eid::confirm(tx, &adam, t1, "adam"));
-    assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
-    store::write(&mut db.conn, |tx| eid::confirm(tx, &berit, t1, "adam")).unwrap();
-    // No password is stored after the reset, and none would be taken.
-    let t2 = t1 + Duration::seconds(90);
-    assert!(!accepted(&sign_in(&mut db, t2, "adam", PASSWORD, "000000")));
+    store::write(&mut db.conn, |tx| eid::remove(tx, &berit, "adam")).unwrap();
+    let t2 = t1 + Duration::seconds(60);
+    assert!(accepted(&sign_in(
+        &mut db,
+        t2,
+        "adam",
+        PASSWORD,
+        &code_at(&base32, t2)
+    )));
+}
+
+#[test]
+fn a_stale_or_disabled_binding_is_not_confirmed() {
+    let mut db = setup();
+    let admin = Actor::owner("cli:tester");
+    let token = add(
+        &mut db,
+        &owner(),
+        new_user("nora", &[Role::Staff], &["ALLIN"]),
+    )
+    .unwrap();
+    let first = asserted(&db, "first", None);
+    request(&mut db, &token, &first).unwrap();
+    let seen = accounts::get(&db.conn, &owner(), "nora")
+        .unwrap()
+        .eid
+        .unwrap()
+        .asserted_stamp();
+    // A reset and another person's binding after the admin looked.
+    let t1 = t0() + Duration::seconds(5);
+    let token = store::write(&mut db.conn, |tx| accounts::reset(tx, &admin, t1, "nora")).unwrap();
+    let other = asserted(&db, "second", None);
+    store::write(&mut db.conn, |tx| {
+        eid::request_binding(tx, t1, &token.0, &other, &[])
+    })
+    .unwrap();
+    let stale = store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &admin, t1, "nora", Some(&seen))
+    });
+    assert!(matches!(stale, Err(Error::Conflict(_))), "{stale:?}");
+    assert!(!accounts::get(&db.conn, &owner(), "nora").unwrap().enrolled);
+    // A disabled account's binding is not confirmed either.
+    store::write(&mut db.conn, |tx| accounts::disable(tx, &admin, "nora")).unwrap();
+    let disabled = store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &admin, t1, "nora", None)
+    });
+    assert!(matches!(disabled, Err(Error::Conflict(_))), "{disabled:?}");
 }
 
 #[test]
@@ -1408,7 +1487,11 @@ fn a_required_authentication_context_holds_at_binding_and_sign_in() {
         let refused = store::write(&mut db.conn, |tx| {
             eid::request_binding(tx, t0(), &token, &a, &accepted_acr)
         });
-        assert!(matches!(refused, Err(Error::Forbidden(_))), "{acr:?}");
+        assert_eq!(
+            refused.unwrap(),
+            Binding::Refused(BindRefusal::Acr),
+            "{acr:?}"
+        );
     }
     assert_eq!(count(&db.conn, "user_identity"), 0);
     let good = asserted(&db, "s", Some(LOA3));
@@ -1416,7 +1499,10 @@ fn a_required_authentication_context_holds_at_binding_and_sign_in() {
         eid::request_binding(tx, t0(), &token, &good, &accepted_acr)
     })
     .unwrap();
-    store::write(&mut db.conn, |tx| eid::confirm(tx, &admin, t0(), "nora")).unwrap();
+    store::write(&mut db.conn, |tx| {
+        eid::confirm(tx, &admin, t0(), "nora", None)
+    })
+    .unwrap();
     let without = asserted(&db, "s", None);
     assert!(matches!(
         eid_sign_in(&mut db, &without, &accepted_acr),

@@ -143,19 +143,29 @@ fn audit_details(w: &World, action: &str) -> Vec<String> {
         .collect()
 }
 
+/// The users page's confirm form for `login`, sent as the admin `c` sees
+/// it (with the binding's time the page showed).
+fn confirm(w: &World, c: &Client, login: &str) -> Response {
+    let page = w.get(c, "/admin/users").text().unwrap();
+    let action = format!("action=\"/admin/users/{login}/eid-confirm\"");
+    let form = &page[page.find(&action).unwrap_or_else(|| panic!("no {action}"))..];
+    let at = form.find("name=\"asserted_at\" value=\"").unwrap() + 26;
+    let seen = &form[at..at + form[at..].find('"').unwrap()];
+    let csrf = w.csrf(c);
+    w.post(
+        c,
+        &format!("/admin/users/{login}/eid-confirm"),
+        &[("csrf", csrf.as_str()), ("asserted_at", seen)],
+    )
+}
+
 /// Bind `login`'s link to the provider account `who` and have adam confirm.
 fn bind_and_confirm(w: &World, p: &Provider, token: &str, login: &str, who: &str) {
     let c = w.browser();
     let res = eid(w, p, &c, &format!("/enrol/{token}/oidc"), who, LOA3);
     assert_eq!(res.status(), StatusCode::OK);
     let adam = w.sign_in("adam");
-    let csrf = w.csrf(&adam);
-    let res = w.post(
-        &adam,
-        &format!("/admin/users/{login}/eid-confirm"),
-        &[("csrf", &csrf)],
-    );
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(confirm(w, &adam, login).status(), StatusCode::SEE_OTHER);
 }
 
 #[test]
@@ -243,9 +253,24 @@ fn an_e_id_is_bound_through_the_link_confirmed_by_an_admin_and_then_signs_in() {
         assert!(users.contains(shown), "{shown} on the users page");
     }
     let csrf = w.csrf(&adam);
-    let res = w.post(&adam, "/admin/users/nora/eid-confirm", &[("csrf", &csrf)]);
+    // A confirmation without the binding it was shown is refused.
+    let blind = w.post(&adam, "/admin/users/nora/eid-confirm", &[("csrf", &csrf)]);
+    assert_eq!(blind.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let at = w.count("SELECT count(*) FROM user_identity WHERE confirmed_at IS NULL");
+    assert_eq!(at, 1, "still waiting");
+    let res = confirm(&w, &adam, "nora");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let again = w.post(&adam, "/admin/users/nora/eid-confirm", &[("csrf", &csrf)]);
+    let seen: String = w
+        .store
+        .connect()
+        .unwrap()
+        .query_row("SELECT asserted_at FROM user_identity", [], |r| r.get(0))
+        .unwrap();
+    let again = w.post(
+        &adam,
+        "/admin/users/nora/eid-confirm",
+        &[("csrf", csrf.as_str()), ("asserted_at", seen.as_str())],
+    );
     assert_eq!(
         again.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -553,6 +578,19 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
         LOA3,
     );
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res
+        .text()
+        .unwrap()
+        .contains("redan kopplad till ett annat konto"));
+    assert_eq!(
+        w.get(&w.browser(), &format!("/enrol/{t2}")).status(),
+        StatusCode::OK
+    );
+    let last = audit_details(&w, "e-ID binding refused").pop().unwrap();
+    assert!(
+        last.starts_with("nils |") && last.contains("another account"),
+        "{last}"
+    );
 
     // Disabled: refused even with a valid ID token, and sessions ended.
     let nora = w.browser();
@@ -577,7 +615,9 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
         "{last}"
     );
 
-    // A password sign-in is no way round the e-ID: a bound account takes none.
+    // An admin who enrolled with a password and then binds an e-ID through
+    // a reset: the reset forgot the password, and the account signs in with
+    // its e-ID only (the password guard itself is in tests/accounts.rs).
     let t3 = add_user(&w, "berit", Role::Admin, &[]);
     let c = w.browser();
     let csrf = w.login_csrf(&c);
@@ -670,7 +710,22 @@ fn a_provider_that_is_down_or_hangs_gives_a_clear_page_in_time() {
         assert!(res.text().unwrap().contains("går inte att nå"), "{mode}");
         assert!(took < timeout * 3, "{mode}: answered in {took:?}");
         assert!(!signed_in(&w, &c));
+        // Whoever starts next is told at once, without a trip to the
+        // provider, for fifteen seconds.
         p.mode("pass");
+        let started = Instant::now();
+        let res = w.get(&w.browser(), "/login/oidc");
+        assert_eq!(res.status(), StatusCode::BAD_GATEWAY, "{mode}: next start");
+        assert!(
+            started.elapsed() < timeout / 2,
+            "{mode}: {:?}",
+            started.elapsed()
+        );
+        w.pass(16);
+        assert_eq!(
+            w.get(&w.browser(), "/login/oidc").status(),
+            StatusCode::SEE_OTHER
+        );
     }
 
     // A server that has never reached its provider (discovery fails).
@@ -878,4 +933,19 @@ fn a_binding_without_a_name_is_refused_and_the_link_still_works() {
         w.get(&w.browser(), &format!("/enrol/{token}")).status(),
         StatusCode::OK
     );
+}
+
+#[test]
+fn an_attempt_lasts_ten_minutes() {
+    let Some(p) = Provider::start() else { return };
+    let w = world(&p, |_| {});
+    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let c = w.browser();
+    let back = at_provider(&w, &p, &c, "/login/oidc", "anna", LOA3);
+    w.pass(10 * 60 + 1);
+    let res = c.get(&back).send().unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().unwrap().contains("tio minuter"));
+    assert!(!signed_in(&w, &c));
 }

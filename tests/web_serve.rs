@@ -353,3 +353,21 @@ fn the_e_id_options_are_checked_before_it_listens_and_name_the_redirect_uri() {
     let page = get(&server.addr, "/login");
     assert!(page.contains("href=\"/login/oidc\""), "{page}");
 }
+
+#[test]
+fn e_id_off_loopback_needs_the_public_url_its_redirect_uri_is_made_of() {
+    let mut opts = sustrack::web::Options::new("0.0.0.0:8443".parse().unwrap());
+    opts.tls = Some(("cert.pem".into(), "key.pem".into()));
+    opts.oidc = Some(sustrack::web::OidcOptions {
+        issuer: "https://broker.example.se".into(),
+        client_id: "sustrack".into(),
+        client_secret: "s".into(),
+        extra_params: Vec::new(),
+        acr: Vec::new(),
+        timeout: std::time::Duration::from_secs(10),
+    });
+    let err = opts.validate().unwrap_err().to_string();
+    assert!(err.contains("--oidc-issuer needs --public-url"), "{err}");
+    opts.public_url = Some("https://sustrack.example.se".into());
+    opts.validate().unwrap();
+}

@@ -22,7 +22,9 @@
 //! - When the förbund requires authentication contexts (`acr`), an
 //!   assertion without one of them is refused at binding and at every
 //!   sign-in.
-//! - Every outcome is in the audit trail with the issuer and the `acr`.
+//! - Every outcome (binding requested or refused, confirmed, removed,
+//!   sign-in accepted or refused) is in the audit trail with the issuer and
+//!   the `acr`.
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -41,7 +43,8 @@ use super::{as_actor, enrolment_of, existing, may_manage};
 pub struct Asserted {
     /// `iss`, as validated.
     pub issuer: String,
-    /// argon2id(issuer, NUL, sub) under the database's salt.
+    /// argon2id("sustrack e-ID", NUL, issuer, NUL, sub) under the
+    /// database's salt.
     subject_key: SubjectKey,
     /// `name` (or given and family name), as the provider gave it.
     pub name: Option<String>,
@@ -102,6 +105,11 @@ impl Eid {
     pub fn confirmed(&self) -> bool {
         self.confirmed_at.is_some()
     }
+
+    /// When the binding was requested, as [`confirm`]'s `seen` takes it.
+    pub fn asserted_stamp(&self) -> String {
+        db::stamp(self.asserted_at)
+    }
 }
 
 /// Why an e-ID sign-in was refused (the page may say which: the person
@@ -141,38 +149,60 @@ pub fn bound(conn: &Connection, user_id: i64) -> Result<bool> {
     Ok(db::identity_of_user(conn, user_id)?.is_some_and(|r| r.confirmed_at.is_some()))
 }
 
+/// Why a binding through a link was refused (the link stays usable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindRefusal {
+    /// The provider asserted no name: the admin would have nothing to
+    /// confirm against.
+    NoName,
+    /// Not an accepted authentication context.
+    Acr,
+    /// The e-ID is bound (or waiting) on another account.
+    Taken,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// Waiting for an admin; the account's login.
+    Requested {
+        login: String,
+    },
+    Refused(BindRefusal),
+}
+
 /// An e-ID sign-in through an enrolment link: the binding waits for an
-/// admin. Uses the link up. Refuses (nothing written): an unknown, used or
-/// expired link (`NotFound`), an `acr` outside `accepted`, and an e-ID
-/// bound to another account (`Conflict`). Returns the account's login.
+/// admin, and the link is used up. `NotFound` for an unknown, used or
+/// expired link (nothing written); a refusal (no name asserted, an `acr`
+/// outside `accepted`, an e-ID on another account) leaves the link as it
+/// was and is recorded in the audit trail, as is the request.
 pub fn request_binding(
     conn: &Connection,
     now: DateTime<Utc>,
     token: &str,
     a: &Asserted,
     accepted: &[String],
-) -> Result<String> {
+) -> Result<Binding> {
     let (user, _) = enrolment_of(conn, now, token)?;
-    if shown_name(a).is_none() {
-        // The admin confirms the binding by the name: without one there is
-        // nothing to confirm against.
-        return Err(Error::invalid(
-            crate::error::Field::Name,
-            "the e-ID sign-in asserted no name, so an administrator could not confirm whose it is; the broker must release the name claim (scope profile)",
-        ));
-    }
-    if !acr_accepted(a, accepted) {
-        return Err(Error::Forbidden(
-            "this e-ID sign-in is not at an assurance level the förbund accepts".into(),
-        ));
-    }
     let hash = subject_hash(a);
-    if let Some(other) = db::identity_by_subject(conn, &hash)? {
-        if other.user_id != user.id {
-            return Err(Error::Conflict(
-                "this e-ID is bound to another account already; ask your administrator".into(),
-            ));
-        }
+    let taken = db::identity_by_subject(conn, &hash)?.is_some_and(|other| other.user_id != user.id);
+    let refusal = if shown_name(a).is_none() {
+        Some((BindRefusal::NoName, "no name asserted"))
+    } else if !acr_accepted(a, accepted) {
+        Some((BindRefusal::Acr, "not an accepted authentication context"))
+    } else if taken {
+        Some((BindRefusal::Taken, "this e-ID is bound to another account"))
+    } else {
+        None
+    };
+    if let Some((refusal, why)) = refusal {
+        audit::record(
+            conn,
+            &as_actor(&user.login),
+            "e-ID binding refused",
+            Some(&user.login),
+            Some(&format!("{}; {why}", context(a))),
+        )?;
+        return Ok(Binding::Refused(refusal));
     }
     db::set_pending_identity(
         conn,
@@ -191,12 +221,21 @@ pub fn request_binding(
         Some(&user.login),
         Some(&context(a)),
     )?;
-    Ok(user.login)
+    Ok(Binding::Requested { login: user.login })
 }
 
 /// An admin confirms a requested binding (never their own: another admin
-/// or the file's owner does that). Audited.
-pub fn confirm(conn: &Connection, actor: &Actor, now: DateTime<Utc>, login: &str) -> Result<()> {
+/// or the file's owner does that; never a disabled account's). `seen` is
+/// when the binding the admin looked at was requested (the users page
+/// sends it): if another has replaced it since, nothing is confirmed.
+/// Audited.
+pub fn confirm(
+    conn: &Connection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    login: &str,
+    seen: Option<&str>,
+) -> Result<()> {
     may_manage(actor)?;
     let u = existing(conn, login)?;
     if !actor.is_owner() && actor.login == u.login {
@@ -204,12 +243,24 @@ pub fn confirm(conn: &Connection, actor: &Actor, now: DateTime<Utc>, login: &str
             "you cannot confirm your own e-ID; another administrator can".into(),
         ));
     }
+    if u.disabled {
+        return Err(Error::Conflict(format!(
+            "'{}' is disabled; a new enrolment link (reset) re-enables the account and binds an e-ID afresh",
+            u.login
+        )));
+    }
     let Some(id) = db::identity_of_user(conn, u.id)? else {
         return Err(Error::NotFound(format!(
             "'{}' has no e-ID waiting for confirmation",
             u.login
         )));
     };
+    if seen.is_some_and(|seen| seen != db::stamp(id.asserted_at)) {
+        return Err(Error::Conflict(format!(
+            "the e-ID waiting on '{}' changed after the page was shown; look at the name again before confirming",
+            u.login
+        )));
+    }
     if !db::confirm_identity(conn, u.id, &actor.login, now)? {
         return Err(Error::Conflict(format!(
             "the e-ID of '{}' is confirmed already",

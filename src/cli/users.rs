@@ -149,7 +149,7 @@ pub fn run(db: &mut super::Ctx, cmd: UserCmd) -> Result<()> {
             )
         }
         UserCmd::ConfirmEid { login } => {
-            db.write(|tx, actor| accounts::eid::confirm(tx, actor, Utc::now(), &login))?;
+            db.write(|tx, actor| accounts::eid::confirm(tx, actor, Utc::now(), &login, None))?;
             say!(
                 "confirmed the e-ID of {}: they sign in with it from now on",
                 login.trim().to_lowercase()
@@ -186,6 +186,8 @@ fn list(db: &mut super::Ctx) -> Result<()> {
             "locked"
         } else if u.enrolled {
             "enrolled"
+        } else if u.eid.is_some() {
+            "awaiting e-ID confirmation"
         } else {
             "awaiting enrolment"
         };

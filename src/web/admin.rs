@@ -209,8 +209,8 @@ fn saved_notice(form: &Form, lang: crate::codes::Lang) -> Option<&'static str> {
             "The e-ID is confirmed. The user can now sign in with it.",
         )),
         Some("eid-remove") => Some(lang.pick(
-            "E-legitimationen är borttagen från kontot och dess sessioner avslutade.",
-            "The e-ID was removed from the account and its sessions ended.",
+            "E-legitimationen är borttagen från kontot och dess sessioner avslutade. Användaren behöver en ny inloggningslänk (Stäng av eller ny länk) för att koppla en e-legitimation igen.",
+            "The e-ID was removed from the account and its sessions ended. The user needs a new enrolment link (Disable or new link) to link an e-ID again.",
         )),
         _ => None,
     }
@@ -634,6 +634,9 @@ pub async fn user_action(
     let actor = who.session.actor.clone();
     let now = app.clock.now();
     let code = form.get("intervention").to_string();
+    // The e-ID binding the admin saw (its time), so that a confirmation
+    // confirms that one and no other.
+    let seen = form.get("asserted_at").to_string();
     let l2 = login.clone();
     let result = match action.as_str() {
         "disable" => app
@@ -653,7 +656,11 @@ pub async fn user_action(
             .await
             .map(|()| None),
         "eid-confirm" => app
-            .db(move |conn| store::write(conn, |tx| accounts::eid::confirm(tx, &actor, now, &l2)))
+            .db(move |conn| {
+                store::write(conn, |tx| {
+                    accounts::eid::confirm(tx, &actor, now, &l2, Some(seen.as_str()))
+                })
+            })
             .await
             .map(|()| None),
         "eid-remove" => app

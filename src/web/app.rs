@@ -119,6 +119,12 @@ impl Options {
         }
         if let Some(o) = &self.oidc {
             o.validate()?;
+            if self.public_url.is_none() && !self.listen.ip().is_loopback() {
+                return Err(Error::usage(format!(
+                    "--oidc-issuer needs --public-url when listening on {}: the redirect URI the broker knows is the public URL plus /login/oidc/callback",
+                    self.listen
+                )));
+            }
             if self.demo {
                 return Err(Error::usage(
                     "--demo signs in demo users with a password alone; it takes no --oidc-issuer"
@@ -180,7 +186,11 @@ impl App {
             ),
         };
         let oidc = match &opts.oidc {
-            Some(o) => Some(super::oidc::Oidc::new(o.clone(), &base)?),
+            Some(o) => Some(super::oidc::Oidc::new(
+                o.clone(),
+                &base,
+                opts.clock.clone(),
+            )?),
             None => None,
         };
         let mut csrf_key = [0u8; 32];

@@ -235,12 +235,6 @@ struct EnrolPage {
     password: bool,
 }
 
-/// Whether an enrolment may choose a password: always without an e-ID
-/// broker; with one, only admin accounts (the break-glass account).
-fn password_offered(app: &Shared, roles: &[crate::actor::Role]) -> bool {
-    app.oidc.is_none() || roles.contains(&crate::actor::Role::Admin)
-}
-
 /// Tokens are base64url; anything else cannot be one (and is not echoed).
 pub(super) fn token_shape(token: &str) -> bool {
     (20..=64).contains(&token.len())
@@ -300,7 +294,7 @@ async fn enrol_page(
         secret: pending.totp_secret_base32.clone(),
         otpauth: pending.otpauth_url.clone(),
         eid: app.oidc.is_some(),
-        password: password_offered(app, &pending.roles),
+        password: accounts::password_allowed(&pending.roles, app.oidc.is_some()),
     };
     with_pre(app, render(status, &page), &pre, new)
 }
@@ -329,16 +323,6 @@ pub async fn enrol(
     }
     if !token_shape(&token) {
         return link_unknown(v.lang);
-    }
-    if app.oidc.is_some() {
-        // With a broker, only an admin account may choose a password.
-        let now = app.clock.now();
-        let tk = token.clone();
-        match app.db(move |conn| accounts::pending(conn, now, &tk)).await {
-            Ok(p) if password_offered(&app, &p.roles) => {}
-            Ok(_) | Err(Error::NotFound(_)) => return link_unknown(v.lang),
-            Err(e) => return pages::error(v.lang, &e),
-        }
     }
     let t = i18n::texts(v.lang);
     let kdf = app.store.kdf().clone();
@@ -376,8 +360,19 @@ pub async fn enrol(
     let now = app.clock.now();
     let code = form.get("code").to_string();
     let tk = token.clone();
+    let broker = app.oidc.is_some();
     let done = app
-        .db(move |conn| store::write(conn, |tx| accounts::enrol(tx, now, &tk, hashed, &code)))
+        .db(move |conn| {
+            store::write(conn, |tx| {
+                // With a broker only an admin account takes a password: a
+                // staff link that is sent one answers as an unknown link.
+                let roles = accounts::pending(tx, now, &tk)?.roles;
+                if !accounts::password_allowed(&roles, broker) {
+                    return Err(Error::NotFound("no password for this account".into()));
+                }
+                accounts::enrol(tx, now, &tk, hashed, &code)
+            })
+        })
         .await;
     match done {
         Ok(()) => Redirect::to("/login?enrolled=1").into_response(),

@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -200,6 +200,8 @@ pub struct Oidc {
     http: openidconnect::reqwest::Client,
     metadata: tokio::sync::Mutex<Metadata>,
     attempts: Mutex<Attempts>,
+    /// The server's clock (tests move it).
+    clock: super::app::Clock,
 }
 
 /// Attempts by `state`, and their states in the order they started, so
@@ -214,8 +216,8 @@ struct Attempts {
 /// The provider's metadata and keys as last fetched, and the last failure.
 #[derive(Default)]
 struct Metadata {
-    found: Option<(CoreProviderMetadata, Instant)>,
-    failed: Option<(Instant, String)>,
+    found: Option<(CoreProviderMetadata, DateTime<Utc>)>,
+    failed: Option<(DateTime<Utc>, String)>,
 }
 
 /// Why a call to the provider failed, as the page tells it.
@@ -230,7 +232,7 @@ impl Oidc {
     /// `base` is the public URL (or `http://ADDR` the server listens on):
     /// the redirect URI the förbund registers with its broker is
     /// `BASE/login/oidc/callback`.
-    pub fn new(opts: OidcOptions, base: &str) -> Result<Oidc> {
+    pub fn new(opts: OidcOptions, base: &str, clock: super::app::Clock) -> Result<Oidc> {
         opts.validate()?;
         let redirect = RedirectUrl::new(format!(
             "{}/login/oidc/callback",
@@ -250,6 +252,7 @@ impl Oidc {
             redirect,
             http,
             metadata: tokio::sync::Mutex::new(Metadata::default()),
+            clock,
             attempts: Mutex::new(Attempts::default()),
         })
     }
@@ -260,20 +263,22 @@ impl Oidc {
 
     /// The provider's metadata and keys, fetched again after ten minutes
     /// (or at once when `fresh`, after a token signed by a key we lack:
-    /// the provider has rotated its keys). A provider that just failed is
-    /// not asked again for fifteen seconds.
+    /// the provider has rotated its keys). A provider that just failed (at
+    /// discovery or at the token request) is not asked again for fifteen
+    /// seconds: starts and callbacks are told at once.
     async fn metadata(&self, fresh: bool) -> std::result::Result<CoreProviderMetadata, Failure> {
         let mut cached = self.metadata.lock().await;
+        if let Some((at, why)) = cached.failed.as_ref() {
+            if self.clock.now() - *at < chrono::Duration::seconds(DOWN_SECONDS as i64) {
+                return Err(Failure::Down(format!("{why} (a moment ago)")));
+            }
+        }
         // (Only the provider's own token answer asks for fresh keys, so a
         // browser cannot make us fetch them at will.)
         if let Some((m, at)) = cached.found.as_ref() {
-            if !fresh && at.elapsed() < Duration::from_secs(METADATA_MINUTES * 60) {
+            if !fresh && self.clock.now() - *at < chrono::Duration::minutes(METADATA_MINUTES as i64)
+            {
                 return Ok(m.clone());
-            }
-        }
-        if let Some((at, why)) = cached.failed.as_ref() {
-            if at.elapsed() < Duration::from_secs(DOWN_SECONDS) {
-                return Err(Failure::Down(format!("{why} (a moment ago)")));
             }
         }
         let issuer = IssuerUrl::new(self.opts.issuer.clone())
@@ -289,15 +294,21 @@ impl Oidc {
         .and_then(|r| r.map_err(|e| error_chain(&e)));
         match found {
             Ok(m) => {
-                cached.found = Some((m.clone(), Instant::now()));
+                cached.found = Some((m.clone(), self.clock.now()));
                 cached.failed = None;
                 Ok(m)
             }
             Err(why) => {
-                cached.failed = Some((Instant::now(), why.clone()));
+                cached.failed = Some((self.clock.now(), why.clone()));
                 Err(Failure::Down(why))
             }
         }
+    }
+
+    /// The provider failed to answer outside discovery (the token
+    /// request): later sign-ins are told at once for a while, too.
+    async fn note_down(&self, why: &str) {
+        self.metadata.lock().await.failed = Some((self.clock.now(), why.to_string()));
     }
 
     /// Remember an attempt (forgetting expired ones, and the oldest when
@@ -647,7 +658,10 @@ pub async fn callback(
     let since = attempt.fresh.then_some(attempt.started);
     let claims = match verify(&app, oidc, code, attempt.pkce, &attempt.nonce, since).await {
         Ok(c) => c,
-        Err(Failure::Down(why)) => return provider_down(lang, &why),
+        Err(Failure::Down(why)) => {
+            oidc.note_down(&why).await;
+            return provider_down(lang, &why);
+        }
         Err(Failure::Invalid(why)) => {
             // Recorded: a token that fails its checks is worth an auditor's look.
             let detail = format!("e-ID; answer not accepted: {why}");
@@ -696,8 +710,9 @@ pub async fn callback(
                 })
             })
             .await;
+        let still = lang.pick("Länken fungerar fortfarande.", "The link still works.");
         return match bound {
-            Ok(login) => page(
+            Ok(eid::Binding::Requested { login }) => page(
                 lang,
                 StatusCode::OK,
                 ("Nästan klart", "Almost done"),
@@ -706,13 +721,13 @@ pub async fn callback(
                         Some(name) => format!(
                             "{} ({name}) {} {login}.",
                             lang.pick("Din e-legitimation", "Your e-ID"),
-                            lang.pick("är registrerad för kontot", "is registered for the account"),
+                            lang.pick("är nu kopplad till kontot", "is now linked to the account"),
                         ),
                         None => format!(
                             "{} {login}.",
                             lang.pick(
-                                "Din e-legitimation är registrerad för kontot",
-                                "Your e-ID is registered for the account"
+                                "Din e-legitimation är nu kopplad till kontot",
+                                "Your e-ID is now linked to the account"
                             ),
                         ),
                     },
@@ -724,24 +739,41 @@ pub async fn callback(
                 ],
                 false,
             ),
-            Err(Error::NotFound(_)) => pages::not_found_page(lang),
-            Err(Error::Forbidden(_)) => refused(lang, Refusal::Acr),
-            Err(Error::Invalid { .. }) => page(
+            Ok(eid::Binding::Refused(eid::BindRefusal::Acr)) => page(
+                lang,
+                StatusCode::FORBIDDEN,
+                (
+                    "Du kan inte koppla den här e-legitimationen",
+                    "You cannot link this e-ID",
+                ),
+                vec![
+                    lang.pick(
+                        "E-legitimationen du använde har inte den tillitsnivå som förbundet kräver. Använd en annan e-legitimation (till exempel BankID eller Freja eID+).",
+                        "The e-ID you used does not have the level of assurance the förbund requires. Use another e-ID (for example BankID or Freja eID+).",
+                    )
+                    .to_string(),
+                    still.to_string(),
+                ],
+                false,
+            ),
+            Ok(eid::Binding::Refused(eid::BindRefusal::NoName)) => page(
                 lang,
                 StatusCode::FORBIDDEN,
                 (
                     "E-legitimationen uppgav inget namn",
                     "The e-ID asserted no name",
                 ),
-                vec![lang
-                    .pick(
-                        "En administratör bekräftar kopplingen genom att se namnet från e-legitimationen, men inget namn kom med. Kontakta förbundets administratör; länken fungerar fortfarande.",
-                        "An administrator confirms the link by the name from the e-ID, but no name came with it. Contact the förbund's administrator; the link still works.",
+                vec![
+                    lang.pick(
+                        "En administratör bekräftar kopplingen genom att se namnet från e-legitimationen, men inget namn kom med. Kontakta förbundets administratör.",
+                        "An administrator confirms the link by the name from the e-ID, but no name came with it. Contact the förbund's administrator.",
                     )
-                    .to_string()],
+                    .to_string(),
+                    still.to_string(),
+                ],
                 false,
             ),
-            Err(Error::Conflict(m)) => page(
+            Ok(eid::Binding::Refused(eid::BindRefusal::Taken)) => page(
                 lang,
                 StatusCode::CONFLICT,
                 ("E-legitimationen är redan kopplad", "This e-ID is linked already"),
@@ -750,9 +782,11 @@ pub async fn callback(
                         "Den här e-legitimationen är redan kopplad till ett annat konto. Kontakta förbundets administratör.",
                         "This e-ID is linked to another account already. Contact the förbund's administrator.",
                     )
-                    .to_string(), m],
+                    .to_string()],
                 false,
             ),
+            // Used up or expired while the user was at the provider.
+            Err(Error::NotFound(_)) => pages::not_found_page(lang),
             Err(e) => pages::error(lang, &e),
         };
     }
