@@ -27,7 +27,7 @@ use sustrack::accounts::{self, eid, NewUser};
 use sustrack::actor::{Actor, Role};
 use sustrack::identity::KdfProfile;
 use sustrack::store::{self, Store};
-use sustrack::web::{OidcOptions, Options, Running};
+use sustrack::web::{Options, Running};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -143,14 +143,9 @@ fn main() {
     drop(conn);
 
     let mut opts = Options::new("127.0.0.1:0".parse().unwrap());
-    opts.oidc = Some(OidcOptions {
-        issuer: p.issuer.clone(),
-        client_id: oidc::CLIENT_ID.into(),
-        client_secret: oidc::CLIENT_SECRET.into(),
-        extra_params: Vec::new(),
-        acr: Vec::new(),
-        timeout: Duration::from_secs(10),
-    });
+    let mut o = p.options();
+    o.timeout = Duration::from_secs(10);
+    opts.oidc = Some(o);
     let server = Running::start(Store::open(&path, &owner).unwrap(), opts).unwrap();
     let base = format!("http://{}", server.addr);
     println!(

@@ -13,14 +13,11 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use common::oidc::{Provider, CLIENT_ID, CLIENT_SECRET, LOA3};
+use common::oidc::{Provider, LOA3};
 use common::web::{World, PASSWORD};
 use common::Env;
-use sustrack::accounts::{self, NewUser};
-use sustrack::actor::{Actor, Role};
-use sustrack::store;
+use sustrack::actor::Role;
 
 fn missing_tools() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -295,61 +292,15 @@ fn a_coordinator_an_admin_and_an_auditor_use_the_desk_pages() {
 }
 
 /// A server (in this process) whose e-ID broker is the test provider.
-fn oidc_world(p: &Provider) -> World {
-    World::configured(|opts| {
-        opts.oidc = Some(sustrack::web::OidcOptions {
-            issuer: p.issuer.clone(),
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-            extra_params: vec![],
-            acr: vec![],
-            timeout: Duration::from_secs(5),
-        })
-    })
-}
-
-/// Add a user as the file's owner; returns the enrolment link's token.
-fn add_user(w: &World, login: &str, role: Role, grants: &[&str]) -> String {
-    let mut conn = w.store.connect().unwrap();
-    let (_, token) = store::write(&mut conn, |tx| {
-        accounts::add(
-            tx,
-            &Actor::owner("cli:test"),
-            w.now(),
-            NewUser {
-                login: login.into(),
-                name: None,
-                roles: vec![role],
-                grants: grants.iter().map(|g| g.to_string()).collect(),
-            },
-        )
-    })
-    .unwrap();
-    token.0
-}
-
-/// `actor | detail` of the audit rows with this action, oldest first.
-fn audit_details(w: &World, action: &str) -> Vec<String> {
-    let conn = w.store.connect().unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT actor || ' | ' || ifnull(detail, '') FROM audit WHERE action = ?1 ORDER BY id",
-        )
-        .unwrap();
-    stmt.query_map([action], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 #[test]
 fn a_staff_member_binds_her_e_id_an_admin_confirms_it_and_she_signs_in_with_it() {
     if !runnable() {
         return;
     }
     let Some(p) = Provider::start() else { return };
-    let w = oidc_world(&p);
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let o = p.options();
+    let w = World::configured(move |opts| opts.oidc = Some(o));
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shots = root.join("target/screenshots/web");
@@ -397,14 +348,14 @@ fn a_staff_member_binds_her_e_id_an_admin_confirms_it_and_she_signs_in_with_it()
         ),
         1
     );
-    assert_eq!(audit_details(&w, "e-ID binding requested").len(), 1);
-    let confirms = audit_details(&w, "user e-ID confirm");
+    assert_eq!(w.audit_details("e-ID binding requested").len(), 1);
+    let confirms = w.audit_details("user e-ID confirm");
     assert!(
         confirms.len() == 1 && confirms[0].starts_with("adam |"),
         "{confirms:?}"
     );
     // ... she signed in with it once, at the provider's issuer and acr ...
-    let signs = audit_details(&w, "sign-in");
+    let signs = w.audit_details("sign-in");
     let nora: Vec<&String> = signs.iter().filter(|d| d.starts_with("nora |")).collect();
     assert_eq!(nora.len(), 1, "{signs:?}");
     assert!(
@@ -416,7 +367,7 @@ fn a_staff_member_binds_her_e_id_an_admin_confirms_it_and_she_signs_in_with_it()
     // ... adam with his password, and the unknown e-ID (twice) and nora's
     // before the confirmation were refused.
     assert!(signs.iter().any(|d| d.starts_with("adam |")), "{signs:?}");
-    let refused = audit_details(&w, "sign-in refused");
+    let refused = w.audit_details("sign-in refused");
     assert_eq!(
         refused
             .iter()

@@ -10,47 +10,20 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::oidc::{Provider, CLIENT_ID, CLIENT_SECRET, LOA2, LOA3, LOA4};
+use common::oidc::{Provider, LOA2, LOA3, LOA4};
 use common::web::*;
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
-use sustrack::accounts::{self, NewUser};
+use sustrack::accounts;
 use sustrack::actor::{Actor, Role};
 use sustrack::store;
 use sustrack::web::OidcOptions;
 
 /// A server whose e-ID broker is the test provider.
 fn world(p: &Provider, configure: impl FnOnce(&mut OidcOptions)) -> World {
-    let mut o = OidcOptions {
-        issuer: p.issuer.clone(),
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        extra_params: Vec::new(),
-        acr: Vec::new(),
-        timeout: Duration::from_secs(5),
-    };
+    let mut o = p.options();
     configure(&mut o);
     World::configured(move |opts| opts.oidc = Some(o))
-}
-
-/// Add a user as the file's owner; returns the enrolment link's token.
-fn add_user(w: &World, login: &str, role: Role, grants: &[&str]) -> String {
-    let mut conn = w.store.connect().unwrap();
-    let (_, token) = store::write(&mut conn, |tx| {
-        accounts::add(
-            tx,
-            &Actor::owner("cli:test"),
-            w.now(),
-            NewUser {
-                login: login.into(),
-                name: None,
-                roles: vec![role],
-                grants: grants.iter().map(|g| g.to_string()).collect(),
-            },
-        )
-    })
-    .unwrap();
-    token.0
 }
 
 fn location(res: &Response) -> String {
@@ -132,17 +105,6 @@ fn signed_in(w: &World, c: &Client) -> bool {
     w.get(c, "/").status() == StatusCode::OK
 }
 
-fn audit_details(w: &World, action: &str) -> Vec<String> {
-    let conn = w.store.connect().unwrap();
-    let mut stmt = conn
-        .prepare("SELECT actor || ' | ' || ifnull(detail, '') FROM audit WHERE action = ?1 ORDER BY rowid")
-        .unwrap();
-    stmt.query_map([action], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 /// The users page's confirm form for `login`, sent as the admin `c` sees
 /// it (with the binding's time the page showed).
 fn confirm(w: &World, c: &Client, login: &str) -> Response {
@@ -172,7 +134,7 @@ fn bind_and_confirm(w: &World, p: &Provider, token: &str, login: &str, who: &str
 fn an_e_id_is_bound_through_the_link_confirmed_by_an_admin_and_then_signs_in() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
 
     // The link offers the e-ID; staff get no password form beside it.
     let nora = w.browser();
@@ -307,7 +269,7 @@ fn an_e_id_is_bound_through_the_link_confirmed_by_an_admin_and_then_signs_in() {
 
     // The audit trail has the binding, the confirmation and the sign-in
     // with its issuer and authentication context.
-    let signs = audit_details(&w, "sign-in");
+    let signs = w.audit_details("sign-in");
     let eid_sign_in = signs
         .iter()
         .find(|d| d.starts_with("nora |"))
@@ -320,8 +282,8 @@ fn an_e_id_is_bound_through_the_link_confirmed_by_an_admin_and_then_signs_in() {
         eid_sign_in.contains(&format!("acr {LOA3}")),
         "{eid_sign_in}"
     );
-    assert_eq!(audit_details(&w, "e-ID binding requested").len(), 1);
-    assert!(audit_details(&w, "user e-ID confirm")[0].starts_with("adam |"));
+    assert_eq!(w.audit_details("e-ID binding requested").len(), 1);
+    assert!(w.audit_details("user e-ID confirm")[0].starts_with("adam |"));
 
     // The callback cannot be used twice: no second session from it.
     let fresh = w.browser();
@@ -348,8 +310,8 @@ fn an_e_id_is_bound_through_the_link_confirmed_by_an_admin_and_then_signs_in() {
 fn with_a_broker_only_the_admin_account_may_choose_a_password() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let staff = add_user(&w, "olle", Role::Staff, &["ALLIN"]);
-    let admin = add_user(&w, "berit", Role::Admin, &[]);
+    let staff = w.add_user("olle", Role::Staff, &["ALLIN"]);
+    let admin = w.add_user("berit", Role::Admin, &[]);
     let c = w.browser();
     let csrf = w.login_csrf(&c);
     let res = w.post(
@@ -371,7 +333,7 @@ fn with_a_broker_only_the_admin_account_may_choose_a_password() {
 fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     bind_and_confirm(&w, &p, &token, "nora", "anna");
     // A genuine sign-in first, so the proxy has an earlier token to replay.
     let c = w.browser();
@@ -401,7 +363,7 @@ fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
             "{mode}"
         );
         assert!(!signed_in(&w, &c), "{mode}: not signed in");
-        let refused = audit_details(&w, "sign-in refused");
+        let refused = w.audit_details("sign-in refused");
         let last = refused.last().unwrap();
         assert!(last.contains("answer not accepted"), "{mode}: {last}");
         assert!(
@@ -433,7 +395,7 @@ fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
         eid(&w, &p, &c, "/login/oidc", "anna", LOA3).status(),
         StatusCode::FORBIDDEN
     );
-    let last = audit_details(&w, "sign-in refused").pop().unwrap();
+    let last = w.audit_details("sign-in refused").pop().unwrap();
     assert!(last.contains("does not publish"), "{last}");
 }
 
@@ -441,7 +403,7 @@ fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
 fn a_provider_that_rotates_its_keys_is_followed_at_once() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     // The server fetches the provider's keys here and keeps them.
     bind_and_confirm(&w, &p, &token, "nora", "anna");
     // The provider starts signing with a key it published only now: the
@@ -459,7 +421,7 @@ fn a_provider_that_rotates_its_keys_is_followed_at_once() {
 fn a_wrong_or_missing_state_or_another_browser_is_refused() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     bind_and_confirm(&w, &p, &token, "nora", "anna");
 
     // An attacker's own finished sign-in, opened in the victim's browser
@@ -559,16 +521,16 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
         .contains("inte kopplad till något konto"));
     assert!(!signed_in(&w, &c));
     assert_eq!(w.count("SELECT count(*) FROM app_user"), users);
-    let last = audit_details(&w, "sign-in refused").pop().unwrap();
+    let last = w.audit_details("sign-in refused").pop().unwrap();
     assert!(
         last.contains("no account has this e-ID") && last.contains(LOA3),
         "{last}"
     );
 
     // The same e-ID cannot be bound to a second account.
-    let t1 = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let t1 = w.add_user("nora", Role::Staff, &["ALLIN"]);
     bind_and_confirm(&w, &p, &t1, "nora", "bertil");
-    let t2 = add_user(&w, "nils", Role::Staff, &["ALLIN"]);
+    let t2 = w.add_user("nils", Role::Staff, &["ALLIN"]);
     let res = eid(
         &w,
         &p,
@@ -586,7 +548,7 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
         w.get(&w.browser(), &format!("/enrol/{t2}")).status(),
         StatusCode::OK
     );
-    let last = audit_details(&w, "e-ID binding refused").pop().unwrap();
+    let last = w.audit_details("e-ID binding refused").pop().unwrap();
     assert!(
         last.starts_with("nils |") && last.contains("another account"),
         "{last}"
@@ -609,7 +571,7 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
     let res = eid(&w, &p, &nora, "/login/oidc", "bertil", LOA3);
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.text().unwrap().contains("avstängt"));
-    let last = audit_details(&w, "sign-in refused").pop().unwrap();
+    let last = w.audit_details("sign-in refused").pop().unwrap();
     assert!(
         last.starts_with("nora |") && last.contains("disabled"),
         "{last}"
@@ -618,7 +580,7 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
     // An admin who enrolled with a password and then binds an e-ID through
     // a reset: the reset forgot the password, and the account signs in with
     // its e-ID only (the password guard itself is in tests/accounts.rs).
-    let t3 = add_user(&w, "berit", Role::Admin, &[]);
+    let t3 = w.add_user("berit", Role::Admin, &[]);
     let c = w.browser();
     let csrf = w.login_csrf(&c);
     let now = w.now();
@@ -657,7 +619,7 @@ fn an_unknown_pending_or_disabled_e_id_is_refused() {
 fn a_required_authentication_context_is_enforced_at_binding_and_every_sign_in() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |o| o.acr = vec![LOA3.into(), LOA4.into()]);
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
 
     // The request asks for the accepted contexts.
     let res = w.get(&w.browser(), "/login/oidc");
@@ -678,7 +640,7 @@ fn a_required_authentication_context_is_enforced_at_binding_and_every_sign_in() 
     let res = eid(&w, &p, &c, "/login/oidc", "anna", LOA2);
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(!signed_in(&w, &c));
-    let last = audit_details(&w, "sign-in refused").pop().unwrap();
+    let last = w.audit_details("sign-in refused").pop().unwrap();
     assert!(
         last.contains(LOA2) && last.contains("authentication context"),
         "{last}"
@@ -695,7 +657,7 @@ fn a_provider_that_is_down_or_hangs_gives_a_clear_page_in_time() {
     let Some(p) = Provider::start() else { return };
     let timeout = Duration::from_secs(2);
     let w = world(&p, |o| o.timeout = timeout);
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     bind_and_confirm(&w, &p, &token, "nora", "anna");
 
     for mode in ["down", "hang"] {
@@ -755,15 +717,9 @@ fn a_provider_that_is_down_or_hangs_gives_a_clear_page_in_time() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let gone = World::configured(|opts| {
-        opts.oidc = Some(OidcOptions {
-            issuer: format!("http://127.0.0.1:{port}"),
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-            extra_params: Vec::new(),
-            acr: Vec::new(),
-            timeout,
-        })
+    let gone = world(&p, |o| {
+        o.issuer = format!("http://127.0.0.1:{port}");
+        o.timeout = timeout;
     });
     let res = gone.get(&gone.browser(), "/login/oidc");
     assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
@@ -775,7 +731,7 @@ fn a_provider_that_is_down_or_hangs_gives_a_clear_page_in_time() {
 fn a_subject_that_is_a_personnummer_never_reaches_the_file() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     // Some brokers assert the personnummer as `sub` (and the test
     // provider names such an account by it too).
     let who = pnr("19791224", 381);
@@ -847,7 +803,7 @@ fn a_provider_error_is_named_and_extra_parameters_reach_it() {
 fn a_form_sent_after_the_session_ended_waits_through_an_e_id_sign_in() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     bind_and_confirm(&w, &p, &token, "nora", "anna");
     let c = w.browser();
     let res = c
@@ -891,7 +847,7 @@ fn acr_values_asked_for_in_the_extra_parameters_are_enforced_and_a_fresh_login_i
         "{auth}"
     );
     assert!(auth.contains("prompt=login"), "{auth}");
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     // A user who edits the request and signs in at a lower level is refused.
     let res = eid(
         &w,
@@ -917,7 +873,7 @@ fn acr_values_asked_for_in_the_extra_parameters_are_enforced_and_a_fresh_login_i
 fn a_binding_without_a_name_is_refused_and_the_link_still_works() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     let res = eid(
         &w,
         &p,
@@ -939,7 +895,7 @@ fn a_binding_without_a_name_is_refused_and_the_link_still_works() {
 fn an_attempt_lasts_ten_minutes() {
     let Some(p) = Provider::start() else { return };
     let w = world(&p, |_| {});
-    let token = add_user(&w, "nora", Role::Staff, &["ALLIN"]);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     bind_and_confirm(&w, &p, &token, "nora", "anna");
     let c = w.browser();
     let back = at_provider(&w, &p, &c, "/login/oidc", "anna", LOA3);

@@ -156,6 +156,18 @@ impl Provider {
         })
     }
 
+    /// sustrack's options for this provider (its client, 5 s time limit).
+    pub fn options(&self) -> sustrack::web::OidcOptions {
+        sustrack::web::OidcOptions {
+            issuer: self.issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            extra_params: Vec::new(),
+            acr: Vec::new(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
     /// Switches the proxy's mode (`pass`, `tamper`, `expired`, `aud`,
     /// `nonce`, `iss`, `replay`, `alg_none`, `resign`, `down`, `hang`).
     pub fn mode(&self, m: &str) {

@@ -241,6 +241,40 @@ impl World {
         }
     }
 
+    /// Add a user as the file's owner; returns the enrolment link's token.
+    pub fn add_user(&self, login: &str, role: Role, grants: &[&str]) -> String {
+        let mut conn = self.store.connect().unwrap();
+        let (_, token) = store::write(&mut conn, |tx| {
+            accounts::add(
+                tx,
+                &Actor::owner("cli:test"),
+                self.now(),
+                NewUser {
+                    login: login.into(),
+                    name: None,
+                    roles: vec![role],
+                    grants: grants.iter().map(|g| g.to_string()).collect(),
+                },
+            )
+        })
+        .unwrap();
+        token.0
+    }
+
+    /// `actor | detail` of the audit rows with this action, oldest first.
+    pub fn audit_details(&self, action: &str) -> Vec<String> {
+        let conn = self.store.connect().unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT actor || ' | ' || ifnull(detail, '') FROM audit WHERE action = ?1 ORDER BY id",
+            )
+            .unwrap();
+        stmt.query_map([action], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
