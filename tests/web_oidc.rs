@@ -905,3 +905,36 @@ fn an_attempt_lasts_ten_minutes() {
     assert!(res.text().unwrap().contains("tio minuter"));
     assert!(!signed_in(&w, &c));
 }
+
+#[test]
+fn a_binding_is_started_from_the_enrolment_page_not_from_another_site() {
+    let Some(p) = Provider::start() else { return };
+    let w = world(&p, |_| {});
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
+    let c = w.browser();
+    let path = format!("/enrol/{token}/oidc");
+    for site in ["cross-site", "same-site"] {
+        let res = c
+            .get(w.url(&path))
+            .header("Sec-Fetch-Site", site)
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{site}");
+        assert_eq!(
+            location(&res),
+            format!("/enrol/{token}"),
+            "{site}: to the page"
+        );
+    }
+    for site in ["same-origin", "none"] {
+        let res = c
+            .get(w.url(&path))
+            .header("Sec-Fetch-Site", site)
+            .send()
+            .unwrap();
+        assert!(
+            location(&res).starts_with(&p.issuer),
+            "{site}: to the provider"
+        );
+    }
+}

@@ -504,10 +504,22 @@ pub async fn start(State(app): State<Shared>, v: Visitor, headers: HeaderMap) ->
 pub async fn enrol_start(
     State(app): State<Shared>,
     v: Visitor,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
     if !super::auth::token_shape(&token) {
         return pages::not_found_page(v.lang);
+    }
+    // Only from the enrolment page itself (or a link the user opened
+    // directly): a link on another site must not send a colleague, already
+    // signed in at the broker, to bind their e-ID to a link someone else
+    // holds. They get the page, which says which account it is for.
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none");
+    if !matches!(site, "same-origin" | "none") {
+        return Redirect::to(&format!("/enrol/{token}")).into_response();
     }
     let now = app.clock.now();
     let tk = token.clone();
