@@ -457,6 +457,23 @@ fn a_wrong_or_missing_state_or_another_browser_is_refused() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().unwrap().contains("Börja om"));
 
+    // An answer that names another issuer (RFC 9207's iss): refused.
+    let c = w.browser();
+    let back = at_provider(&w, &p, &c, "/login/oidc", "anna", LOA3);
+    assert!(back.contains("iss="), "the provider names itself: {back}");
+    let iss = format!("iss={}", urlencode(&p.issuer).replace('+', "%20"));
+    let mixed = if back.contains(&iss) {
+        back.replace(&iss, "iss=https%3A%2F%2Fevil.example")
+    } else {
+        back.replace("iss=", "iss=https%3A%2F%2Fevil.example&x=")
+    };
+    assert_ne!(mixed, back);
+    assert_eq!(
+        c.get(&mixed).send().unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(!signed_in(&w, &c));
+
     // The right browser with another attempt's state: refused too.
     let one = at_provider(&w, &p, &c, "/login/oidc", "anna", LOA3);
     let other = w.browser();

@@ -605,6 +605,8 @@ pub struct Callback {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    /// The issuer that answered (RFC 9207), when the provider says.
+    iss: Option<String>,
 }
 
 /// `GET /login/oidc/callback`: the provider's answer.
@@ -625,6 +627,11 @@ pub async fn callback(
     let Some(attempt) = attempt else {
         return attempt_unknown(lang);
     };
+    // An answer that says it comes from another issuer is not ours to
+    // take (a mix-up: the code would go to the wrong token endpoint).
+    if q.iss.as_deref().is_some_and(|iss| iss != oidc.opts.issuer) {
+        return not_verified(lang);
+    }
     if let Some(err) = q.error.as_deref() {
         if err == "access_denied" {
             return page(
