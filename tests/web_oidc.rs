@@ -121,6 +121,15 @@ fn confirm(w: &World, c: &Client, login: &str) -> Response {
     )
 }
 
+/// A server with the test provider as its broker where staff member nora
+/// (ALLIN) signs in with the provider's account anna, bound and confirmed.
+fn with_nora(p: &Provider, configure: impl FnOnce(&mut OidcOptions)) -> World {
+    let w = world(p, configure);
+    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
+    bind_and_confirm(&w, p, &token, "nora", "anna");
+    w
+}
+
 /// Bind `login`'s link to the provider account `who` and have adam confirm.
 fn bind_and_confirm(w: &World, p: &Provider, token: &str, login: &str, who: &str) {
     let c = w.browser();
@@ -332,9 +341,7 @@ fn with_a_broker_only_the_admin_account_may_choose_a_password() {
 #[test]
 fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
     let Some(p) = Provider::start() else { return };
-    let w = world(&p, |_| {});
-    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
-    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let w = with_nora(&p, |_| {});
     // A genuine sign-in first, so the proxy has an earlier token to replay.
     let c = w.browser();
     assert_eq!(
@@ -402,10 +409,8 @@ fn tampered_expired_foreign_unsigned_and_replayed_id_tokens_are_refused() {
 #[test]
 fn a_provider_that_rotates_its_keys_is_followed_at_once() {
     let Some(p) = Provider::start() else { return };
-    let w = world(&p, |_| {});
-    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
     // The server fetches the provider's keys here and keeps them.
-    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let w = with_nora(&p, |_| {});
     // The provider starts signing with a key it published only now: the
     // server fetches the keys again instead of refusing for ten minutes.
     p.mode("rotate");
@@ -420,9 +425,7 @@ fn a_provider_that_rotates_its_keys_is_followed_at_once() {
 #[test]
 fn a_wrong_or_missing_state_or_another_browser_is_refused() {
     let Some(p) = Provider::start() else { return };
-    let w = world(&p, |_| {});
-    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
-    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let w = with_nora(&p, |_| {});
 
     // An attacker's own finished sign-in, opened in the victim's browser
     // (login CSRF): the attempt's cookie is not there.
@@ -673,9 +676,7 @@ fn a_required_authentication_context_is_enforced_at_binding_and_every_sign_in() 
 fn a_provider_that_is_down_or_hangs_gives_a_clear_page_in_time() {
     let Some(p) = Provider::start() else { return };
     let timeout = Duration::from_secs(2);
-    let w = world(&p, |o| o.timeout = timeout);
-    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
-    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let w = with_nora(&p, |o| o.timeout = timeout);
 
     for mode in ["down", "hang"] {
         // The provider fails between the browser's visit and the token call.
@@ -819,9 +820,7 @@ fn a_provider_error_is_named_and_extra_parameters_reach_it() {
 #[test]
 fn a_form_sent_after_the_session_ended_waits_through_an_e_id_sign_in() {
     let Some(p) = Provider::start() else { return };
-    let w = world(&p, |_| {});
-    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
-    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let w = with_nora(&p, |_| {});
     let c = w.browser();
     let res = c
         .post(w.url("/start"))
@@ -911,9 +910,7 @@ fn a_binding_without_a_name_is_refused_and_the_link_still_works() {
 #[test]
 fn an_attempt_lasts_ten_minutes() {
     let Some(p) = Provider::start() else { return };
-    let w = world(&p, |_| {});
-    let token = w.add_user("nora", Role::Staff, &["ALLIN"]);
-    bind_and_confirm(&w, &p, &token, "nora", "anna");
+    let w = with_nora(&p, |_| {});
     let c = w.browser();
     let back = at_provider(&w, &p, &c, "/login/oidc", "anna", LOA3);
     w.pass(10 * 60 + 1);

@@ -154,17 +154,7 @@ pub async fn login(
             // Back to a form that was sent after its session ended, if any.
             let next = super::resume::waiting_path(&app, &headers).unwrap_or_else(|| "/".into());
             let mut res = Redirect::to(&next).into_response();
-            let h = res.headers_mut();
-            // A new session id at every sign-in: a cookie planted before
-            // it (session fixation) names nothing.
-            h.append(
-                header::SET_COOKIE,
-                session::set_cookie(&app, session::SESSION, &new.cookie, "Lax", None),
-            );
-            h.append(
-                header::SET_COOKIE,
-                session::clear_cookie(&app, session::PRE),
-            );
+            session::start_session(&app, &mut res, &new.cookie);
             res
         }
         Ok(None) => {

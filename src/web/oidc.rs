@@ -838,16 +838,8 @@ pub async fn callback(
                 }
                 None => Redirect::to("/").into_response(),
             };
-            let h = res.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                session::set_cookie(&app, session::SESSION, &new.cookie, "Lax", None),
-            );
-            h.append(
-                header::SET_COOKIE,
-                session::clear_cookie(&app, session::PRE),
-            );
-            h.append(
+            session::start_session(&app, &mut res, &new.cookie);
+            res.headers_mut().append(
                 header::SET_COOKIE,
                 axum::http::HeaderValue::from_static(CLEAR_COOKIE),
             );

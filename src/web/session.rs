@@ -55,6 +55,18 @@ pub fn clear_cookie(app: &Shared, name: &str) -> HeaderValue {
     set_cookie(app, name, "", "Lax", Some(0))
 }
 
+/// A sign-in's answer (password or e-ID) gets the new session's cookie and
+/// loses the pre-session one. A new session id at every sign-in: a cookie
+/// planted before it (session fixation) names nothing.
+pub fn start_session(app: &Shared, res: &mut Response, session_cookie: &str) {
+    let h = res.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(app, SESSION, session_cookie, "Lax", None),
+    );
+    h.append(header::SET_COOKIE, clear_cookie(app, PRE));
+}
+
 pub fn lang_of(headers: &HeaderMap) -> Lang {
     match cookie(headers, LANG) {
         Some("en") => Lang::En,

@@ -31,3 +31,12 @@ export async function axeProblems(page, name) {
     return `axe on ${name} (${page.url()}): ${v.id} [${v.impact}] ${v.help}: ${where}`;
   });
 }
+
+/** The end of a flow: every problem found, and a failing exit if any. */
+export function finish(problems, flow, looked) {
+  if (problems.length) {
+    console.error(`${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
+    process.exit(1);
+  }
+  console.log(`${flow} passed: ${looked} pages looked at, no axe violations`);
+}

@@ -18,7 +18,7 @@
 // non-zero with a readable list of what failed; prints `screenshot: PATH`
 // for each page looked at.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { axeProblems, launch } from './common.mjs';
+import { axeProblems, launch, finish } from './common.mjs';
 import { totp, selfTest } from './totp.mjs';
 
 const { BASE, COORD_LINK, ADMIN_LINK, AUDIT_LINK, YEAR, STARTS_A, SHOTS, DOWNLOADS } = process.env;
@@ -251,8 +251,4 @@ try {
   await browser.close();
 }
 
-if (problems.length) {
-  console.error(`${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
-  process.exit(1);
-}
-console.log(`desk flow passed: ${shot} pages looked at, no axe violations`);
+finish(problems, 'desk flow', shot);

@@ -20,7 +20,7 @@
 // non-zero with a readable list of what failed; prints `screenshot: PATH`
 // for each page looked at.
 import { mkdirSync } from 'node:fs';
-import { axeProblems, launch } from './common.mjs';
+import { axeProblems, launch, finish } from './common.mjs';
 import { totp, selfTest } from './totp.mjs';
 
 const { BASE, ISSUER, ENROL_LINK, ADMIN_LOGIN, ADMIN_PASSWORD, ADMIN_SECRET, ACR, SHOTS } = process.env;
@@ -236,8 +236,4 @@ try {
   await browser.close();
 }
 
-if (problems.length) {
-  console.error(`${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
-  process.exit(1);
-}
-console.log(`e-ID flow passed: ${looked} pages looked at, no axe violations`);
+finish(problems, 'e-ID flow', looked);

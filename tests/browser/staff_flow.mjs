@@ -9,7 +9,7 @@
 // (enrolment paths), PNR (a synthetic personnummer), SHOTS (a directory for
 // the screenshots). Exits non-zero with a readable list of what failed.
 import { mkdirSync } from 'node:fs';
-import { axeProblems, launch } from './common.mjs';
+import { axeProblems, launch, finish } from './common.mjs';
 import { totp, selfTest } from './totp.mjs';
 
 const { BASE, STAFF_LINK, COORD_LINK, PNR, SHOTS } = process.env;
@@ -155,8 +155,4 @@ for (const url of visited) {
   if (url.replace(/\D/g, '').includes(digits.slice(2))) problems.push(`a URL holds the personnummer: ${url}`);
 }
 
-if (problems.length) {
-  console.error(`${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
-  process.exit(1);
-}
-console.log(`browser flow passed: ${shot} pages looked at, no axe violations`);
+finish(problems, 'browser flow', shot);
