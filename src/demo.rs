@@ -14,6 +14,8 @@ use crate::store::Store;
 pub const INTERVENTIONS: &str = include_str!("../sample_data/interventions.csv");
 pub const VOLUME: &str = include_str!("../sample_data/volume.csv");
 pub const REGISTRATIONS: &str = include_str!("../sample_data/registrations.csv");
+pub const TARGETS: &str = include_str!("../sample_data/targets.csv");
+pub const INDICATORS: &str = include_str!("../sample_data/indicators.csv");
 
 /// Load the sample data into the store.
 pub fn load(store: &Store, actor: &Actor) -> Result<()> {
@@ -27,6 +29,8 @@ pub fn load(store: &Store, actor: &Actor) -> Result<()> {
         ("interventions", INTERVENTIONS),
         ("volume", VOLUME),
         ("registrations", REGISTRATIONS),
+        ("targets", TARGETS),
+        ("indicators", INDICATORS),
     ] {
         import::import(&mut conn, store.kdf(), actor, text.as_bytes(), &opts).map_err(
             |f| match f {

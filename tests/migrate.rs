@@ -265,6 +265,9 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
         "session",
         // Migration 7: e-ID bindings.
         "user_identity",
+        // Migration 8: targets per year, the förbund's own indicators.
+        "target",
+        "indicator_def",
     ] {
         let n: i64 = read(&env)
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

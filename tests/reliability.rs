@@ -864,6 +864,18 @@ fn current_schema_database_keeps_every_row() {
         .unwrap();
     }
     env.ok(&["user", "add", "olle", "--role", "auditor"]);
+    env.ok(&["target", "set", "--year", "2021", "--work-or-studies", "40"]);
+    env.ok(&[
+        "indicator",
+        "add",
+        "wsj",
+        "--outcomes",
+        "work,studies,job_seeking",
+        "--label-sv",
+        "arbete, studier eller arbetssökande",
+        "--label-en",
+        "work, studies or seeking",
+    ]);
     let conn = env.conn();
     assert_eq!(
         count(&conn, "PRAGMA user_version"),

@@ -18,7 +18,8 @@ use sustrack::identity::KdfProfile;
 use sustrack::model::{parse_municipality, ExitFacts, Intervention, StartFacts};
 use sustrack::register::{self, ExitInput, ExitTarget, Participant, StartInput};
 use sustrack::report::render::{
-    cells, heading, indicator_cells, indicator_header, indicators_title,
+    cells, duration_cells, duration_header, durations_title, heading, indicator_cells,
+    indicator_header, indicators_title,
 };
 use sustrack::report::{self, Options, Period, Report, Table};
 use sustrack::store::Memory as Db;
@@ -269,7 +270,7 @@ fn html_is_self_contained_with_every_table_label_and_chart() {
     );
     assert!(html.contains(&format!(">{}</caption>", esc(indicators_title(Lang::Sv)))));
     for i in &r.indicators {
-        for cell in indicator_cells(i, Lang::Sv) {
+        for cell in indicator_cells(i, &r) {
             assert!(html.contains(&esc(&cell)), "indicator cell {cell}");
         }
     }
@@ -393,13 +394,14 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
     let sheets = read_xlsx(bytes);
     let mut want_names: Vec<String> = shown(r).iter().map(|t| t.id.to_string()).collect();
     want_names.push("indicators".into());
+    want_names.push("durations".into());
     let names: Vec<String> = sheets.iter().map(|(n, _)| n.clone()).collect();
     assert_eq!(names, want_names);
     let (title, sub) = heading(r);
 
     for (t, (name, range)) in shown(r).iter().zip(&sheets) {
         assert!(name.chars().count() <= 31);
-        let (header, body) = cells(t, r.lang);
+        let (header, body) = cells(t, r);
         let width = header.len() as u32;
         let mut expect: Vec<Vec<Data>> = Vec::new();
         let mut first = vec![text(&t.title)];
@@ -414,6 +416,9 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
             if let Some(shares) = &row.shares {
                 cells.extend(shares.iter().map(|&s| share(s)));
             }
+            if let Some(cmp) = &row.compare {
+                cells.extend(cmp.iter().map(|&v| number(v)));
+            }
             assert_eq!(cells.len() as u32, width, "{name}: row width");
             expect.push(cells);
         }
@@ -422,6 +427,9 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
         if t.rows.iter().any(|r| r.shares.is_some()) {
             total.extend(t.total.iter().map(|v| share(v.map(|_| 1.0))));
         }
+        if let Some(cmp) = &t.compare_total {
+            total.extend(cmp.iter().map(|&v| number(v)));
+        }
         expect.push(total);
         expect.push(Vec::new());
         expect.push(vec![text(&title)]);
@@ -429,21 +437,60 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
         check_grid(range, name, &expect);
     }
 
-    let (name, range) = sheets.last().unwrap();
+    let (name, range) = &sheets[sheets.len() - 2];
     let mut expect = vec![vec![text(indicators_title(r.lang))]];
-    expect.push(indicator_header(r.lang).iter().map(|h| text(h)).collect());
+    expect.push(indicator_header(r).iter().map(|h| text(h)).collect());
     for i in &r.indicators {
-        let line = indicator_cells(i, r.lang);
-        expect.push(vec![
+        let line = indicator_cells(i, r);
+        let mut cells = vec![
             text(&line[0]),
             text(&line[1]),
             text(&line[2]),
+            text(&line[3]),
             number(i.numerator),
             number(i.denominator),
             share(i.share),
             share(i.target),
-            text(&line[7]),
-        ]);
+            text(&line[8]),
+        ];
+        if let Some(c) = &i.compare {
+            cells.extend([
+                text(&line[9]),
+                number(c.numerator),
+                number(c.denominator),
+                share(c.share),
+            ]);
+        }
+        expect.push(cells);
+    }
+    expect.push(Vec::new());
+    expect.push(vec![text(&title)]);
+    expect.push(vec![text(&sub)]);
+    check_grid(range, name, &expect);
+
+    // Time in the intervention: counts and one-decimal numbers of weeks and months.
+    let (name, range) = sheets.last().unwrap();
+    let mut expect = vec![vec![text(durations_title(r.lang))]];
+    expect.push(duration_header(r).iter().map(|h| text(h)).collect());
+    let tenth = |days: Option<f64>, per: f64| match days {
+        Some(d) => Data::Float((d / per * 10.0).round() / 10.0),
+        None => text("–"),
+    };
+    for d in &r.durations {
+        let line = duration_cells(d, r);
+        let mut cells = vec![text(&line[0])];
+        let mut blocks = vec![d];
+        if let Some(c) = &d.compare {
+            blocks.push(c);
+        }
+        for x in blocks {
+            cells.push(number(x.exited));
+            cells.push(tenth(x.mean_days, 7.0));
+            cells.push(tenth(x.median_days, 7.0));
+            cells.push(tenth(x.mean_days, 30.4375));
+            cells.push(tenth(x.median_days, 30.4375));
+        }
+        expect.push(cells);
     }
     expect.push(Vec::new());
     expect.push(vec![text(&title)]);

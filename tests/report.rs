@@ -223,13 +223,17 @@ fn report_2021(f: &Fixture, tweak: impl FnOnce(&mut Options)) -> Report {
     report::build(&f.db.conn, &opts).unwrap()
 }
 
-/// `(key, values)` of every row, then `("total", total)`.
+/// `(key, values)` of every row (a parent's subtotal as `KEY subtotal`),
+/// then `("total", total)`.
 fn rows(r: &Report, id: &str) -> Vec<(String, Vec<Option<u64>>)> {
     let t = r.table(id).unwrap_or_else(|| panic!("no table {id}"));
     let mut out: Vec<_> = t
         .rows
         .iter()
-        .map(|r| (r.key.clone(), r.values.clone()))
+        .map(|r| match r.subtotal {
+            Some(_) => (format!("{} subtotal", r.key), r.values.clone()),
+            None => (r.key.clone(), r.values.clone()),
+        })
         .collect();
     out.push(("total".into(), t.total.clone()));
     out
@@ -250,11 +254,15 @@ fn participation_counts_active_new_exited_and_unique_persons() {
     expect(
         &r,
         "participation",
+        // Columns: active, new, exited, active at the end (carried over),
+        // exited within 30 days of the start (E4 and E5 on day 30 are, E6
+        // on day 31 is not), unique persons (p4 is in A1 and B).
         &[
-            ("A", &[3, 2, 1, 3]),
-            ("A1", &[3, 2, 1, 3]),
-            ("B", &[4, 3, 3, 3]),
-            ("total", &[10, 7, 5, 8]),
+            ("A", &[3, 2, 1, 2, 0, 3]),
+            ("A1", &[3, 2, 1, 2, 1, 3]),
+            ("A subtotal", &[6, 4, 2, 4, 1, 6]),
+            ("B", &[4, 3, 3, 1, 1, 3]),
+            ("total", &[10, 7, 5, 5, 2, 8]),
         ],
     );
     assert_eq!(r.interventions, vec!["A", "A1", "B"]);
@@ -491,10 +499,13 @@ fn selecting_a_parent_includes_its_children() {
     expect(
         &r,
         "participation",
+        // Columns: active, new, exited, active at the end, exited within
+        // 30 days, unique persons. A's subtotal is A and A1.
         &[
-            ("A", &[3, 2, 1, 3]),
-            ("A1", &[3, 2, 1, 3]),
-            ("total", &[6, 4, 2, 6]),
+            ("A", &[3, 2, 1, 2, 0, 3]),
+            ("A1", &[3, 2, 1, 2, 1, 3]),
+            ("A subtotal", &[6, 4, 2, 4, 1, 6]),
+            ("total", &[6, 4, 2, 4, 1, 6]),
         ],
     );
     let t = r
@@ -527,7 +538,7 @@ fn a_from_to_period_is_inclusive() {
     expect(
         &r,
         "participation",
-        &[("B", &[3, 0, 1, 3]), ("total", &[3, 0, 1, 3])],
+        &[("B", &[3, 0, 1, 2, 1, 3]), ("total", &[3, 0, 1, 2, 1, 3])],
     );
 }
 

@@ -36,7 +36,7 @@ struct Spec {
 
 fn spec() -> impl Strategy<Value = Spec> {
     (
-        0usize..3,
+        0usize..4,
         proptest::option::weighted(0.85, 0u8..12),
         any::<bool>(),
         proptest::option::weighted(0.9, 1940i32..2008),
@@ -77,7 +77,8 @@ fn spec() -> impl Strategy<Value = Spec> {
         )
 }
 
-const CODES: [&str; 3] = ["P", "C", "Q"];
+// P is a parent with two levels below it: C, and G under C.
+const CODES: [&str; 4] = ["P", "C", "Q", "G"];
 const PLACES: [&str; 3] = ["Ale", "Borås", "Åmål"];
 
 fn build(specs: &[Spec]) -> Db {
@@ -86,6 +87,7 @@ fn build(specs: &[Spec]) -> Db {
         ("P", None, Some(0.4)),
         ("C", Some("P"), None),
         ("Q", None, Some(0.3)),
+        ("G", Some("C"), None),
     ] {
         let i = Intervention {
             code: code.into(),
@@ -98,6 +100,17 @@ fn build(specs: &[Spec]) -> Db {
         };
         register::intervention_add(&db.conn, &Actor::owner("t"), i).unwrap();
     }
+    // A förbund-defined indicator (SPEC section 12).
+    report::goals::indicator_add(
+        &db.conn,
+        &Actor::owner("t"),
+        "wsj",
+        "work,studies,job_seeking",
+        "arbete, studier eller arbetssökande",
+        "work, studies or job seeking",
+        Some(0.5),
+    )
+    .unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let base = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
     for s in specs {
@@ -203,20 +216,74 @@ fn check_against_reference(db: &Db, r: &Report, period: Period) {
     let new = active.iter().filter(|e| e.start >= period.from).count() as u64;
     let g = |e: &Enrolment| (e.gender == Gender::Man) as usize;
 
-    // Participation totals.
+    // Participation totals: active, new, exited, still active at the end,
+    // exited within 30 days, distinct persons.
     let unique: HashSet<String> = active
         .iter()
         .map(|e| e.person_id.map(|p| p.to_string()).unwrap_or(e.id.clone()))
         .collect();
+    let at_end = active
+        .iter()
+        .filter(|e| e.exit.is_none_or(|x| x > period.to))
+        .count() as u64;
+    let days = |e: &Enrolment| (e.exit.unwrap() - e.start).num_days();
+    let early = exited.iter().filter(|e| days(e) <= 30).count() as u64;
     assert_eq!(
         values(r, "participation", "total"),
         vec![
             active.len() as u64,
             new,
             exited.len() as u64,
+            at_end,
+            early,
             unique.len() as u64
         ]
     );
+    // Time in the intervention of the exited: mean and median days.
+    let mut all_days: Vec<i64> = exited.iter().map(|e| days(e)).collect();
+    all_days.sort();
+    let total_time = r
+        .durations
+        .iter()
+        .find(|d| d.intervention.is_none())
+        .unwrap();
+    assert_eq!(total_time.exited, Some(all_days.len() as u64));
+    if all_days.is_empty() {
+        assert_eq!((total_time.mean_days, total_time.median_days), (None, None));
+    } else {
+        let n = all_days.len();
+        let mean = all_days.iter().sum::<i64>() as f64 / n as f64;
+        let median = if n % 2 == 1 {
+            all_days[n / 2] as f64
+        } else {
+            (all_days[n / 2 - 1] + all_days[n / 2]) as f64 / 2.0
+        };
+        assert!((total_time.mean_days.unwrap() - mean).abs() < 1e-9);
+        assert_eq!(total_time.median_days, Some(median));
+    }
+    // The förbund's own indicator, by gender.
+    for (gender, want) in [
+        (None, None),
+        (Some("woman"), Some(Gender::Woman)),
+        (Some("man"), Some(Gender::Man)),
+    ] {
+        let of = exited.iter().filter(|e| want.is_none_or(|g| e.gender == g));
+        let hits = of
+            .clone()
+            .filter(|e| {
+                matches!(
+                    e.outcome,
+                    Some(Outcome::Work | Outcome::Studies | Outcome::JobSeeking)
+                )
+            })
+            .count() as u64;
+        let i = r.indicator("wsj", None, gender, false).unwrap();
+        assert_eq!(
+            (i.numerator, i.denominator),
+            (Some(hits), Some(of.count() as u64))
+        );
+        assert_eq!(i.target, Some(0.5));
+    }
 
     // Age bands.
     for (lo, hi) in [(15, 29), (30, 44), (45, 59), (60, 74)] {
@@ -294,22 +361,58 @@ fn check_against_reference(db: &Db, r: &Report, period: Period) {
 fn gender_tables_add_up(r: &Report) {
     for t in &r.tables {
         let width = t.total.len();
+        let own: Vec<&sustrack::report::Row> =
+            t.rows.iter().filter(|r| r.subtotal.is_none()).collect();
+        let unique_column = t.id == "participation" && t.column_keys[width - 1] == "unique_persons";
         for c in 0..width {
-            let sum: u64 = t.rows.iter().map(|row| row.values[c].unwrap()).sum();
-            if t.id == "participation" && c == 3 {
+            let sum: u64 = own.iter().map(|row| row.values[c].unwrap()).sum();
+            if unique_column && c == width - 1 {
                 // Unique persons: the total is at most the sum over interventions.
                 assert!(t.total[c].unwrap() <= sum);
             } else {
                 assert_eq!(t.total[c].unwrap(), sum, "{} column {c}", t.id);
             }
         }
+        // A subtotal is the sum of its subtree's own rows (P: P, C, G; C: C, G).
+        for sub in t.rows.iter().filter(|r| r.subtotal.is_some()) {
+            let members = sub.subtotal.as_ref().unwrap();
+            let want: Vec<&str> = match sub.key.as_str() {
+                "P" => vec!["C", "G", "P"],
+                "C" => vec!["C", "G"],
+                k => panic!("unexpected subtotal {k}"),
+            };
+            let mut got: Vec<&str> = members.iter().map(String::as_str).collect();
+            got.sort();
+            assert_eq!(got, want, "{}: members of {}", t.id, sub.key);
+            for c in 0..width {
+                let sum: u64 = own
+                    .iter()
+                    .filter(|r| members.contains(&r.key))
+                    .map(|r| r.values[c].unwrap())
+                    .sum();
+                if unique_column && c == width - 1 {
+                    assert!(sub.values[c].unwrap() <= sum);
+                } else {
+                    assert_eq!(
+                        sub.values[c].unwrap(),
+                        sum,
+                        "{} {} column {c}",
+                        t.id,
+                        sub.key
+                    );
+                }
+            }
+        }
         if t.column_keys == ["woman", "man", "total"] {
-            for row in t.rows.iter().chain(std::iter::once(&sustrack::report::Row {
-                key: "total".into(),
-                label: String::new(),
-                values: t.total.clone(),
-                shares: None,
-            })) {
+            for row in t
+                .rows
+                .iter()
+                .chain(std::iter::once(&sustrack::report::Row::new(
+                    "total",
+                    "",
+                    t.total.clone(),
+                )))
+            {
                 assert_eq!(
                     row.values[0].unwrap() + row.values[1].unwrap(),
                     row.values[2].unwrap(),
@@ -321,7 +424,13 @@ fn gender_tables_add_up(r: &Report) {
         }
     }
     let active = values(r, "participation", "total")[0];
-    for id in ["municipality", "age", "years_in_support", "education"] {
+    for id in [
+        "municipality",
+        "age",
+        "years_in_support",
+        "education",
+        "intervention_gender",
+    ] {
         assert_eq!(values(r, id, "total")[2], active, "{id} total vs active");
     }
     let exited = values(r, "participation", "total")[2];
@@ -336,16 +445,48 @@ fn gender_tables_add_up(r: &Report) {
         values(r, "referrer", "total")[2],
         values(r, "participation", "total")[1]
     );
+    assert_eq!(
+        values(r, "years_in_support_new", "total"),
+        values(r, "referrer", "total")
+    );
     let sba = values(r, "support_before_after", "total");
     assert_eq!((sba[2], sba[5]), (exited, exited));
     // Women + men agree across the active tables.
     let age = values(r, "age", "total");
     assert_eq!(values(r, "municipality", "total"), age);
     assert_eq!(values(r, "education", "total"), age);
+    assert_eq!(values(r, "intervention_gender", "total"), age);
+    // Each line's women and men add up to its both-genders indicator, and
+    // the interventions' own lines to the total, for every indicator.
+    let counts = |i: &sustrack::report::Indicator| (i.numerator.unwrap(), i.denominator.unwrap());
+    for i in r.indicators.iter().filter(|i| i.gender.is_none()) {
+        let w = counts(
+            r.indicator(&i.id, i.intervention.as_deref(), Some("woman"), i.subtotal)
+                .unwrap(),
+        );
+        let m = counts(
+            r.indicator(&i.id, i.intervention.as_deref(), Some("man"), i.subtotal)
+                .unwrap(),
+        );
+        assert_eq!(
+            counts(i),
+            (w.0 + m.0, w.1 + m.1),
+            "{} {:?}",
+            i.id,
+            i.intervention
+        );
+    }
+    for i in r.indicators.iter().filter(|i| i.intervention.is_none()) {
+        let parts = r.indicators.iter().filter(|x| {
+            x.id == i.id && x.gender == i.gender && x.intervention.is_some() && !x.subtotal
+        });
+        let sum = parts.fold((0, 0), |a, x| (a.0 + counts(x).0, a.1 + counts(x).1));
+        assert_eq!(counts(i), sum, "{} {:?}", i.id, i.gender);
+    }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
 
     #[test]
     fn tables_add_up_and_match_the_reference(specs in proptest::collection::vec(spec(), 0..60), year in 2019i32..2022) {
@@ -354,6 +495,20 @@ proptest! {
         let r = report::build(&db.conn, &Options::new(period)).unwrap();
         gender_tables_add_up(&r);
         check_against_reference(&db, &r, period);
+    }
+
+    /// SPEC section 12: without suppression, the comparison values equal a
+    /// separate report of the comparison period (rows only one period has
+    /// are zeros in the other).
+    #[test]
+    fn the_comparison_equals_a_report_of_its_period(specs in proptest::collection::vec(spec(), 0..60), year in 2019i32..2022, back in 1i32..3) {
+        let db = build(&specs);
+        let mut opts = Options::new(Period::year(year).unwrap());
+        opts.compare = Some(Period::year(year - back).unwrap());
+        let both = report::build(&db.conn, &opts).unwrap();
+        let main = report::build(&db.conn, &Options::new(Period::year(year).unwrap())).unwrap();
+        let then = report::build(&db.conn, &Options::new(Period::year(year - back).unwrap())).unwrap();
+        compare_block_equals(&both, &main, &then);
     }
 
     #[test]
@@ -399,9 +554,11 @@ proptest! {
 }
 
 proptest! {
-    // Each case solves two small integer programs per hidden count: fewer
-    // cases keep the debug-build run well under a minute.
-    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    // Each case solves two small integer programs per hidden count (and a
+    // report by gender, with subtotals and a förbund-defined indicator, has
+    // several hundred counts): fewer cases keep the debug-build run near a
+    // minute.
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
 
     /// SPEC section 6: no hidden count follows from everything the report
     /// shows, across all its tables and indicators.
@@ -415,5 +572,110 @@ proptest! {
         let json = report::render::json::to_value(&hidden);
         let leaks = attacker::determined(&json, &report::render::json::to_value(&plain), n as u64);
         prop_assert!(leaks.is_empty(), "hidden counts the attacker pins down: {:?}", leaks);
+    }
+}
+
+/// Every figure of `both` equals `main`'s, and its comparison figures equal
+/// `then`'s, key by key; a row, column or indicator missing on one side is
+/// zero there.
+fn compare_block_equals(both: &Report, main: &Report, then: &Report) {
+    assert_eq!(both.compare, Some(then.period));
+    for t in &both.tables {
+        let check = |side: &Report,
+                     values: &dyn Fn(&sustrack::report::Row) -> Vec<Option<u64>>,
+                     total: &[Option<u64>],
+                     which: &str| {
+            let s = side.table(t.id).unwrap();
+            let at = |keys: &[String], vals: &[Option<u64>], k: &str| {
+                keys.iter()
+                    .position(|x| x == k)
+                    .map_or(Some(0), |i| vals[i])
+            };
+            for row in &t.rows {
+                let theirs = s
+                    .rows
+                    .iter()
+                    .find(|r| r.key == row.key && r.subtotal.is_some() == row.subtotal.is_some());
+                let ours = values(row);
+                for (c, key) in t.column_keys.iter().enumerate() {
+                    let want = theirs.map_or(Some(0), |r| at(&s.column_keys, &r.values, key));
+                    assert_eq!(ours[c], want, "{which} {} {} {key}", t.id, row.key);
+                }
+            }
+            for (c, key) in t.column_keys.iter().enumerate() {
+                assert_eq!(
+                    total[c],
+                    at(&s.column_keys, &s.total, key),
+                    "{which} {} total {key}",
+                    t.id
+                );
+            }
+            // Every row of the side's report is in the merged table.
+            for r in &s.rows {
+                assert!(
+                    t.rows
+                        .iter()
+                        .any(|x| x.key == r.key && x.subtotal.is_some() == r.subtotal.is_some()),
+                    "{which} {} lost row {}",
+                    t.id,
+                    r.key
+                );
+            }
+        };
+        check(main, &|r| r.values.clone(), &t.total, "main");
+        check(
+            then,
+            &|r| r.compare.clone().unwrap(),
+            t.compare_total.as_ref().unwrap(),
+            "compare",
+        );
+    }
+    let figures = |i: Option<&sustrack::report::Indicator>| {
+        i.map_or((Some(0), Some(0), None), |i| {
+            (i.numerator, i.denominator, i.phrase.clone())
+        })
+    };
+    for i in &both.indicators {
+        let key = (i.intervention.as_deref(), i.gender, i.subtotal);
+        let m = main.indicator(&i.id, key.0, key.1, key.2);
+        let c = then.indicator(&i.id, key.0, key.1, key.2);
+        assert_eq!(figures(Some(i)), figures(m), "{} {:?}", i.id, key);
+        assert_eq!(
+            figures(i.compare.as_deref()),
+            figures(c),
+            "{} {:?} compare",
+            i.id,
+            key
+        );
+    }
+    for side in [main, then] {
+        for i in &side.indicators {
+            assert!(both
+                .indicator(&i.id, i.intervention.as_deref(), i.gender, i.subtotal)
+                .is_some());
+        }
+    }
+    for d in &both.durations {
+        let pick = |r: &Report| {
+            r.durations
+                .iter()
+                .find(|x| x.intervention == d.intervention && x.subtotal == d.subtotal)
+                .cloned()
+        };
+        let c = d.compare.as_deref().unwrap();
+        match pick(then) {
+            Some(x) => assert_eq!(
+                (c.exited, c.mean_days, c.median_days),
+                (x.exited, x.mean_days, x.median_days)
+            ),
+            None => assert_eq!((c.exited, c.mean_days), (Some(0), None)),
+        }
+        match pick(main) {
+            Some(x) => assert_eq!(
+                (d.exited, d.mean_days, d.median_days),
+                (x.exited, x.mean_days, x.median_days)
+            ),
+            None => assert_eq!((d.exited, d.mean_days), (Some(0), None)),
+        }
     }
 }

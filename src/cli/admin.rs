@@ -9,7 +9,7 @@ use crate::model::{parse_intervention_code, parse_percent, Intervention};
 use crate::store::interventions;
 use crate::{check as checks, invalid, register};
 
-use super::{emit, InterventionCmd};
+use super::{emit, IndicatorCmd, InterventionCmd, TargetCmd};
 
 pub fn init(path: &Path, actor: &crate::actor::Actor, kdf: &str) -> Result<()> {
     let profile = KdfProfile::parse(kdf)
@@ -152,4 +152,118 @@ pub fn check(db: &super::Ctx) -> Result<()> {
 pub fn backup(db: &mut super::Ctx, file: &Path) -> Result<()> {
     register::backup(&mut db.conn, &db.actor, file)?;
     say!("backup written to {}", scrub_path(file))
+}
+
+/// `target set` and `target list`.
+pub fn target(db: &mut super::Ctx, cmd: TargetCmd) -> Result<()> {
+    use crate::report::goals;
+    match cmd {
+        TargetCmd::Set {
+            intervention,
+            year,
+            work_or_studies,
+            step,
+            qol,
+            indicators,
+        } => {
+            let mut shares: Vec<(String, f64)> = Vec::new();
+            for (id, v, field) in [
+                ("work_or_studies", &work_or_studies, Field::WorkOrStudies),
+                ("step_progress", &step, Field::Step),
+                ("quality_of_life", &qol, Field::Qol),
+            ] {
+                if let Some(v) = v {
+                    shares.push((id.into(), parse_percent(v, field)?));
+                }
+            }
+            for pair in &indicators {
+                let (id, pct) = pair.split_once('=').ok_or_else(|| {
+                    Error::invalid(
+                        Field::Indicator,
+                        format!("'{pair}' is not ID=PCT: expected e.g. work_studies_or_seeking=50"),
+                    )
+                })?;
+                shares.push((
+                    goals::parse_indicator_id(id)?,
+                    parse_percent(pct, Field::Indicator)?,
+                ));
+            }
+            let what = intervention
+                .clone()
+                .unwrap_or_else(|| "the förbund's total".into());
+            db.write(|tx, actor| {
+                goals::target_set(tx, actor, intervention.as_deref(), year, &shares)
+            })?;
+            say!("set {} target(s) for {what}, {year}", shares.len())
+        }
+        TargetCmd::List => {
+            let list = crate::store::targets::all(&db.conn)?;
+            if list.is_empty() {
+                return say!("no targets per year yet; set one with `sustrack target set --year YYYY --work-or-studies PCT`");
+            }
+            let mut rows = vec![vec![
+                "year".to_string(),
+                "intervention".into(),
+                "indicator".into(),
+                "target".into(),
+            ]];
+            for t in list {
+                rows.push(vec![
+                    t.year.to_string(),
+                    t.intervention.unwrap_or_else(|| "(total)".into()),
+                    t.indicator,
+                    format!("{:.1} %", t.share * 100.0),
+                ]);
+            }
+            emit(None, crate::report::render::text::grid(&rows).as_bytes())
+        }
+    }
+}
+
+/// `indicator add` and `indicator list`.
+pub fn indicator(db: &mut super::Ctx, cmd: IndicatorCmd) -> Result<()> {
+    use crate::report::goals;
+    match cmd {
+        IndicatorCmd::Add {
+            id,
+            outcomes,
+            label_sv,
+            label_en,
+            target,
+        } => {
+            let target = target
+                .as_deref()
+                .map(|t| parse_percent(t, Field::Target))
+                .transpose()?;
+            db.write(|tx, actor| {
+                goals::indicator_add(tx, actor, &id, &outcomes, &label_sv, &label_en, target)
+            })?;
+            say!("added indicator {}", id.trim())
+        }
+        IndicatorCmd::List => {
+            let list = crate::store::targets::indicators(&db.conn)?;
+            if list.is_empty() {
+                return say!("no indicators of the förbund's own yet; add one with `sustrack indicator add ID --outcomes work,studies,job_seeking --label-sv TEXT --label-en TEXT`");
+            }
+            let mut rows = vec![vec![
+                "id".to_string(),
+                "outcomes".into(),
+                "label (sv)".into(),
+                "label (en)".into(),
+                "target".into(),
+            ]];
+            for d in list {
+                rows.push(vec![
+                    d.id,
+                    d.outcomes,
+                    d.label_sv,
+                    d.label_en,
+                    d.target
+                        .map(|t| format!("{:.1} %", t * 100.0))
+                        .unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            emit(None, crate::report::render::text::grid(&rows).as_bytes())
+        }
+    }
 }

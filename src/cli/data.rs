@@ -27,6 +27,41 @@ pub fn period(a: &PeriodArgs) -> Result<Period> {
     }
 }
 
+/// `--compare YEAR` or `--compare-from/--compare-to`.
+pub fn compare_period(
+    year: Option<i32>,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<Option<Period>> {
+    use crate::error::{Error, Field};
+    Ok(match (year, from, to) {
+        (Some(y), None, None) => Some(Period::year(y).map_err(|_| {
+            Error::invalid(
+                Field::Compare,
+                format!("{y} is not a year: expected a four-digit year, e.g. 2020"),
+            )
+        })?),
+        (None, Some(f), Some(t)) => {
+            let (f, t) = (
+                parse_date(f, Field::CompareFrom)?,
+                parse_date(t, Field::CompareTo)?,
+            );
+            Some(Period::new(f, t).map_err(|_| {
+                Error::invalid(
+                    Field::CompareTo,
+                    format!("{t} is before --compare-from {f}: the period must run forwards"),
+                )
+            })?)
+        }
+        (None, None, None) => None,
+        _ => {
+            return Err(invalid!(
+                "give either --compare YEAR or both --compare-from and --compare-to"
+            ))
+        }
+    })
+}
+
 pub fn report(db: &mut super::Ctx, a: ReportArgs) -> Result<()> {
     let format = Format::parse(&a.format)?;
     let mut opts = Options::new(period(&a.period)?);
@@ -38,6 +73,7 @@ pub fn report(db: &mut super::Ctx, a: ReportArgs) -> Result<()> {
     }
     opts.months_band = a.months_band;
     opts.suppress_below = a.suppress_below;
+    opts.compare = compare_period(a.compare, &a.compare_from, &a.compare_to)?;
     let to_stdout = a.out.as_deref().is_none_or(|p| p.as_os_str() == "-");
     if format.is_binary() && to_stdout && std::io::stdout().is_terminal() {
         return Err(invalid!(

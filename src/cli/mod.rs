@@ -108,6 +108,12 @@ pub enum Command {
     /// Head counts for volume interventions
     #[command(subcommand)]
     Volume(VolumeCmd),
+    /// Targets per year, for an intervention or the förbund's total
+    #[command(subcommand)]
+    Target(TargetCmd),
+    /// The förbund's own indicators (success = an exit outcome in a set)
+    #[command(subcommand)]
+    Indicator(IndicatorCmd),
     /// Import registrations (or interventions, or volumes) from a CSV file
     Import {
         file: PathBuf,
@@ -228,6 +234,54 @@ pub enum InterventionCmd {
         target_qol: Option<String>,
     },
     /// List interventions
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TargetCmd {
+    /// Set a year's targets (without --intervention: the förbund's own target for the total)
+    Set {
+        #[arg(long)]
+        intervention: Option<String>,
+        #[arg(long)]
+        year: i32,
+        /// Target share to work or studies, percent
+        #[arg(long, value_name = "PCT")]
+        work_or_studies: Option<String>,
+        /// Target share with step progress, percent
+        #[arg(long, value_name = "PCT")]
+        step: Option<String>,
+        /// Target share with improved quality of life, percent
+        #[arg(long, value_name = "PCT")]
+        qol: Option<String>,
+        /// A förbund-defined indicator's target, ID=PCT; may repeat
+        #[arg(long = "indicator", value_name = "ID=PCT")]
+        indicators: Vec<String>,
+    },
+    /// List the targets set per year
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IndicatorCmd {
+    /// Add an indicator: success is an exit outcome in --outcomes, of everyone who exited
+    Add {
+        /// Id, e.g. work_studies_or_seeking (lower-case letters, digits, _)
+        id: String,
+        /// Exit outcomes that count as success, e.g. work,studies,job_seeking
+        #[arg(long)]
+        outcomes: String,
+        /// What it measures, in Swedish ("till arbete, studier eller arbetssökande")
+        #[arg(long)]
+        label_sv: String,
+        /// What it measures, in English
+        #[arg(long)]
+        label_en: String,
+        /// Standing target, percent
+        #[arg(long, value_name = "PCT")]
+        target: Option<String>,
+    },
+    /// List the förbund's own indicators
     List,
 }
 
@@ -398,6 +452,15 @@ pub struct ReportArgs {
     /// Width of the months-in-intervention bands
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub months_band: u32,
+    /// Also show every figure for this year ("jmf 2020")
+    #[arg(long, value_name = "YEAR", conflicts_with_all = ["compare_from", "compare_to"])]
+    pub compare: Option<i32>,
+    /// First day of a comparison period (inclusive)
+    #[arg(long, value_name = "DATE", requires = "compare_to")]
+    pub compare_from: Option<String>,
+    /// Last day of a comparison period (inclusive)
+    #[arg(long, value_name = "DATE", requires = "compare_from")]
+    pub compare_to: Option<String>,
     /// Write to this new file instead of standard output (`-`: standard output)
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -440,6 +503,10 @@ impl Command {
             Command::Show(_) => "show",
             Command::Erase { .. } => "erase",
             Command::Volume(_) => "volume add",
+            Command::Target(TargetCmd::Set { .. }) => "target set",
+            Command::Target(TargetCmd::List) => "target list",
+            Command::Indicator(IndicatorCmd::Add { .. }) => "indicator add",
+            Command::Indicator(IndicatorCmd::List) => "indicator list",
             Command::Import { .. } => "import",
             Command::Report(_) => "report",
             Command::Export(_) => "export",
@@ -486,6 +553,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show(a) => participants::show(&mut open(AuditedRead)?, a),
         Command::Erase { pnr } => participants::erase(&mut open(Write)?, &pnr),
         Command::Volume(c) => participants::volume(&mut open(Write)?, c),
+        Command::Target(c @ TargetCmd::List) => admin::target(&mut open(Read)?, c),
+        Command::Target(c) => admin::target(&mut open(Write)?, c),
+        Command::Indicator(c @ IndicatorCmd::List) => admin::indicator(&mut open(Read)?, c),
+        Command::Indicator(c) => admin::indicator(&mut open(Write)?, c),
         Command::Import { file, dry_run } => data::import(&mut open(Write)?, &file, dry_run),
         Command::Report(a) => data::report(&mut open(AuditedRead)?, a),
         Command::Export(a) => data::export(&mut open(AuditedRead)?, a),

@@ -19,6 +19,7 @@ pub fn flag(command: &str, field: Field) -> String {
         ("exit" | "show", Field::Enrolment) => "--id".into(),
         (_, Field::Enrolment) => "ENROLMENT".into(),
         ("intervention add", Field::Code) => "CODE".into(),
+        ("indicator add", Field::Indicator) => "ID".into(),
         ("import" | "keygen" | "backup", Field::Out | Field::KeyFile) => "FILE".into(),
         (c, Field::Login) if c.starts_with("user ") => "LOGIN".into(),
         (c, Field::Role) if c.starts_with("user ") => "--role".into(),

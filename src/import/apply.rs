@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 
 use crate::actor::Actor;
-use crate::codes::Gender;
+use crate::codes::{Code, Gender};
 use crate::error::{Error, Field};
 use crate::identity::Fingerprint;
 use crate::model::Enrolment;
@@ -24,7 +24,9 @@ use crate::register::{self, ExitInput, ExitTarget, Participant, Person, StartInp
 use crate::store::enrolments::{self as store, ParticipantKey};
 use crate::store::interventions;
 
-use super::parse::{Event, ExitRow, InterventionRow, StartRow, VolumeRow, Who};
+use super::parse::{
+    Event, ExitRow, IndicatorRow, InterventionRow, StartRow, TargetRow, VolumeRow, Who,
+};
 use super::{RowError, Summary};
 
 /// Enrolments started by this import and still open, remembered so that
@@ -66,19 +68,32 @@ fn column_of(field: Field) -> Option<&'static str> {
         Intervention | Pnr | Consent | LocalId | Gender | BirthYear | Municipality | Support
         | YearsInSupport | Education | Referrer | Outcome | SupportAfter | StepProgress
         | QualityOfLife | Event | Code | Name | Parent | Kind | TargetWorkStudies | TargetStep
-        | TargetQol | Month | Women | Men => field.name(),
+        | TargetQol | Month | Women | Men | Year | WorkOrStudies | Step | Qol | Indicator
+        | Outcomes | LabelSv | LabelEn | Target => field.name(),
         _ => return None,
     })
 }
 
 fn conflict(line: u64, column: &str, what: String) -> RowError {
+    conflict_fix(line, column, what, "use `sustrack edit`")
+}
+
+/// A conflict with what is stored, and the command that changes it.
+fn conflict_fix(line: u64, column: &str, what: String, fix: &str) -> RowError {
     RowError {
         line,
         column: column.into(),
-        reason: format!(
-            "conflicts with what is stored: {what}; correct the file or use `sustrack edit`"
-        ),
+        reason: format!("conflicts with what is stored: {what}; correct the file or {fix}"),
     }
+}
+
+/// Two shares equal to well within what a percentage cell can say.
+fn same_share(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
 }
 
 fn key(who: &Who, fps: &[Fingerprint]) -> Key {
@@ -107,6 +122,8 @@ impl<'c> Applier<'c> {
             Event::Exit(row) => self.exit(row, fps),
             Event::Intervention(row) => self.intervention(row),
             Event::Volume(row) => self.volume(row),
+            Event::Target(row) => self.target(row),
+            Event::Indicator(row) => self.indicator(row),
         }
     }
 
@@ -332,6 +349,123 @@ impl<'c> Applier<'c> {
                 self.summary.volumes += 1;
             }
         }
+        Ok(())
+    }
+
+    /// A year's targets through `target set`: those stored with the same
+    /// value are skipped, another stored value is a conflict.
+    fn target(&mut self, row: TargetRow) -> Result<(), RowError> {
+        let TargetRow {
+            line,
+            intervention,
+            year,
+            shares,
+        } = row;
+        let stored = crate::store::targets::of_year(self.conn, year)
+            .map_err(|e| row_error(line, "year", e))?;
+        let mut new = Vec::new();
+        for (id, share, column) in shares {
+            let same_key = |t: &&crate::store::targets::YearTarget| {
+                t.intervention == intervention && t.indicator == id
+            };
+            match stored.iter().find(same_key) {
+                Some(t) if same_share(t.share, share) => {}
+                Some(t) => {
+                    return Err(conflict_fix(
+                        line,
+                        column,
+                        format!(
+                            "the {year} target for {id} of {} is {}, not {}",
+                            intervention.as_deref().unwrap_or("the total"),
+                            percent(t.share),
+                            percent(share)
+                        ),
+                        "change it with `sustrack target set`",
+                    ))
+                }
+                None => new.push((id.to_string(), share)),
+            }
+        }
+        if new.is_empty() {
+            self.summary.skipped += 1;
+            return Ok(());
+        }
+        // The targets' own values were checked when read: the domain may
+        // refuse the intervention (unknown) or the year (out of range).
+        crate::report::goals::target_set(
+            self.conn,
+            self.actor,
+            intervention.as_deref(),
+            year,
+            &new,
+        )
+        .map_err(|e| row_error(line, "intervention", e))?;
+        self.summary.targets += new.len() as u64;
+        Ok(())
+    }
+
+    /// A förbund-defined indicator through `indicator add`: one stored
+    /// exactly as given is skipped, another under the same id a conflict.
+    fn indicator(&mut self, row: IndicatorRow) -> Result<(), RowError> {
+        use crate::report::goals::{self, Goal};
+        let IndicatorRow {
+            line,
+            id,
+            outcomes,
+            label_sv,
+            label_en,
+            target,
+        } = row;
+        let stored = crate::store::targets::indicator_get(self.conn, &id)
+            .map_err(|e| row_error(line, "indicator", e))?;
+        if let Some(s) = stored {
+            let same_outcomes = goals::parse_outcomes(&s.outcomes)
+                .is_ok_and(|o| Goal::mask(&o) == Goal::mask(&outcomes));
+            let differs = if !same_outcomes {
+                Some(("outcomes", format!("outcomes {}", s.outcomes)))
+            } else if s.label_sv != label_sv {
+                Some(("label_sv", format!("the Swedish label '{}'", s.label_sv)))
+            } else if s.label_en != label_en {
+                Some(("label_en", format!("the English label '{}'", s.label_en)))
+            } else if !match (s.target, target) {
+                (Some(a), Some(b)) => same_share(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            } {
+                Some((
+                    "target",
+                    format!(
+                        "the target {}",
+                        s.target.map_or_else(|| "(none)".to_string(), percent)
+                    ),
+                ))
+            } else {
+                None
+            };
+            return match differs {
+                None => {
+                    self.summary.skipped += 1;
+                    Ok(())
+                }
+                Some((column, what)) => Err(conflict_fix(
+                    line,
+                    column,
+                    format!("indicator '{id}' is stored with {what}"),
+                    "give the new definition another id",
+                )),
+            };
+        }
+        let codes = outcomes
+            .iter()
+            .map(|o| o.code())
+            .collect::<Vec<_>>()
+            .join(",");
+        // The id was read as an id: a refusal names the field it is about,
+        // else the id (a standard indicator's id).
+        goals::indicator_add(
+            self.conn, self.actor, &id, &codes, &label_sv, &label_en, target,
+        )
+        .map_err(|e| row_error(line, "indicator", e))?;
+        self.summary.indicators += 1;
         Ok(())
     }
 

@@ -6,9 +6,38 @@
 //! fields; blank lines and trailing empty columns; Swedish or English
 //! header names and code labels.
 //!
-//! Three kinds of file are recognised by their header: registrations
-//! (`event,intervention,...`), interventions (`code,name,...`) and volume
-//! head counts (`intervention,month,women,men`).
+//! Five kinds of file are recognised by their header: registrations
+//! (`event,intervention,...`), interventions (`code,name,...`), volume
+//! head counts (`intervention,month,women,men`), targets per year
+//! (`intervention,year,work_or_studies,step,qol`) and förbund-defined
+//! indicators (`indicator,outcomes,label_sv,label_en[,target]`), in that
+//! order of precedence: a targets file is the one with `year` and a target
+//! column, an indicators file the one with `indicator`. The targets and
+//! indicators files refuse columns of other kinds.
+//!
+//! Targets (SPEC section 12, as `target set`): one row per intervention and
+//! year; an empty (or `(total)`) intervention is the förbund's own target
+//! for the total row. Each of `work_or_studies` (`arbete_studier`, `arbete
+//! eller studier`), `step` (`stegförflyttning`, `steg`) and `qol`
+//! (`livskvalitet`) is a percentage (`40`, `40 %`, `40,5`) or empty (not
+//! set); a row without any is an error. `år` is `year`, `insats` is
+//! `intervention`; the indicator ids `step_progress` and `quality_of_life`
+//! and the interventions file's `target_*` names are read as the targets
+//! too. A row whose targets are stored with the same values is skipped;
+//! another value stored for the same intervention, year and indicator is a
+//! conflict (change it with `target set`), never overwritten.
+//!
+//! Indicators (SPEC section 12, as `indicator add`): `indicator`
+//! (`indikator`), `outcomes` (`utfall`), `label_sv` (`etikett_sv`,
+//! `benämning`), `label_en` (`etikett_en`) and an optional `target`
+//! (`mål`). The outcomes cell is a list of outcome codes or labels
+//! separated by `,` (quoted in a comma-separated file), `|`, `;` or `/`; it
+//! is stored as codes joined by commas. A definition stored exactly as
+//! given (the same set of outcomes, labels and target) is skipped; another
+//! definition under the same id is a conflict.
+//!
+//! Registrations need the right to register; the other kinds are for
+//! those who manage interventions (coordinators and admins).
 //!
 //! The import is all-or-nothing and runs in two phases. Phase 1 parses
 //! every row without touching the database and collects every error. Phase
@@ -150,6 +179,10 @@ pub enum FileKind {
     Registrations,
     Interventions,
     Volume,
+    /// Targets per year.
+    Targets,
+    /// Förbund-defined indicators.
+    Indicators,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -160,6 +193,10 @@ pub struct Summary {
     pub exits: u64,
     pub interventions: u64,
     pub volumes: u64,
+    /// Year targets set (a row sets one to three).
+    pub targets: u64,
+    /// Förbund-defined indicators added.
+    pub indicators: u64,
     /// Rows already stored exactly as given.
     pub skipped: u64,
 }
@@ -168,7 +205,8 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} rows: ", self.rows)?;
         let mut parts = Vec::new();
-        if self.starts + self.exits > 0 || (self.interventions == 0 && self.volumes == 0) {
+        let others = self.interventions + self.volumes + self.targets + self.indicators;
+        if self.starts + self.exits > 0 || others == 0 {
             parts.push(format!("{} starts", self.starts));
             parts.push(format!("{} exits", self.exits));
         }
@@ -177,6 +215,12 @@ impl fmt::Display for Summary {
         }
         if self.volumes > 0 {
             parts.push(format!("{} volume months", self.volumes));
+        }
+        if self.targets > 0 {
+            parts.push(format!("{} targets", self.targets));
+        }
+        if self.indicators > 0 {
+            parts.push(format!("{} indicators", self.indicators));
         }
         parts.push(format!("{} skipped as already present", self.skipped));
         f.write_str(&parts.join(", "))
@@ -309,7 +353,10 @@ pub fn import_cached(
         actor,
         match layout.kind {
             FileKind::Registrations => crate::actor::Action::Register,
-            FileKind::Interventions | FileKind::Volume => crate::actor::Action::ManageInterventions,
+            FileKind::Interventions
+            | FileKind::Volume
+            | FileKind::Targets
+            | FileKind::Indicators => crate::actor::Action::ManageInterventions,
         },
     )?;
 
@@ -402,7 +449,7 @@ fn read_failure(e: std::io::Error) -> Failure {
 fn too_long(e: read::ReadError) -> Failure {
     match e {
         read::ReadError::TooLong { line } => Failure::Fatal(Error::usage(format!(
-            "line {line} is longer than {} KiB, the most one row may take: is this a CSV file of registrations, interventions or volumes?",
+            "line {line} is longer than {} KiB, the most one row may take: is this a CSV file of registrations, interventions, volumes, targets or indicators?",
             MAX_RECORD_BYTES / 1024
         ))),
         read::ReadError::Io(e) => read_failure(e),

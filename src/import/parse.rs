@@ -13,6 +13,7 @@ use crate::model::{
     parse_birth_year, parse_intervention_code, parse_intervention_name, parse_month,
     parse_municipality, parse_past_date, parse_percent, ExitFacts, Intervention, StartFacts,
 };
+use crate::report::goals;
 
 use super::read::Record;
 use super::{Failure, FileKind, RowError, RowErrors};
@@ -108,7 +109,69 @@ const HEADERS: &[(&str, &[&str])] = &[
     ("month", &["månad", "manad"]),
     ("women", &["kvinnor"]),
     ("men", &["män", "man"]),
+    // Targets per year (with `intervention`). `stegförflyttning` and
+    // `livskvalitet` name the registration columns step_progress and
+    // quality_of_life; in a targets file they are its step and qol
+    // columns (see `TARGET_NAMES`).
+    ("year", &["år", "årtal"]),
+    (
+        "work_or_studies",
+        &[
+            "arbete_studier",
+            "arbete eller studier",
+            "till arbete eller studier",
+            "work_studies",
+        ],
+    ),
+    ("step", &["steg"]),
+    ("qol", &[]),
+    // Förbund-defined indicators. `utfall` names the registration column
+    // outcome; in an indicators file it is its outcomes column.
+    ("indicator", &["indikator", "indicator_id", "indikator_id"]),
+    ("outcomes", &["avslutsorsaker"]),
+    (
+        "label_sv",
+        &[
+            "etikett_sv",
+            "benämning",
+            "benämning_sv",
+            "namn_sv",
+            "name_sv",
+        ],
+    ),
+    (
+        "label_en",
+        &["etikett_en", "benämning_en", "namn_en", "name_en"],
+    ),
+    ("target", &["mål", "målvärde"]),
 ];
+
+/// The columns of a targets file, as the indicator each sets and the
+/// domain field that names it.
+const TARGET_COLUMNS: [(&str, &str, Field); 3] = [
+    ("work_or_studies", "work_or_studies", Field::WorkOrStudies),
+    ("step", "step_progress", Field::Step),
+    ("qol", "quality_of_life", Field::Qol),
+];
+
+/// What other kinds' column names mean in a targets file: the indicator
+/// ids and the interventions file's standing-target columns name the
+/// year's targets (so `stegförflyttning` and `livskvalitet` work too).
+const TARGET_NAMES: &[(&str, &str)] = &[
+    ("step_progress", "step"),
+    ("quality_of_life", "qol"),
+    ("target_work_studies", "work_or_studies"),
+    ("target_step", "step"),
+    ("target_qol", "qol"),
+];
+
+/// What other kinds' column names mean in an indicators file (`utfall`).
+const INDICATOR_NAMES: &[(&str, &str)] = &[("outcome", "outcomes")];
+
+/// The columns a targets and an indicators file may have (the older kinds
+/// ignore columns of other kinds; these two refuse them).
+const TARGETS_ALLOWED: &[&str] = &["intervention", "year", "work_or_studies", "step", "qol"];
+const INDICATORS_ALLOWED: &[&str] = &["indicator", "outcomes", "label_sv", "label_en", "target"];
 
 fn header_key(name: &str) -> String {
     fold(name).replace([' ', '-'], "_")
@@ -151,19 +214,51 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
         .iter()
         .map(|c| c.trim().to_string())
         .collect();
+    // An unnamed column must stay empty (checked per row).
+    let mut canon: Vec<Option<&'static str>> = names
+        .iter()
+        .map(|n| (!n.is_empty()).then(|| canonical_header(n)).flatten())
+        .collect();
+    let kind = kind_of(&canon)?;
+    let renames = match kind {
+        FileKind::Targets => TARGET_NAMES,
+        FileKind::Indicators => INDICATOR_NAMES,
+        _ => &[],
+    };
+    for c in canon.iter_mut().flatten() {
+        if let Some((_, to)) = renames.iter().find(|(from, _)| from == c) {
+            *c = to;
+        }
+    }
+    let allowed = match kind {
+        FileKind::Targets => Some(("targets", TARGETS_ALLOWED)),
+        FileKind::Indicators => Some(("indicators", INDICATORS_ALLOWED)),
+        _ => None,
+    };
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
-            continue; // an unnamed column must stay empty (checked per row)
+            continue;
         }
-        match canonical_header(name) {
+        match canon[i] {
             Some(c) if columns.contains_key(c) => errors.push(RowError {
                 line,
                 column: shown(name),
                 reason: format!("column '{c}' appears twice"),
             }),
-            Some(c) => {
-                columns.insert(c, i);
-            }
+            Some(c) => match allowed {
+                Some((what, cols)) if !cols.contains(&c) => errors.push(RowError {
+                    line,
+                    column: shown(name),
+                    reason: format!(
+                        "column '{}' does not belong in a {what} file: its columns are {}",
+                        shown(name),
+                        cols.join(", ")
+                    ),
+                }),
+                _ => {
+                    columns.insert(c, i);
+                }
+            },
             None => errors.push(RowError {
                 line,
                 column: shown(name),
@@ -180,23 +275,13 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
         }
     }
     let has = |c: &str| columns.contains_key(c);
-    let kind = if has("event") {
-        FileKind::Registrations
-    } else if has("code") && has("name") {
-        FileKind::Interventions
-    } else if has("month") {
-        FileKind::Volume
-    } else {
-        return Err(Failure::Fatal(Error::usage(
-            "unrecognised header: a registrations file needs the columns event, intervention and date \
-             (an interventions file: code, name; a volume file: intervention, month, women, men)"
-                .into(),
-        )));
-    };
     let required: &[&str] = match kind {
         FileKind::Registrations => &["intervention", "date"],
         FileKind::Interventions => &[],
         FileKind::Volume => &["intervention", "women", "men"],
+        // `year` and a target column recognised the file.
+        FileKind::Targets => &[],
+        FileKind::Indicators => &["outcomes", "label_sv", "label_en"],
     };
     for r in required {
         if !has(r) {
@@ -214,6 +299,41 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
         kind,
         columns,
         names,
+    })
+}
+
+/// The kind of file a header's columns (canonical names, by position)
+/// make. A registrations file has `event`; an interventions file `code`
+/// and `name`; a targets file `year` with a target column (never in a
+/// volume file, which has `month`, nor in an interventions file, whose
+/// standing targets carry no year); an indicators file `indicator`; a
+/// volume file `month`.
+fn kind_of(canon: &[Option<&str>]) -> Result<FileKind, Failure> {
+    let has = |c: &str| canon.contains(&Some(c));
+    let target_column = TARGET_COLUMNS.iter().map(|(c, _, _)| *c).any(has)
+        || TARGET_NAMES.iter().map(|(from, _)| *from).any(has);
+    Ok(if has("event") {
+        FileKind::Registrations
+    } else if has("code") && has("name") {
+        FileKind::Interventions
+    } else if has("year") && target_column {
+        FileKind::Targets
+    } else if has("indicator") {
+        FileKind::Indicators
+    } else if has("month") {
+        FileKind::Volume
+    } else {
+        let hint = if has("year") {
+            " (a year but no target column)"
+        } else {
+            ""
+        };
+        return Err(Failure::Fatal(Error::usage(format!(
+            "unrecognised header{hint}: a registrations file needs the columns event, intervention and date \
+             (an interventions file: code, name; a volume file: intervention, month, women, men; \
+             a targets file: intervention, year and one or more of work_or_studies, step, qol; \
+             an indicators file: indicator, outcomes, label_sv, label_en and optionally target)"
+        ))));
     })
 }
 
@@ -270,12 +390,37 @@ pub(super) struct VolumeRow {
     pub men: u32,
 }
 
+/// One row of a targets file: a year's targets for an intervention, or
+/// (`None`) for the förbund's total.
+#[derive(Debug)]
+pub(super) struct TargetRow {
+    pub line: u64,
+    pub intervention: Option<String>,
+    pub year: i32,
+    /// (indicator id, share from 0 to 1, canonical column), at least one.
+    pub shares: Vec<(&'static str, f64, &'static str)>,
+}
+
+/// One row of an indicators file.
+#[derive(Debug)]
+pub(super) struct IndicatorRow {
+    pub line: u64,
+    pub id: String,
+    /// Distinct, in the order given.
+    pub outcomes: Vec<Outcome>,
+    pub label_sv: String,
+    pub label_en: String,
+    pub target: Option<f64>,
+}
+
 #[derive(Debug)]
 pub(super) enum Event {
     Start(StartRow),
     Exit(ExitRow),
     Intervention(InterventionRow),
     Volume(VolumeRow),
+    Target(TargetRow),
+    Indicator(IndicatorRow),
 }
 
 /// Rows read but not yet applied.
@@ -305,8 +450,9 @@ pub(super) fn row(
                 line: rec.line,
                 column: format!("#{}", i + 1),
                 reason: format!(
-                    "a value beyond the header, which names {} columns: name the column in the header or remove the value",
-                    layout.names.len()
+                    "a value beyond the header, which names {} columns: name the column in the header or remove the value{}",
+                    layout.names.len(),
+                    if layout.kind == FileKind::Indicators { OUTCOMES_SPLIT } else { "" }
                 ),
             }),
             Some(n) if n.is_empty() => errors.push(RowError {
@@ -341,6 +487,8 @@ pub(super) fn row(
         FileKind::Registrations => registration(&mut cells, today, &mut batch.pnrs),
         FileKind::Interventions => intervention_row(&mut cells),
         FileKind::Volume => volume_row(&mut cells),
+        FileKind::Targets => target_row(&mut cells),
+        FileKind::Indicators => indicator_row(&mut cells),
     };
     if errors.len() == before {
         if let Some(ev) = event {
@@ -611,5 +759,144 @@ fn volume_row(c: &mut Cells) -> Option<Event> {
         month: month?,
         women: women?,
         men: men?,
+    }))
+}
+
+/// Why an indicators row may have too many cells.
+const OUTCOMES_SPLIT: &str =
+    " (an outcomes list with commas must be quoted in a comma-separated file, \
+     e.g. \"work,studies\", or written work|studies)";
+
+/// The cell that names the förbund's total in a targets file: an empty
+/// cell, or `(total)` as `target list` shows it (no intervention code has
+/// parentheses).
+fn is_total(s: &str) -> bool {
+    matches!(fold(s).as_str(), "" | "(total)" | "(totalt)")
+}
+
+/// A year as written in a targets file; its range is the domain's rule.
+fn parse_year(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(y) if s.trim().chars().all(|c| c.is_ascii_digit()) => Ok(y),
+        _ => Err(format!(
+            "'{s}' is not a year: expected a four-digit year, e.g. 2024"
+        )),
+    }
+}
+
+fn target_row(c: &mut Cells) -> Option<Event> {
+    // `None`: a refused code (recorded); `Some(None)`: the total.
+    let intervention = match c.get("intervention") {
+        Some(s) if !is_total(s) => c
+            .parse("intervention", |s| {
+                parse_intervention_code(s).map_err(reason)
+            })
+            .map(Some),
+        _ => Some(None),
+    };
+    let year = c.required("year", "the year", parse_year);
+    let mut shares = Vec::new();
+    let mut given = false;
+    for (col, id, field) in TARGET_COLUMNS {
+        given |= c.get(col).is_some();
+        if let Some(share) = c.parse(col, |s| parse_percent(s, field).map_err(reason)) {
+            shares.push((id, share, col));
+        }
+    }
+    if !given {
+        // Named after the header's first target column.
+        let first = TARGET_COLUMNS
+            .iter()
+            .filter_map(|(col, _, _)| Some((*c.layout.columns.get(col)?, *col)))
+            .min()
+            .map_or("work_or_studies", |(_, col)| col);
+        c.error(
+            first,
+            "no target on this row: give at least one of work_or_studies, step, qol \
+             (a percentage from 0 to 100, e.g. 40)",
+        );
+        return None;
+    }
+    // A refused percentage is recorded: the row is dropped (see `row`).
+    Some(Event::Target(TargetRow {
+        line: c.line,
+        intervention: intervention?,
+        year: year?,
+        shares,
+    }))
+}
+
+/// An outcomes cell as outcomes. Forgiving about how the list is
+/// separated: `,` (quoted in a comma-separated file), `|`, `;` or `/`; an
+/// item that is itself an outcome with a `/` in it (`arbete/anställning`)
+/// stays whole. Codes and Swedish or English labels are accepted.
+pub(super) fn parse_outcome_list(s: &str) -> Result<Vec<Outcome>, String> {
+    let mut items: Vec<&str> = Vec::new();
+    for part in s.split([',', '|', ';']).map(str::trim) {
+        if part.is_empty() || Outcome::parse(part).is_ok() {
+            items.push(part);
+        } else {
+            items.extend(part.split('/').map(str::trim));
+        }
+    }
+    let mut out: Vec<Outcome> = Vec::new();
+    for item in items.into_iter().filter(|i| !i.is_empty()) {
+        let o = Outcome::parse(item).map_err(|e| {
+            format!(
+                "'{}' is not an exit outcome: accepted are {}",
+                e.value,
+                Outcome::ALL
+                    .iter()
+                    .map(|o| o.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            "is empty: expected one or more exit outcomes, e.g. work,studies,job_seeking".into(),
+        );
+    }
+    Ok(out)
+}
+
+fn indicator_row(c: &mut Cells) -> Option<Event> {
+    let id = c.required("indicator", "the indicator id", |s| {
+        goals::parse_indicator_id(s).map_err(reason)
+    });
+    let outcomes = c.required(
+        "outcomes",
+        "the outcomes (e.g. work,studies,job_seeking)",
+        parse_outcome_list,
+    );
+    let label = |c: &mut Cells, col: &str, what: &str| {
+        c.required(col, what, |s| Ok::<_, String>(s.to_string()))
+    };
+    let label_sv = label(c, "label_sv", "the Swedish label");
+    let label_en = label(c, "label_en", "the English label");
+    // A comma-separated list left unquoted spills into the next columns:
+    // an outcome code where the Swedish label should be (a Swedish label
+    // is never an English code; an English label may well be "work").
+    if label_sv.as_deref().and_then(Outcome::from_code).is_some() {
+        c.error(
+            "outcomes",
+            format!("the list of outcomes seems split over several columns{OUTCOMES_SPLIT}"),
+        );
+        return None;
+    }
+    let target = c.parse("target", |s| {
+        parse_percent(s, Field::Target).map_err(reason)
+    });
+    Some(Event::Indicator(IndicatorRow {
+        line: c.line,
+        id: id?,
+        outcomes: outcomes?,
+        label_sv: label_sv?,
+        label_en: label_en?,
+        target,
     }))
 }

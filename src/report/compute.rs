@@ -27,7 +27,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
-use super::{of_ten, Indicator, Options, Report, Row, Table};
+use super::goals::{Def, Goal, Targets};
+use super::{of_ten, Duration, Indicator, Options, Period, Report, Row, Table};
 use crate::codes::{
     Code, Education, Gender, Lang, Outcome, QualityOfLife, Referrer, StepProgress, Support,
     YearsInSupport,
@@ -108,16 +109,24 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 /// Gender-split counts for one row.
 type Pair = [u64; 2];
 
+/// The figures of one intervention (or, summed, of a parent's subtree).
 #[derive(Default, Clone)]
 struct PerIntervention {
-    active: u64,
+    active: Pair,
     new: u64,
-    exited: u64,
-    /// Distinct persons, filled in after the pass.
-    unique: u64,
-    /// work_or_studies, step_progress, quality_of_life: (numerator, denominator)
-    indicators: [(u64, u64); 3],
+    exited: Pair,
+    /// Active and not exited by the period's end (carried over).
+    at_end: u64,
+    /// Exited in the period at most 30 days after the start.
+    early: u64,
+    /// Per indicator of the report, per gender: (numerator, denominator).
+    indicators: Vec<[(u64, u64); 2]>,
+    /// Exits in the period by days from start to exit.
+    days: Vec<u64>,
 }
+
+/// Exits at most this many days after the start are early exits.
+pub const EARLY_EXIT_DAYS: i64 = 30;
 
 struct Tallies {
     municipality: FnvMap<String, Pair>,
@@ -131,11 +140,12 @@ struct Tallies {
     after: Vec<Pair>,
     transition: Vec<Vec<u64>>,
     outcome: Vec<Pair>,
+    /// `years_in_support` of the new participants.
+    years_new: Vec<Pair>,
     per: Vec<PerIntervention>,
     /// (intervention index, person key) of every active enrolment; sorted
     /// and deduplicated after the pass (cheaper than hashing every row).
     persons: Vec<(usize, u64)>,
-    all_unique: u64,
 }
 
 /// Parse a stored `YYYY-MM-DD` without the generic format machinery.
@@ -163,7 +173,7 @@ pub fn fast_date(s: &str) -> Result<NaiveDate> {
         })
 }
 
-/// What every scan of one report shares.
+/// What every scan of one report period shares.
 struct Scan<'a> {
     index: FnvMap<&'a str, usize>,
     from: String,
@@ -171,22 +181,29 @@ struct Scan<'a> {
     bands: &'a [(u32, u32)],
     months_band: u32,
     interventions: usize,
+    goals: Vec<Goal>,
 }
 
 impl<'a> Scan<'a> {
     /// `individual` are the selected individual interventions, in table order.
-    fn new(opts: &'a Options, individual: &[&'a Intervention]) -> Scan<'a> {
+    fn new(
+        opts: &'a Options,
+        period: Period,
+        individual: &[&'a Intervention],
+        defs: &[Def],
+    ) -> Scan<'a> {
         Scan {
             index: individual
                 .iter()
                 .enumerate()
                 .map(|(n, i)| (i.code.as_str(), n))
                 .collect(),
-            from: opts.period.from.to_string(),
-            to: opts.period.to.to_string(),
+            from: period.from.to_string(),
+            to: period.to.to_string(),
             bands: &opts.age_bands,
             months_band: opts.months_band.max(1),
             interventions: individual.len(),
+            goals: defs.iter().map(|d| d.goal).collect(),
         }
     }
 }
@@ -206,49 +223,60 @@ impl Tallies {
             after: vec![[0; 2]; n_support],
             transition: vec![vec![0; n_support]; n_support],
             outcome: vec![[0; 2]; Outcome::ALL.len()],
-            per: vec![PerIntervention::default(); scan.interventions],
+            years_new: vec![[0; 2]; YearsInSupport::ALL.len() + 1],
+            per: vec![
+                PerIntervention {
+                    indicators: vec![[(0, 0); 2]; scan.goals.len()],
+                    ..PerIntervention::default()
+                };
+                scan.interventions
+            ],
             persons: Vec::new(),
-            all_unique: 0,
         }
     }
 
     /// Tally one enrolment of the scan: every active one counts in the
     /// active tables, new ones also by referrer, exited ones also in the
     /// exit tables and the indicators. Rows of unselected interventions
-    /// are skipped.
+    /// are skipped, and so are rows not active in this scan's period (a
+    /// scan with a comparison period reads the rows of both).
     fn add(&mut self, s: &Scan, r: &ScanRow, anonymous: &mut Anonymous) -> Result<()> {
         let Some(&iv) = r.text(Col::Intervention)?.and_then(|c| s.index.get(c)) else {
             return Ok(());
         };
+        let start = r.text(Col::Start)?.unwrap_or("");
+        let exit = r.text(Col::Exit)?;
+        if start > s.to.as_str() || exit.is_some_and(|e| e < s.from.as_str()) {
+            return Ok(());
+        }
         let g = r
             .code::<Gender>(Col::Gender)?
             .ok_or_else(|| {
                 Error::Database("an enrolment has no gender; run `sustrack check`".into())
             })?
             .index();
-        let start = r.text(Col::Start)?.unwrap_or("");
-        let exit = r.text(Col::Exit)?;
         let person = person_key(r, iv, anonymous)?;
-        self.per[iv].active += 1;
+        self.per[iv].active[g] += 1;
         self.persons.push((iv, person));
-        self.add_active(s, r, g, start)?;
+        let y = self.add_active(s, r, g, start)?;
         if start >= s.from.as_str() {
             self.per[iv].new += 1;
             let rf = r
                 .code::<Referrer>(Col::Referrer)?
                 .map_or(Referrer::ALL.len(), |c| c.index());
             self.referrer[rf][g] += 1;
+            self.years_new[y][g] += 1;
         }
         match exit {
             Some(exit) if exit <= s.to.as_str() => self.add_exited(s, r, iv, g, start, exit)?,
-            _ => {}
+            _ => self.per[iv].at_end += 1,
         }
         Ok(())
     }
 
     /// The tables of the active population: municipality, age, years in
-    /// support, education.
-    fn add_active(&mut self, s: &Scan, r: &ScanRow, g: usize, start: &str) -> Result<()> {
+    /// support, education. Returns the years-in-support row.
+    fn add_active(&mut self, s: &Scan, r: &ScanRow, g: usize, start: &str) -> Result<usize> {
         match r.text(Col::Municipality)? {
             Some(m) => match self.municipality.get_mut(m) {
                 Some(c) => c[g] += 1,
@@ -284,7 +312,7 @@ impl Tallies {
             .unwrap_or(Education::NoneOrUnknown)
             .index();
         self.education[e][g] += 1;
-        Ok(())
+        Ok(y)
     }
 
     /// The tables of the exited population (months in the intervention,
@@ -298,7 +326,9 @@ impl Tallies {
         start: &str,
         exit: &str,
     ) -> Result<()> {
-        let months = months_between(fast_date(start)?, fast_date(exit)?);
+        let (start, exit) = (fast_date(start)?, fast_date(exit)?);
+        let months = months_between(start, exit);
+        let days = (exit - start).num_days().max(0);
         let band = ((months - 1) / s.months_band) as usize;
         if self.months.len() <= band {
             self.months.resize(band + 1, [0; 2]);
@@ -320,6 +350,9 @@ impl Tallies {
         })?;
         self.outcome[outcome.index()][g] += 1;
         self.per[iv].add_exit(
+            &s.goals,
+            g,
+            days,
             outcome,
             r.code::<StepProgress>(Col::StepProgress)?,
             r.code::<QualityOfLife>(Col::QualityOfLife)?,
@@ -360,60 +393,110 @@ impl Tallies {
             }
         }
         add(&mut self.outcome, &o.outcome);
+        add(&mut self.years_new, &o.years_new);
         for (a, b) in self.per.iter_mut().zip(&o.per) {
-            a.active += b.active;
-            a.new += b.new;
-            a.exited += b.exited;
-            for k in 0..3 {
-                a.indicators[k].0 += b.indicators[k].0;
-                a.indicators[k].1 += b.indicators[k].1;
-            }
+            a.add(b);
         }
         self.persons.extend(o.persons);
     }
 
-    /// Count distinct persons, per intervention and overall.
+    /// Sort the persons for [`Tallies::unique`].
     fn finish(&mut self) {
         self.persons.sort_unstable();
         self.persons.dedup();
-        for &(iv, _) in &self.persons {
-            self.per[iv].unique += 1;
+    }
+
+    /// Distinct persons among the active enrolments of `members`
+    /// (intervention indices, ascending).
+    fn unique(&self, members: &[usize]) -> u64 {
+        if let [one] = members {
+            let lo = self.persons.partition_point(|&(iv, _)| iv < *one);
+            let hi = self.persons.partition_point(|&(iv, _)| iv <= *one);
+            return (hi - lo) as u64;
         }
-        let mut everyone: Vec<u64> = self.persons.iter().map(|&(_, p)| p).collect();
-        everyone.sort_unstable();
-        everyone.dedup();
-        self.all_unique = everyone.len() as u64;
+        let mut ps: Vec<u64> = self
+            .persons
+            .iter()
+            .filter(|(iv, _)| members.binary_search(iv).is_ok())
+            .map(|&(_, p)| p)
+            .collect();
+        ps.sort_unstable();
+        ps.dedup();
+        ps.len() as u64
     }
 }
 
 impl PerIntervention {
-    /// Count one exit and its indicators: work or studies over every exit,
-    /// step progress and quality of life over those where it was answered.
+    /// Count one exit: its time, whether it was early, and each indicator
+    /// (an outcome goal over every exit; step progress and quality of
+    /// life over those where it was answered).
     fn add_exit(
         &mut self,
+        goals: &[Goal],
+        g: usize,
+        days: i64,
         outcome: Outcome,
         step: Option<StepProgress>,
         qol: Option<QualityOfLife>,
     ) {
-        self.exited += 1;
-        self.indicators[0].0 += outcome.is_work_or_studies() as u64;
-        self.indicators[0].1 += 1;
-        match step {
-            Some(StepProgress::Yes) => {
-                self.indicators[1].0 += 1;
-                self.indicators[1].1 += 1
-            }
-            Some(StepProgress::No) => self.indicators[1].1 += 1,
-            _ => {}
+        self.exited[g] += 1;
+        self.early += (days <= EARLY_EXIT_DAYS) as u64;
+        let d = days as usize;
+        if self.days.len() <= d {
+            self.days.resize(d + 1, 0);
         }
-        match qol {
-            Some(QualityOfLife::Improved) => {
-                self.indicators[2].0 += 1;
-                self.indicators[2].1 += 1
-            }
-            Some(QualityOfLife::Unchanged | QualityOfLife::Worse) => self.indicators[2].1 += 1,
-            _ => {}
+        self.days[d] += 1;
+        for (goal, counts) in goals.iter().zip(&mut self.indicators) {
+            let (hit, answered) = match goal {
+                Goal::Outcomes(mask) => (mask & (1 << outcome.index()) != 0, true),
+                Goal::Step => match step {
+                    Some(StepProgress::Yes) => (true, true),
+                    Some(StepProgress::No) => (false, true),
+                    _ => (false, false),
+                },
+                Goal::Qol => match qol {
+                    Some(QualityOfLife::Improved) => (true, true),
+                    Some(QualityOfLife::Unchanged | QualityOfLife::Worse) => (false, true),
+                    _ => (false, false),
+                },
+            };
+            counts[g].0 += hit as u64;
+            counts[g].1 += answered as u64;
         }
+    }
+
+    /// Add another intervention's (or part's) figures to these.
+    fn add(&mut self, b: &PerIntervention) {
+        for g in 0..2 {
+            self.active[g] += b.active[g];
+            self.exited[g] += b.exited[g];
+        }
+        self.new += b.new;
+        self.at_end += b.at_end;
+        self.early += b.early;
+        if self.indicators.len() < b.indicators.len() {
+            self.indicators.resize(b.indicators.len(), [(0, 0); 2]);
+        }
+        for (x, y) in self.indicators.iter_mut().zip(&b.indicators) {
+            for g in 0..2 {
+                x[g].0 += y[g].0;
+                x[g].1 += y[g].1;
+            }
+        }
+        if self.days.len() < b.days.len() {
+            self.days.resize(b.days.len(), 0);
+        }
+        for (x, y) in self.days.iter_mut().zip(&b.days) {
+            *x += y;
+        }
+    }
+
+    fn active_total(&self) -> u64 {
+        self.active[0] + self.active[1]
+    }
+
+    fn exited_total(&self) -> u64 {
+        self.exited[0] + self.exited[1]
     }
 }
 
@@ -453,31 +536,49 @@ fn local_key(iv: usize, local: &str) -> u64 {
 }
 
 /// Tally the enrolments whose id lies in `range` (all when `None`) as part
-/// `part` of the scan.
-fn scan(conn: &Connection, s: &Scan, range: Option<(&str, &str)>, part: u64) -> Result<Tallies> {
-    let mut t = Tallies::new(s);
-    let mut anonymous = Anonymous::new(part);
-    report_scan::active_enrolments(conn, &s.from, &s.to, range, |r| {
-        t.add(s, &r, &mut anonymous)
+/// `part` of the scan, once for each period: one read of the rows active
+/// in any of them.
+fn scan(
+    conn: &Connection,
+    scans: &[Scan],
+    range: Option<(&str, &str)>,
+    part: u64,
+) -> Result<Vec<Tallies>> {
+    let mut ts: Vec<Tallies> = scans.iter().map(Tallies::new).collect();
+    let mut anonymous: Vec<Anonymous> = (0..scans.len()).map(|_| Anonymous::new(part)).collect();
+    let from = scans.iter().map(|s| s.from.as_str()).min().unwrap_or("");
+    let to = scans.iter().map(|s| s.to.as_str()).max().unwrap_or("");
+    report_scan::active_enrolments(conn, from, to, range, |r| {
+        for ((s, t), a) in scans.iter().zip(&mut ts).zip(&mut anonymous) {
+            t.add(s, &r, a)?;
+        }
+        Ok(())
     })?;
-    Ok(t)
+    Ok(ts)
 }
 
-/// Compute the report (without suppression) on one connection.
+/// Compute the report (without suppression) on one connection; with a
+/// comparison period, its figures are merged in.
 pub fn compute(conn: &Connection, opts: &Options) -> Result<Report> {
+    Ok(super::compare::merge(compute_periods(conn, opts)?))
+}
+
+/// The report of the period and, when asked, of the comparison period,
+/// each complete and unsuppressed, from one scan.
+pub fn compute_periods(conn: &Connection, opts: &Options) -> Result<Vec<Report>> {
     compute_with(conn, opts, |s| scan(conn, s, None, 0))
 }
 
-/// Compute the report on snapshot connections that all see one state
+/// [`compute_periods`] on snapshot connections that all see one state
 /// ([`crate::store::Store::snapshot`]): the first reads interventions,
 /// targets and volumes, and the others scan one share each of the
 /// (random, uniformly spread) enrolment ids, one per core.
-pub fn compute_on(mut readers: Vec<Connection>, opts: &Options) -> Result<Report> {
+pub fn compute_on(mut readers: Vec<Connection>, opts: &Options) -> Result<Vec<Report>> {
     if readers.len() < 2 {
         let c = readers
             .pop()
             .ok_or_else(|| Error::Database("a report needs a connection".into()))?;
-        return compute(&c, opts);
+        return compute_periods(&c, opts);
     }
     let meta = readers.remove(0);
     let ranges = crate::store::enrolments::id_ranges(readers.len());
@@ -487,60 +588,245 @@ pub fn compute_on(mut readers: Vec<Connection>, opts: &Options) -> Result<Report
             scan(&c, s, Some((&lo, &hi)), i as u64)
         })?
         .into_iter();
-        let mut t = parts.next().expect("one part at least");
+        let mut ts = parts.next().expect("one part at least");
         for p in parts {
-            t.merge(p);
+            for (t, o) in ts.iter_mut().zip(p) {
+                t.merge(o);
+            }
         }
-        Ok(t)
+        Ok(ts)
     })
 }
 
-/// Resolve the selection, tally its enrolments with `run`, and lay out
-/// the tables and indicators.
+/// A line of the per-intervention tables: an intervention's own row, or a
+/// parent's subtotal of itself and its descendants.
+#[derive(Debug, Clone)]
+enum Line {
+    Own(usize),
+    Subtotal {
+        code: String,
+        name: String,
+        members: Vec<usize>,
+    },
+}
+
+/// A line, its depth in the tree, and its figures.
+struct Placed {
+    line: Line,
+    depth: u8,
+    per: PerIntervention,
+    unique: u64,
+}
+
+impl Placed {
+    fn code<'a>(&'a self, individual: &[&'a Intervention]) -> &'a str {
+        match &self.line {
+            Line::Own(i) => &individual[*i].code,
+            Line::Subtotal { code, .. } => code,
+        }
+    }
+
+    fn subtotal(&self) -> bool {
+        matches!(self.line, Line::Subtotal { .. })
+    }
+}
+
+/// The selection in tree order: each intervention's own row (individual
+/// ones), its children below it, and, after a parent's subtree, the
+/// parent's subtotal when it has individual descendants.
+fn layout(selection: &[Intervention], individual: &[&Intervention]) -> Vec<(Line, u8)> {
+    let selected: HashSet<&str> = selection.iter().map(|i| i.code.as_str()).collect();
+    let own = |code: &str| individual.iter().position(|i| i.code == code);
+    fn visit(
+        i: &Intervention,
+        depth: u8,
+        selection: &[Intervention],
+        own: &dyn Fn(&str) -> Option<usize>,
+        out: &mut Vec<(Line, u8)>,
+    ) -> Vec<usize> {
+        let mut members: Vec<usize> = own(&i.code).into_iter().collect();
+        if let Some(n) = members.first() {
+            out.push((Line::Own(*n), depth));
+        }
+        let mut descendants = Vec::new();
+        if depth < 32 {
+            for c in selection
+                .iter()
+                .filter(|c| c.parent.as_deref() == Some(i.code.as_str()))
+            {
+                descendants.extend(visit(c, depth + 1, selection, own, out));
+            }
+        }
+        if !descendants.is_empty() {
+            members.extend(descendants);
+            members.sort_unstable();
+            out.push((
+                Line::Subtotal {
+                    code: i.code.clone(),
+                    name: i.name.clone(),
+                    members: members.clone(),
+                },
+                depth,
+            ));
+        }
+        members
+    }
+    let mut out = Vec::new();
+    for root in selection
+        .iter()
+        .filter(|i| !i.parent.as_deref().is_some_and(|p| selected.contains(p)))
+    {
+        visit(root, 0, selection, &own, &mut out);
+    }
+    out
+}
+
+/// Resolve the selection, tally its enrolments with `run` (one tally per
+/// period), and lay out each period's tables and indicators.
 fn compute_with(
     conn: &Connection,
     opts: &Options,
-    run: impl FnOnce(&Scan) -> Result<Tallies>,
-) -> Result<Report> {
+    run: impl FnOnce(&[Scan]) -> Result<Vec<Tallies>>,
+) -> Result<Vec<Report>> {
     let all = interventions::all(conn)?;
     let selection = resolve_selection(&all, &opts.interventions)?;
     let individual: Vec<&Intervention> = selection
         .iter()
         .filter(|i| i.kind == crate::codes::InterventionKind::Individual)
         .collect();
-    let s = Scan::new(opts, &individual);
-    let mut t = run(&s)?;
-    t.finish();
-    let volume = volume(conn, opts, &selection, opts.lang)?;
-    let tables = tables(&t, &s, &individual, volume, opts.lang);
-    let indicators = indicators(&t, &individual, &all, opts.lang);
+    let defs = super::goals::defs(conn)?;
+    let periods: Vec<Period> = std::iter::once(opts.period).chain(opts.compare).collect();
+    let scans: Vec<Scan> = periods
+        .iter()
+        .map(|&p| Scan::new(opts, p, &individual, &defs))
+        .collect();
+    let tallies = run(&scans)?;
+    let layout = layout(&selection, &individual);
     let mut codes: Vec<String> = selection.iter().map(|i| i.code.clone()).collect();
     codes.sort();
-    Ok(Report {
-        period: opts.period,
-        interventions: codes,
-        tables,
-        indicators,
-        lang: opts.lang,
-        suppress_below: None,
-    })
+    let mut reports = Vec::new();
+    for ((mut t, s), period) in tallies.into_iter().zip(&scans).zip(&periods) {
+        t.finish();
+        let placed: Vec<Placed> = layout
+            .iter()
+            .map(|(line, depth)| {
+                let members: &[usize] = match line {
+                    Line::Own(i) => std::slice::from_ref(i),
+                    Line::Subtotal { members, .. } => members,
+                };
+                let mut per = PerIntervention::default();
+                for &m in members {
+                    per.add(&t.per[m]);
+                }
+                Placed {
+                    line: line.clone(),
+                    depth: *depth,
+                    unique: t.unique(members),
+                    per,
+                }
+            })
+            .collect();
+        let mut overall = PerIntervention::default();
+        for p in &t.per {
+            overall.add(p);
+        }
+        overall.indicators.resize(defs.len(), [(0, 0); 2]);
+        let all_members: Vec<usize> = (0..individual.len()).collect();
+        let everyone = t.unique(&all_members);
+        let volume = volume(conn, *period, &selection, opts.lang)?;
+        let targets = Targets::load(conn, &all, chrono::Datelike::year(&period.to))?;
+        let view = View {
+            t: &t,
+            individual: &individual,
+            placed: &placed,
+            overall: &overall,
+            everyone,
+            lang: opts.lang,
+        };
+        reports.push(Report {
+            period: *period,
+            interventions: codes.clone(),
+            tables: tables(&view, s, volume),
+            indicators: indicators(&view, &defs, &targets),
+            durations: durations(&view),
+            defs: defs.clone(),
+            lang: opts.lang,
+            suppress_below: None,
+            compare: None,
+        });
+    }
+    Ok(reports)
 }
 
-/// Every table of the report, in the order SPEC section 6 lists them.
-fn tables(
-    t: &Tallies,
-    s: &Scan,
-    individual: &[&Intervention],
-    volume: Table,
+/// What the table builders read.
+struct View<'a> {
+    t: &'a Tallies,
+    individual: &'a [&'a Intervention],
+    placed: &'a [Placed],
+    overall: &'a PerIntervention,
+    everyone: u64,
     lang: Lang,
-) -> Vec<Table> {
+}
+
+impl View<'_> {
+    fn label(&self, p: &Placed) -> String {
+        match &p.line {
+            Line::Own(i) => format!(
+                "{} – {}",
+                self.individual[*i].code, self.individual[*i].name
+            ),
+            Line::Subtotal { code, name, .. } => format!(
+                "{code} – {name}, {}",
+                self.lang
+                    .pick("totalt med delinsatser", "total with sub-interventions")
+            ),
+        }
+    }
+
+    /// A per-intervention row with its tree position.
+    fn row(&self, p: &Placed, values: Vec<Option<u64>>) -> Row {
+        let mut row = Row::new(p.code(self.individual), &self.label(p), values);
+        row.depth = p.depth;
+        if let Line::Subtotal { members, .. } = &p.line {
+            row.subtotal = Some(
+                members
+                    .iter()
+                    .map(|&m| self.individual[m].code.clone())
+                    .collect(),
+            );
+        }
+        row
+    }
+}
+
+/// Every table of the report, in the order SPEC sections 6 and 12 list them.
+fn tables(v: &View, s: &Scan, volume: Table) -> Vec<Table> {
+    let (t, lang) = (v.t, v.lang);
     vec![
-        participation(t, individual, lang),
+        participation(v),
+        intervention_gender(v),
         volume,
         municipality(t, lang),
         age(t, s.bands, lang),
         months(t, s.months_band, lang),
-        years_in_support(t, lang),
+        years_in_support(
+            "years_in_support",
+            lang.pick(
+                "Tid i offentlig försörjning före insats",
+                "Time in public support before start",
+            ),
+            &t.years,
+            lang,
+        ),
+        years_in_support(
+            "years_in_support_new",
+            lang.pick(
+                "Tid i offentlig försörjning före insats (nya deltagare)",
+                "Time in public support before start (new participants)",
+            ),
+            &t.years_new,
+            lang,
+        ),
         code_table::<Education>(
             "education",
             lang.pick("Utbildningsnivå", "Education"),
@@ -581,19 +867,25 @@ fn total_label(lang: Lang) -> String {
     lang.pick("Totalt", "Total").into()
 }
 
-fn pair_row(key: &str, label: &str, p: &Pair) -> Row {
-    Row {
-        key: key.into(),
-        label: label.into(),
-        values: vec![Some(p[0]), Some(p[1]), Some(p[0] + p[1])],
-        shares: None,
-    }
+fn pair_values(p: &Pair) -> Vec<Option<u64>> {
+    vec![Some(p[0]), Some(p[1]), Some(p[0] + p[1])]
 }
 
-/// The total row of a table: column sums.
+fn pair_row(key: &str, label: &str, p: &Pair) -> Row {
+    Row::new(key, label, pair_values(p))
+}
+
+/// The total row of a table: column sums of the rows that are not subtotals.
 fn column_sums(rows: &[Row], width: usize) -> Vec<Option<u64>> {
     (0..width)
-        .map(|c| Some(rows.iter().map(|r| r.values[c].unwrap_or(0)).sum()))
+        .map(|c| {
+            Some(
+                rows.iter()
+                    .filter(|r| r.subtotal.is_none())
+                    .map(|r| r.values[c].unwrap_or(0))
+                    .sum(),
+            )
+        })
         .collect()
 }
 
@@ -608,6 +900,7 @@ fn gender_table(id: &'static str, title: &str, rows: Vec<Row>, lang: Lang) -> Ta
         rows,
         total,
         total_label: total_label(lang),
+        compare_total: None,
     }
 }
 
@@ -630,19 +923,32 @@ fn code_table<C: Code>(
     gender_table(id, title, rows, lang)
 }
 
-fn participation(t: &Tallies, individual: &[&Intervention], lang: Lang) -> Table {
-    let rows: Vec<Row> = individual
+/// Per intervention (and parent subtotal): active, new, exited, active at
+/// the period's end, early exits, distinct persons.
+fn participation(v: &View) -> Table {
+    let lang = v.lang;
+    let rows: Vec<Row> = v
+        .placed
         .iter()
-        .zip(&t.per)
-        .map(|(i, p)| Row {
-            key: i.code.clone(),
-            label: format!("{} – {}", i.code, i.name),
-            values: vec![Some(p.active), Some(p.new), Some(p.exited), Some(p.unique)],
-            shares: None,
+        .map(|p| {
+            let f = &p.per;
+            v.row(
+                p,
+                [
+                    f.active_total(),
+                    f.new,
+                    f.exited_total(),
+                    f.at_end,
+                    f.early,
+                    p.unique,
+                ]
+                .map(Some)
+                .to_vec(),
+            )
         })
         .collect();
-    let mut total = column_sums(&rows, 3);
-    total.push(Some(t.all_unique));
+    let mut total = column_sums(&rows, 5);
+    total.push(Some(v.everyone));
     Table {
         id: "participation",
         title: lang
@@ -652,32 +958,61 @@ fn participation(t: &Tallies, individual: &[&Intervention], lang: Lang) -> Table
             ("Aktiva", "Active"),
             ("Nya", "New"),
             ("Avslutade", "Exited"),
+            ("Kvar vid periodens slut", "Active at period end"),
+            ("Avslutade inom 30 dagar", "Exited within 30 days"),
             ("Unika personer", "Unique persons"),
         ]
         .iter()
         .map(|(s, e)| lang.pick(s, e).to_string())
         .collect(),
-        column_keys: vec![
-            "active".into(),
-            "new".into(),
-            "exited".into(),
-            "unique_persons".into(),
-        ],
+        column_keys: PARTICIPATION_COLUMNS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         rows,
         total,
         total_label: total_label(lang),
+        compare_total: None,
     }
+}
+
+/// The column keys of `participation`.
+pub const PARTICIPATION_COLUMNS: [&str; 6] = [
+    "active",
+    "new",
+    "exited",
+    "active_at_end",
+    "early_exits",
+    "unique_persons",
+];
+
+/// Active participants by gender, per intervention and parent subtotal.
+fn intervention_gender(v: &View) -> Table {
+    let rows = v
+        .placed
+        .iter()
+        .map(|p| v.row(p, pair_values(&p.per.active)))
+        .collect();
+    gender_table(
+        "intervention_gender",
+        v.lang.pick(
+            "Deltagare per insats och kön",
+            "Participants by intervention and gender",
+        ),
+        rows,
+        v.lang,
+    )
 }
 
 /// Volume interventions: monthly head counts summed over the months of the period.
 fn volume(
     conn: &Connection,
-    opts: &Options,
+    period: Period,
     selection: &[Intervention],
     lang: Lang,
 ) -> Result<Table> {
-    let first = opts.period.from.format("%Y-%m").to_string();
-    let last = opts.period.to.format("%Y-%m").to_string();
+    let first = period.from.format("%Y-%m").to_string();
+    let last = period.to.format("%Y-%m").to_string();
     let mut rows = Vec::new();
     for i in selection
         .iter()
@@ -776,15 +1111,12 @@ fn months(t: &Tallies, band: u32, lang: Lang) -> Table {
     )
 }
 
-fn years_in_support(t: &Tallies, lang: Lang) -> Table {
+fn years_in_support(id: &'static str, title: &str, counts: &[Pair], lang: Lang) -> Table {
     let mut table = code_table::<YearsInSupport>(
-        "years_in_support",
-        lang.pick(
-            "Tid i offentlig försörjning före insats",
-            "Time in public support before start",
-        ),
-        &t.years,
-        Some(&t.years[YearsInSupport::ALL.len()]),
+        id,
+        title,
+        counts,
+        Some(&counts[YearsInSupport::ALL.len()]),
         lang,
     );
     add_shares(&mut table);
@@ -814,15 +1146,14 @@ fn support_before_after(t: &Tallies, lang: Lang) -> Table {
         .enumerate()
         .map(|(i, c)| {
             let (b, a) = (t.before[i], t.after[i]);
-            Row {
-                key: c.code().into(),
-                label: c.label(lang).into(),
-                values: [b[0], b[1], b[0] + b[1], a[0], a[1], a[0] + a[1]]
+            Row::new(
+                c.code(),
+                c.label(lang),
+                [b[0], b[1], b[0] + b[1], a[0], a[1], a[0] + a[1]]
                     .iter()
                     .map(|&v| Some(v))
                     .collect(),
-                shares: None,
-            }
+            )
         })
         .collect();
     let total = column_sums(&rows, 6);
@@ -859,6 +1190,7 @@ fn support_before_after(t: &Tallies, lang: Lang) -> Table {
         rows,
         total,
         total_label: total_label(lang),
+        compare_total: None,
     }
 }
 
@@ -875,12 +1207,7 @@ fn support_transition(t: &Tallies, lang: Lang) -> Table {
             let mut values: Vec<Option<u64>> =
                 used.iter().map(|&j| Some(t.transition[i][j])).collect();
             values.push(Some(t.transition[i].iter().sum()));
-            Row {
-                key: Support::ALL[i].code().into(),
-                label: Support::ALL[i].label(lang).into(),
-                values,
-                shares: None,
-            }
+            Row::new(Support::ALL[i].code(), Support::ALL[i].label(lang), values)
         })
         .collect();
     let total = column_sums(&rows, used.len() + 1);
@@ -907,73 +1234,78 @@ fn support_transition(t: &Tallies, lang: Lang) -> Table {
         rows,
         total,
         total_label: total_label(lang),
+        compare_total: None,
     }
 }
 
-/// The target of an intervention: its own, else its nearest ancestor's.
-fn inherited_target(
-    all: &[Intervention],
-    code: &str,
-    pick: fn(&Intervention) -> Option<f64>,
-) -> Option<f64> {
-    let mut current = all.iter().find(|i| i.code == code);
-    let mut hops = 0;
-    while let Some(i) = current {
-        if let Some(t) = pick(i) {
-            return Some(t);
-        }
-        hops += 1;
-        if hops > 64 {
-            return None;
-        }
-        current = i
-            .parent
-            .as_ref()
-            .and_then(|p| all.iter().find(|x| &x.code == p));
-    }
-    None
-}
-
-pub const INDICATOR_IDS: [&str; 3] = ["work_or_studies", "step_progress", "quality_of_life"];
-
-fn indicators(
-    t: &Tallies,
-    individual: &[&Intervention],
-    all: &[Intervention],
-    lang: Lang,
-) -> Vec<Indicator> {
-    let pickers: [fn(&Intervention) -> Option<f64>; 3] = [
-        |i| i.target_work_studies,
-        |i| i.target_step,
-        |i| i.target_qol,
-    ];
+/// The indicators: for each (standard, then förbund-defined) indicator,
+/// every line with exits (an intervention's own, a parent's subtotal),
+/// then the total; each for both genders, then women, then men.
+fn indicators(v: &View, defs: &[Def], targets: &Targets) -> Vec<Indicator> {
     let mut out = Vec::new();
-    for (k, id) in INDICATOR_IDS.iter().enumerate() {
-        let mut total = (0, 0);
-        let mut targets: Vec<Option<f64>> = Vec::new();
-        for (i, per) in individual.iter().zip(&t.per) {
-            let (n, d) = per.indicators[k];
-            if per.exited == 0 {
-                continue;
+    for (k, def) in defs.iter().enumerate() {
+        let mut contributing: Vec<Option<f64>> = Vec::new();
+        for p in v.placed.iter().filter(|p| p.per.exited_total() > 0) {
+            let code = p.code(v.individual);
+            let target = targets.of(def, code);
+            if !p.subtotal() {
+                contributing.push(target);
             }
-            total.0 += n;
-            total.1 += d;
-            let target = inherited_target(all, &i.code, pickers[k]);
-            targets.push(target);
-            out.push(indicator(id, Some(i.code.clone()), n, d, target, lang));
+            push_gendered(
+                &mut out,
+                def,
+                Some(code),
+                p.subtotal(),
+                p.per.indicators[k],
+                target,
+                v.lang,
+            );
         }
-        // The total has a target only when every contributing intervention shares it.
-        let target = match targets.first() {
-            Some(&first) if targets.iter().all(|&x| x == first) => first,
+        // The total's target: the förbund's own for the year, else the
+        // one every contributing intervention shares.
+        let target = targets.total(def).or(match contributing.first() {
+            Some(&first) if contributing.iter().all(|&x| x == first) => first,
             _ => None,
-        };
-        out.push(indicator(id, None, total.0, total.1, target, lang));
+        });
+        push_gendered(
+            &mut out,
+            def,
+            None,
+            false,
+            v.overall.indicators[k],
+            target,
+            v.lang,
+        );
     }
     out
 }
 
+/// One indicator for both genders, then for women and for men.
+fn push_gendered(
+    out: &mut Vec<Indicator>,
+    def: &Def,
+    code: Option<&str>,
+    subtotal: bool,
+    counts: [(u64, u64); 2],
+    target: Option<f64>,
+    lang: Lang,
+) {
+    let [w, m] = counts;
+    for (gender, (n, d)) in [
+        (None, (w.0 + m.0, w.1 + m.1)),
+        (Some("woman"), w),
+        (Some("man"), m),
+    ] {
+        let mut i = indicator(&def.id, code.map(String::from), n, d, target, lang);
+        i.name = def.name(lang).to_string();
+        i.subtotal = subtotal;
+        i.gender = gender;
+        out.push(i);
+    }
+}
+
 pub fn indicator(
-    id: &'static str,
+    id: &str,
     intervention: Option<String>,
     n: u64,
     d: u64,
@@ -983,8 +1315,11 @@ pub fn indicator(
     let share = (d > 0).then(|| n as f64 / d as f64);
     let ten = of_ten(n, d, lang);
     Indicator {
-        id,
+        id: id.to_string(),
+        name: String::new(),
         intervention,
+        subtotal: false,
+        gender: None,
         numerator: Some(n),
         denominator: Some(d),
         share,
@@ -996,5 +1331,63 @@ pub fn indicator(
             _ => None,
         },
         too_few: false,
+        compare: None,
     }
+}
+
+/// Time in the intervention of the exited: every line with exits, then
+/// the total.
+fn durations(v: &View) -> Vec<Duration> {
+    let mut out: Vec<Duration> = v
+        .placed
+        .iter()
+        .filter(|p| p.per.exited_total() > 0)
+        .map(|p| duration(Some(p.code(v.individual).to_string()), p.subtotal(), &p.per))
+        .collect();
+    out.push(duration(None, false, v.overall));
+    out
+}
+
+fn duration(intervention: Option<String>, subtotal: bool, per: &PerIntervention) -> Duration {
+    let n = per.exited_total();
+    let (mean, median) = mean_median(&per.days, n);
+    Duration {
+        intervention,
+        subtotal,
+        exited: Some(n),
+        mean_days: mean,
+        median_days: median,
+        too_few: false,
+        compare: None,
+    }
+}
+
+/// Mean and median of a histogram (`counts[d]` values equal to `d`) of
+/// `n` values; the median of an even count is the mean of the middle two.
+pub fn mean_median(counts: &[u64], n: u64) -> (Option<f64>, Option<f64>) {
+    if n == 0 {
+        return (None, None);
+    }
+    let sum: u128 = counts
+        .iter()
+        .enumerate()
+        .map(|(d, &c)| d as u128 * c as u128)
+        .sum();
+    // The values at ranks k (1-based).
+    let at = |k: u64| -> u64 {
+        let mut seen = 0;
+        for (d, &c) in counts.iter().enumerate() {
+            seen += c;
+            if seen >= k {
+                return d as u64;
+            }
+        }
+        counts.len() as u64
+    };
+    let median = if n % 2 == 1 {
+        at(n.div_ceil(2)) as f64
+    } else {
+        (at(n / 2) + at(n / 2 + 1)) as f64 / 2.0
+    };
+    (Some(sum as f64 / n as f64), Some(median))
 }

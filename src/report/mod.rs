@@ -6,7 +6,9 @@
 //! and the renderers in [`render`] only lay out what is already decided.
 //! Tests assert on the data; renderers are small and separately tested.
 
+pub mod compare;
 pub mod compute;
+pub mod goals;
 pub mod render;
 pub mod suppress;
 
@@ -58,6 +60,9 @@ pub struct Options {
     pub age_bands: Vec<(u32, u32)>,
     pub months_band: u32,
     pub suppress_below: Option<u32>,
+    /// A comparison period (`--compare YEAR`, SPEC section 12): every row,
+    /// total, indicator and time figure also carries its value there.
+    pub compare: Option<Period>,
 }
 
 impl Options {
@@ -69,6 +74,7 @@ impl Options {
             age_bands: default_age_bands(),
             months_band: 6,
             suppress_below: None,
+            compare: None,
         }
     }
 
@@ -136,11 +142,51 @@ pub struct Report {
     pub indicators: Vec<Indicator>,
     pub lang: Lang,
     pub suppress_below: Option<u32>,
+    /// Time in the intervention of the exited, per intervention, subtotal
+    /// and in total (SPEC section 12).
+    pub durations: Vec<Duration>,
+    /// What each indicator of the report measures.
+    pub defs: Vec<goals::Def>,
+    /// The comparison period, when the report carries one.
+    pub compare: Option<Period>,
 }
 
 impl Report {
     pub fn table(&self, id: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.id == id)
+    }
+
+    /// An indicator by id, intervention (`None` = the total), gender
+    /// (`None` = both) and whether it is a parent's subtotal.
+    pub fn indicator(
+        &self,
+        id: &str,
+        intervention: Option<&str>,
+        gender: Option<&str>,
+        subtotal: bool,
+    ) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| {
+            i.id == id
+                && i.intervention.as_deref() == intervention
+                && i.gender == gender
+                && i.subtotal == subtotal
+        })
+    }
+}
+
+impl Table {
+    /// A row that is not a subtotal, by key.
+    pub fn row(&self, key: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.key == key && r.subtotal.is_none())
+    }
+
+    /// A parent's subtotal row, by the parent's code.
+    pub fn subtotal(&self, key: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.key == key && r.subtotal.is_some())
     }
 }
 
@@ -156,6 +202,8 @@ pub struct Table {
     pub total: Vec<Option<u64>>,
     /// Label of the total row ("Totalt" / "Total").
     pub total_label: String,
+    /// The comparison period's total row.
+    pub compare_total: Option<Vec<Option<u64>>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,16 +211,46 @@ pub struct Row {
     pub key: String,
     pub label: String,
     pub values: Vec<Option<u64>>,
-    /// Share of the column total, same order as `values` (only `years_in_support`).
+    /// Share of the column total, same order as `values` (only the
+    /// `years_in_support` tables).
     pub shares: Option<Vec<Option<f64>>>,
+    /// A parent's subtotal: the keys of the rows it adds up (its own and
+    /// its descendants'). Subtotal rows are left out of the total row.
+    pub subtotal: Option<Vec<String>>,
+    /// Depth in the intervention tree (renderings indent by it).
+    pub depth: u8,
+    /// The comparison period's values, same order as `values`.
+    pub compare: Option<Vec<Option<u64>>>,
+}
+
+impl Row {
+    pub fn new(key: &str, label: &str, values: Vec<Option<u64>>) -> Row {
+        Row {
+            key: key.into(),
+            label: label.into(),
+            values,
+            shares: None,
+            subtotal: None,
+            depth: 0,
+            compare: None,
+        }
+    }
 }
 
 /// One headline indicator ("x av 10 ...").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicator {
-    pub id: &'static str,
+    /// `work_or_studies`, `step_progress`, `quality_of_life` or the id of
+    /// a förbund-defined indicator.
+    pub id: String,
+    /// What it measures, in the report's language ("till arbete eller studier").
+    pub name: String,
     /// `None` for the total over the selection.
     pub intervention: Option<String>,
+    /// True for a parent's subtotal (itself and its descendants).
+    pub subtotal: bool,
+    /// `woman` or `man`; `None` for both.
+    pub gender: Option<&'static str>,
     pub numerator: Option<u64>,
     pub denominator: Option<u64>,
     pub share: Option<f64>,
@@ -180,9 +258,31 @@ pub struct Indicator {
     pub phrase: Option<String>,
     pub target: Option<f64>,
     pub met: Option<bool>,
-    /// True when the denominator is below `--suppress-below`.
+    /// True when its counts are hidden by suppression.
     pub too_few: bool,
+    /// The same indicator in the comparison period.
+    pub compare: Option<Box<Indicator>>,
 }
+
+/// Time in the intervention of those who exited in the period: mean and
+/// median of the days from start to exit, shown in weeks (days / 7) and
+/// months (days / 30.4375).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duration {
+    /// `None` for the total over the selection.
+    pub intervention: Option<String>,
+    pub subtotal: bool,
+    /// How many exited (the population of the figures).
+    pub exited: Option<u64>,
+    pub mean_days: Option<f64>,
+    pub median_days: Option<f64>,
+    /// True when hidden by suppression (its count is).
+    pub too_few: bool,
+    pub compare: Option<Box<Duration>>,
+}
+
+pub const DAYS_PER_WEEK: f64 = 7.0;
+pub const DAYS_PER_MONTH: f64 = 30.4375;
 
 /// "x av 10" with drygt/knappt, computed exactly in integers:
 /// of_ten = round half up (10 n / d); "drygt" when 10 n / d is at least 0.15
@@ -209,7 +309,7 @@ pub fn of_ten(numerator: u64, denominator: u64, lang: Lang) -> Option<(u32, Stri
 /// Compute a report and apply suppression when asked.
 pub fn build(conn: &rusqlite::Connection, opts: &Options) -> Result<Report> {
     opts.validate()?;
-    finish(compute::compute(conn, opts)?, opts)
+    finish(compute::compute_periods(conn, opts)?, opts)
 }
 
 /// A report as a front end asks for it: the read is recorded in the audit
@@ -290,7 +390,7 @@ fn within_scope<'o>(
 /// What the audit trail says about a report's options.
 pub fn describe(opts: &Options, format: &str) -> String {
     format!(
-        "interventions {}; format {format}; lang {}; suppress below {}; age bands {}; months band {}",
+        "interventions {}; format {format}; lang {}; suppress below {}; age bands {}; months band {}{}",
         if opts.interventions.is_empty() {
             "all".into()
         } else {
@@ -304,15 +404,22 @@ pub fn describe(opts: &Options, format: &str) -> String {
             .map(|(a, b)| format!("{a}-{b}"))
             .collect::<Vec<_>>()
             .join(","),
-        opts.months_band
+        opts.months_band,
+        opts.compare
+            .map(|c| format!("; compare {}..{}", c.from, c.to))
+            .unwrap_or_default()
     )
 }
 
-fn finish(mut r: Report, opts: &Options) -> Result<Report> {
+/// Suppress each period's report on its own (see [`compare`] for why that
+/// is suppressing them together) and lay them side by side.
+fn finish(mut reports: Vec<Report>, opts: &Options) -> Result<Report> {
     if let Some(n) = opts.suppress_below {
-        suppress::apply(&mut r, n);
+        for r in &mut reports {
+            suppress::apply(r, n);
+        }
     }
-    Ok(r)
+    Ok(compare::merge(reports))
 }
 
 #[cfg(test)]

@@ -87,6 +87,14 @@ pub fn apply(report: &mut Report, n: u32) {
             i.too_few = true;
         }
     }
+    for (d, exits) in report.durations.iter_mut().zip(&sys.durations) {
+        if exits.is_some_and(|v| hidden[v]) {
+            d.exited = None;
+            d.mean_days = None;
+            d.median_days = None;
+            d.too_few = true;
+        }
+    }
     report.suppress_below = Some(n);
 }
 

@@ -39,6 +39,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::Sql("CREATE INDEX audit_by_action ON audit(action);"),
     // 7: e-ID sign-in (OpenID Connect): a user's bound identity.
     Migration::Sql(include_str!("v7_identity.sql")),
+    // 8: targets per year and förbund-defined indicators.
+    Migration::Sql(include_str!("v8_targets.sql")),
 ];
 
 fn audit_without_values(tx: &Transaction) -> Result<()> {

@@ -43,6 +43,7 @@ mod kommunkod;
 pub mod migrations;
 pub mod report_scan;
 pub mod serve_lock;
+pub mod targets;
 pub mod volume;
 
 use std::path::{Path, PathBuf};

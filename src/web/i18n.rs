@@ -391,6 +391,7 @@ fn desk_label(sv: bool, field: &str) -> &'static str {
         "suppress_below" => ("Dölj tal under", "Hide counts below"),
         "age_bands" => ("Åldersband", "Age bands"),
         "months_band" => ("Månadsband", "Months band"),
+        "compare" => ("Jämför med år", "Compare with year"),
         "k" => ("k (minsta gruppstorlek)", "k (smallest group)"),
         "key_file" => ("Nyckelfil", "Key file"),
         "file" => ("Fil", "File"),

@@ -101,6 +101,8 @@ fn said(s: &Summary, lang: crate::codes::Lang) -> String {
         (s.exits, "avslut", "exits"),
         (s.interventions, "insatser", "interventions"),
         (s.volumes, "volymmånader", "volume months"),
+        (s.targets, "mål", "targets"),
+        (s.indicators, "egna indikatorer", "own indicators"),
         (
             s.skipped,
             "fanns redan och hoppas över",
@@ -275,8 +277,8 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
         errors.add(
             "file",
             lang.pick(
-                "Fil saknas: välj en CSV-fil med registreringar, insatser eller volymer",
-                "File is missing: choose a CSV file of registrations, interventions or volumes",
+                "Fil saknas: välj en CSV-fil med registreringar, insatser, volymer, mål eller indikatorer",
+                "File is missing: choose a CSV file of registrations, interventions, volumes, targets or indicators",
             ),
         );
         return page(

@@ -77,6 +77,7 @@ struct ReportPage {
     from: String,
     to: String,
     suppress_below: String,
+    compare: String,
     langs: Vec<super::forms::Choice>,
     age_bands: String,
     months_band: String,
@@ -336,7 +337,26 @@ fn options(
             "enter a number of months from 1 to 120",
         ),
     );
+    // A comparison year ("jmf 2020"): empty for none.
+    let compare = field(
+        form,
+        errors,
+        t,
+        "compare",
+        None,
+        |s| {
+            s.parse::<i32>()
+                .ok()
+                .and_then(|y| report::Period::year(y).ok())
+                .map(Some)
+        },
+        ui.pick(
+            "ange ett årtal, till exempel 2020, eller lämna tomt",
+            "enter a year, for example 2020, or leave it empty",
+        ),
+    );
     let mut opts = Options::new(period?);
+    opts.compare = compare?;
     opts.interventions = selected(form);
     opts.lang = lang?;
     opts.suppress_below = suppress_below?;
@@ -522,6 +542,7 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
             suppress_below: form
                 .opt("suppress_below")
                 .map_or_else(|| DEFAULT_SUPPRESS_BELOW.to_string(), str::to_string),
+            compare: form.get("compare").to_string(),
             langs: [("sv", "svenska"), ("en", "English")]
                 .into_iter()
                 .map(|(v, l)| super::forms::Choice {

@@ -163,18 +163,52 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
             .as_array()
             .unwrap()
             .iter()
-            .position(|r| r["key"] == key)
+            .position(|r| r["key"] == key && r.get("subtotal").is_none())
     };
-    // Inside each table.
+    let sub_row = |t: usize, key: &str| {
+        tables[t]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|r| r["key"] == key && r.get("subtotal").is_some())
+    };
+    let is_sub = |t: usize, r: usize| tables[t]["rows"][r].get("subtotal").is_some();
+    // Inside each table: rows that are not subtotals add up to the total;
+    // a subtotal is the sum of its members' rows (SPEC section 12).
     for (t, table) in tables.iter().enumerate() {
         let id = table["id"].as_str().unwrap();
         let f = figs[t].clone();
         let last = f.len() - 1;
         let width = f[last].len();
-        let additive_columns = if id == "participation" { 3 } else { width };
-        for c in 0..additive_columns {
-            let parts: Vec<Fig> = f[..last].iter().map(|r| r[c]).collect();
-            m.sum(f[last][c], &parts);
+        let additive_columns = if id == "participation" { 5 } else { width };
+        let own: Vec<usize> = (0..last).filter(|&r| !is_sub(t, r)).collect();
+        for (c, &total) in f[last].iter().enumerate().take(additive_columns) {
+            let parts: Vec<Fig> = own.iter().map(|&r| f[r][c]).collect();
+            m.sum(total, &parts);
+        }
+        for r in (0..last).filter(|&r| is_sub(t, r)) {
+            let members: Vec<usize> = table["rows"][r]["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| key_row(t, k.as_str().unwrap()).unwrap())
+                .collect();
+            for (c, &sub) in f[r].iter().enumerate().take(additive_columns) {
+                let parts: Vec<Fig> = members.iter().map(|&x| f[x][c]).collect();
+                m.sum(sub, &parts);
+            }
+            if id == "participation" {
+                // Distinct persons of a subtree: at least each member's, at
+                // most their sum, at most its enrolments and the whole's.
+                let s = m.aux("sum of members' unique", big);
+                let uniques: Vec<Fig> = members.iter().map(|&x| f[x][5]).collect();
+                m.sum(s, &uniques);
+                m.le(f[r][5], s);
+                for &x in &members {
+                    m.le(f[x][5], f[r][5]);
+                }
+                m.le(f[r][5], f[last][5]);
+            }
         }
         let keys: Vec<&str> = table["column_keys"]
             .as_array()
@@ -184,7 +218,13 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
             .collect();
         for r in &f {
             match id {
-                "participation" => {}
+                "participation" => {
+                    // Active = exited + still active at the end; early exits
+                    // are some of the exits; persons at most enrolments.
+                    m.sum(r[0], &[r[2], r[3]]);
+                    m.le(r[4], r[2]);
+                    m.le(r[5], r[0]);
+                }
                 "support_before_after" => {
                     m.sum(r[2], &[r[0], r[1]]);
                     m.sum(r[5], &[r[3], r[4]]);
@@ -197,11 +237,10 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
             }
         }
         if id == "participation" {
-            let unique_total = f[last][3];
-            let uniques: Vec<Fig> = f[..last].iter().map(|r| r[3]).collect();
-            for r in &f[..last] {
-                m.le(r[3], r[0]);
-                m.le(r[3], unique_total);
+            let unique_total = f[last][5];
+            let uniques: Vec<Fig> = own.iter().map(|&r| f[r][5]).collect();
+            for &r in &own {
+                m.le(f[r][5], unique_total);
             }
             if !uniques.is_empty() {
                 let s = m.aux("sum of unique", big);
@@ -214,14 +253,34 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
     let total = |t: usize| figs[t].last().unwrap().clone();
     let part = find("participation").unwrap();
     let active = total(find("age").unwrap());
-    for id in ["municipality", "years_in_support", "education"] {
+    for id in [
+        "municipality",
+        "years_in_support",
+        "education",
+        "intervention_gender",
+    ] {
         let other = total(find(id).unwrap());
         for c in 0..3 {
             m.eq(active[c], other[c]);
         }
     }
     m.eq(active[2], total(part)[0]);
+    let ig = find("intervention_gender").unwrap();
+    for r in 0..figs[part].len() - 1 {
+        let key = tables[part]["rows"][r]["key"].as_str().unwrap();
+        let q = if is_sub(part, r) {
+            sub_row(ig, key)
+        } else {
+            key_row(ig, key)
+        }
+        .unwrap();
+        m.eq(figs[part][r][0], figs[ig][q][2]);
+    }
     let referrer = total(find("referrer").unwrap());
+    let new_years = total(find("years_in_support_new").unwrap());
+    for c in 0..3 {
+        m.eq(referrer[c], new_years[c]);
+    }
     m.eq(referrer[2], total(part)[1]);
     let exited = total(find("outcome").unwrap());
     let months = total(find("months").unwrap());
@@ -248,64 +307,131 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
         let s = key_row(sba_t, key.as_str().unwrap()).unwrap();
         m.eq(trt[c], figs[sba_t][s][5]);
     }
-    // Indicators.
+    // Indicators: one (numerator, denominator) per indicator, line
+    // (intervention or subtotal or total) and gender (both, women, men).
     let outcome = find("outcome").unwrap();
+    let inds = suppressed["indicators"].as_array().unwrap();
     let plain_ind = plain["indicators"].as_array().unwrap();
-    for id in ["work_or_studies", "step_progress", "quality_of_life"] {
-        let mut nums = Vec::new();
-        let mut dens = Vec::new();
-        let mut total_fig = None;
-        for (i, p) in suppressed["indicators"]
-            .as_array()
-            .unwrap()
+    type Line = (String, Option<String>, bool, Option<String>);
+    let mut pairs: Vec<(Line, (Fig, Fig))> = Vec::new();
+    for (i, p) in inds.iter().zip(plain_ind) {
+        let id = i["id"].as_str().unwrap().to_string();
+        let who = i["intervention"].as_str().map(String::from);
+        let sub = i.get("subtotal").is_some();
+        let gender = i["gender"].as_str().map(String::from);
+        let name = format!(
+            "{id}/{}{}/{}",
+            who.as_deref().unwrap_or("total"),
+            if sub { "+" } else { "" },
+            gender.as_deref().unwrap_or("all")
+        );
+        let prim = |k: &str| {
+            let v = p[k].as_i64().unwrap();
+            v > 0 && v < n
+        };
+        let num = m.fig(
+            &i["numerator"],
+            format!("{name}/num"),
+            prim("numerator"),
+            n,
+            big,
+        );
+        let den = m.fig(
+            &i["denominator"],
+            format!("{name}/den"),
+            prim("denominator"),
+            n,
+            big,
+        );
+        m.le(num, den);
+        pairs.push(((id, who, sub, gender), (num, den)));
+    }
+    let get = |id: &str, who: &Option<String>, sub: bool, g: &Option<String>| {
+        pairs
             .iter()
-            .zip(plain_ind)
-            .filter(|(i, _)| i["id"] == id)
-        {
-            let who = i["intervention"].as_str().unwrap_or("total").to_string();
-            let prim = |k: &str| {
-                let v = p[k].as_i64().unwrap();
-                v > 0 && v < n
-            };
-            let num = m.fig(
-                &i["numerator"],
-                format!("{id}/{who}/num"),
-                prim("numerator"),
-                n,
-                big,
-            );
-            let den = m.fig(
-                &i["denominator"],
-                format!("{id}/{who}/den"),
-                prim("denominator"),
-                n,
-                big,
-            );
-            m.le(num, den);
-            let population = match i["intervention"].as_str() {
-                Some(code) => {
-                    nums.push(num);
-                    dens.push(den);
-                    figs[part][key_row(part, code).unwrap()][2]
-                }
-                None => {
-                    total_fig = Some((num, den));
-                    exited[2]
-                }
-            };
-            if id == "work_or_studies" {
-                m.eq(den, population);
+            .find(|(k, _)| k.0 == id && &k.1 == who && k.2 == sub && &k.3 == g)
+            .map(|p| p.1)
+    };
+    let genders = [None, Some("woman".to_string()), Some("man".to_string())];
+    for ((id, who, sub, g), (num, den)) in &pairs {
+        let ind = inds.iter().find(|i| i["id"] == id.as_str()).unwrap();
+        let outcomes: Option<Vec<&str>> = ind.get("outcomes").map(|o| {
+            o.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect()
+        });
+        // The exits this line stands on: shown for an intervention or
+        // subtotal (both genders) and for the total by gender; else the
+        // work-or-studies denominator of the same line.
+        let shown = match (who, g) {
+            (Some(code), None) => {
+                let r = if *sub {
+                    sub_row(part, code)
+                } else {
+                    key_row(part, code)
+                };
+                Some(figs[part][r.unwrap()][2])
+            }
+            (None, None) => Some(exited[2]),
+            (None, Some(g)) => Some(exited[if g == "woman" { 0 } else { 1 }]),
+            (Some(_), Some(_)) => None,
+        };
+        let population = shown.or_else(|| get("work_or_studies", who, *sub, g).map(|p| p.1));
+        if let Some(pop) = population {
+            if outcomes.is_some() {
+                m.eq(*den, pop);
             } else {
-                m.le(den, population);
+                m.le(*den, pop);
             }
         }
-        let (num, den) = total_fig.unwrap();
-        m.sum(num, &nums);
-        m.sum(den, &dens);
-        if id == "work_or_studies" {
-            let work = figs[outcome][key_row(outcome, "work").unwrap()][2];
-            let studies = figs[outcome][key_row(outcome, "studies").unwrap()][2];
-            m.sum(num, &[work, studies]);
+        if g.is_none() {
+            if let (Some(w), Some(mn)) = (
+                get(id, who, *sub, &genders[1]),
+                get(id, who, *sub, &genders[2]),
+            ) {
+                m.sum(*num, &[w.0, mn.0]);
+                m.sum(*den, &[w.1, mn.1]);
+            }
+        }
+        if who.is_none() {
+            // The total: the interventions' own lines add up to it, and an
+            // outcome goal's numerator is the outcome rows in the goal.
+            let parts: Vec<(Fig, Fig)> = pairs
+                .iter()
+                .filter(|(k, _)| &k.0 == id && k.1.is_some() && !k.2 && &k.3 == g)
+                .map(|p| p.1)
+                .collect();
+            m.sum(*num, &parts.iter().map(|p| p.0).collect::<Vec<_>>());
+            m.sum(*den, &parts.iter().map(|p| p.1).collect::<Vec<_>>());
+            if let Some(codes) = &outcomes {
+                let col = match g.as_deref() {
+                    Some("woman") => 0,
+                    Some(_) => 1,
+                    None => 2,
+                };
+                let rows: Vec<Fig> = codes
+                    .iter()
+                    .map(|c| figs[outcome][key_row(outcome, c).unwrap()][col])
+                    .collect();
+                m.sum(*num, &rows);
+            }
+        } else if *sub {
+            let code = who.as_deref().unwrap();
+            let members: Vec<String> = tables[part]["rows"][sub_row(part, code).unwrap()]
+                ["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap().to_string())
+                .collect();
+            let parts: Vec<(Fig, Fig)> = members
+                .iter()
+                .filter_map(|c| get(id, &Some(c.clone()), false, g))
+                .collect();
+            m.sum(*num, &parts.iter().map(|p| p.0).collect::<Vec<_>>());
+            m.sum(*den, &parts.iter().map(|p| p.1).collect::<Vec<_>>());
         }
     }
     m
@@ -355,13 +481,19 @@ fn extreme(m: &Model, k: usize, dir: OptimizationDirection) -> Option<Vec<i64>> 
         .collect();
     for (row, eq) in &m.rows {
         let mut rhs = 0.0;
-        let mut expr: Vec<(microlp::Variable, f64)> = Vec::new();
+        // One coefficient per variable (a figure may appear twice).
+        let mut coef: std::collections::BTreeMap<usize, i64> = Default::default();
         for &(f, c) in row {
             match f {
                 Fig::Shown(x) => rhs -= (c * x) as f64,
-                Fig::Hidden(j) => expr.push((vars[j], c as f64)),
+                Fig::Hidden(j) => *coef.entry(j).or_default() += c,
             }
         }
+        let expr: Vec<(microlp::Variable, f64)> = coef
+            .into_iter()
+            .filter(|&(_, c)| c != 0)
+            .map(|(j, c)| (vars[j], c as f64))
+            .collect();
         if expr.is_empty() {
             assert!(
                 if *eq { rhs == 0.0 } else { rhs >= 0.0 },

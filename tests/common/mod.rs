@@ -108,8 +108,22 @@ pub fn dump(db: &Path) -> String {
         "person",
         "enrolment",
         "volume",
+        "target",
+        "indicator_def",
         "audit",
     ] {
+        // Tables a migration adds are absent from an older file.
+        let exists: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("schema")
+            > 0;
+        if !exists {
+            continue;
+        }
         let mut stmt = conn
             .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
             .expect("prepare");

@@ -3,7 +3,7 @@
 //! blank line. Counts are plain integers; percentages use the report
 //! language's decimal mark.
 
-use super::{cells, heading, indicator_cells, indicator_header, indicators_title};
+use super::{cells, heading, sections};
 use crate::report::Report;
 
 pub fn render(r: &Report) -> Vec<u8> {
@@ -20,7 +20,7 @@ pub fn render(r: &Report) -> Vec<u8> {
         write(&[title]);
         write(&[sub]);
         for t in &r.tables {
-            let (header, body) = cells(t, r.lang);
+            let (header, body) = cells(t, r);
             write(&[String::new()]);
             // The table's id (as in json) on its own line, for scripts.
             write(&[format!("[{}]", t.id)]);
@@ -29,12 +29,14 @@ pub fn render(r: &Report) -> Vec<u8> {
                 write(row);
             }
         }
-        write(&[String::new()]);
-        write(&["[indicators]".to_string()]);
-        write(&[indicators_title(r.lang).to_string()]);
-        write(&indicator_header(r.lang));
-        for i in &r.indicators {
-            write(&indicator_cells(i, r.lang));
+        for (id, title, header, body) in sections(r) {
+            write(&[String::new()]);
+            write(&[format!("[{id}]")]);
+            write(&[title]);
+            write(&header);
+            for row in &body {
+                write(row);
+            }
         }
         w.flush().expect("writing to memory cannot fail");
     }

@@ -16,10 +16,7 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    cells, count, heading, indicator_cells, indicator_header, indicator_name, indicators_title,
-    target_text, SUPPRESSED,
-};
+use super::{cells, count, heading, sections, target_text, SUPPRESSED};
 use crate::codes::Lang;
 use crate::report::{Indicator, Report, Table};
 
@@ -134,9 +131,23 @@ pub fn body(r: &Report) -> String {
         if t.id == "volume" && t.rows.is_empty() {
             continue;
         }
-        table_section(&mut out, t, lang);
+        table_section(&mut out, t, r);
     }
-    indicator_section(&mut out, r);
+    for (id, title, header, rows) in sections(r) {
+        let totals: Vec<bool> = match id {
+            "indicators" => r
+                .indicators
+                .iter()
+                .map(|i| i.intervention.is_none() && i.gender.is_none())
+                .collect(),
+            _ => r
+                .durations
+                .iter()
+                .map(|d| d.intervention.is_none())
+                .collect(),
+        };
+        figure_section(&mut out, id, &title, &header, &rows, &totals);
+    }
     let _ = writeln!(
         out,
         "<footer class=\"report-note\">{}</footer>",
@@ -166,7 +177,7 @@ fn headlines(out: &mut String, r: &Report) {
     let totals: Vec<&Indicator> = r
         .indicators
         .iter()
-        .filter(|i| i.intervention.is_none())
+        .filter(|i| i.intervention.is_none() && i.gender.is_none())
         .collect();
     if totals.is_empty() {
         return;
@@ -188,7 +199,7 @@ fn headlines(out: &mut String, r: &Report) {
             out,
             "<li class=\"kpi\"><span class=\"kpi-value\">{}</span> <span class=\"kpi-name\">{}</span>",
             esc(&value),
-            esc(indicator_name(i.id, lang))
+            esc(&i.name)
         );
         if let Some(t) = i.target {
             let met = match i.met {
@@ -221,6 +232,17 @@ fn headlines(out: &mut String, r: &Report) {
         if !detail.is_empty() {
             let _ = write!(out, " <span class=\"kpi-count\">{}</span>", esc(&detail));
         }
+        if let (Some(c), Some(label)) = (&i.compare, super::compare_label(r)) {
+            let then = match (&c.phrase, c.too_few) {
+                (Some(p), false) => p.clone(),
+                _ => SUPPRESSED.to_string(),
+            };
+            let _ = write!(
+                out,
+                " <span class=\"kpi-count\">({})</span>",
+                esc(&format!("{label}: {then}"))
+            );
+        }
         out.push_str("</li>\n");
     }
     out.push_str("</ul>\n</section>\n");
@@ -231,9 +253,10 @@ fn headlines(out: &mut String, r: &Report) {
 const WIDE: usize = 8;
 
 /// One table with its chart, kept together on a printed page.
-fn table_section(out: &mut String, t: &Table, lang: Lang) {
+fn table_section(out: &mut String, t: &Table, r: &Report) {
+    let lang = r.lang;
     let id = esc(t.id);
-    let (header, body) = cells(t, lang);
+    let (header, body) = cells(t, r);
     let _ = write!(
         out,
         "<section class=\"block\" id=\"table-{id}\" aria-labelledby=\"caption-{id}\">\n\
@@ -503,25 +526,40 @@ fn chart(t: &Table, lang: Lang) -> String {
     svg
 }
 
-/// Every indicator, per intervention and in total, as a table.
-fn indicator_section(out: &mut String, r: &Report) {
-    let lang = r.lang;
+/// The indicators (per intervention, subtotal and in total, by gender)
+/// or the times in the intervention, as a table.
+fn figure_section(
+    out: &mut String,
+    id: &str,
+    title: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+    totals: &[bool],
+) {
     let _ = write!(
         out,
-        "<section class=\"block\" id=\"indicators\" aria-labelledby=\"caption-indicators\">\n\
-         <table class=\"indicators\">\n<caption id=\"caption-indicators\">{}</caption>\n<thead>\n<tr>",
-        esc(indicators_title(lang))
+        "<section class=\"block\" id=\"{id}\" aria-labelledby=\"caption-{id}\">\n\
+         <table class=\"indicators\">\n<caption id=\"caption-{id}\">{}</caption>\n<thead>\n<tr>",
+        esc(title)
     );
-    // Count, of, share and target are numbers; the rest is text.
-    let numeric = |c: usize| (3..=6).contains(&c);
-    for (c, h) in indicator_header(lang).iter().enumerate() {
+    // A column of counts, shares, phrases of numbers is numeric.
+    let numeric = |c: usize| {
+        c > 0
+            && !rows.is_empty()
+            && rows.iter().all(|r| {
+                r.get(c).is_some_and(|s| {
+                    s.chars()
+                        .all(|ch| ch.is_ascii_digit() || " ,.%–-".contains(ch))
+                })
+            })
+    };
+    for (c, h) in header.iter().enumerate() {
         let class = if numeric(c) { " class=\"num\"" } else { "" };
         let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", esc(h));
     }
     out.push_str("</tr>\n</thead>\n<tbody>\n");
-    for i in &r.indicators {
-        let line = indicator_cells(i, lang);
-        out.push_str(if i.intervention.is_none() {
+    for (line, &total) in rows.iter().zip(totals) {
+        out.push_str(if total {
             "<tr class=\"total\">"
         } else {
             "<tr>"

@@ -5,7 +5,7 @@
 //! backticks or emphasis marks come out as the characters they are, not
 //! as markup.
 
-use super::{cells, heading, indicator_cells, indicator_header, indicators_title};
+use super::{cells, heading, sections};
 use crate::report::Report;
 
 /// Text as Markdown shows it literally: HTML's specials as entities,
@@ -55,7 +55,7 @@ pub fn render(r: &Report) -> String {
         if t.id == "volume" && t.rows.is_empty() {
             continue;
         }
-        let (header, body) = cells(t, r.lang);
+        let (header, body) = cells(t, r);
         let mut body: Vec<Vec<String>> = body.into_iter().map(escaped).collect();
         if let Some(last) = body.last_mut() {
             last[0] = format!("**{}**", last[0]);
@@ -65,14 +65,12 @@ pub fn render(r: &Report) -> String {
         out.push_str(&format!("\n## {}\n\n", escape(&t.title)));
         out.push_str(&table(&rows));
     }
-    out.push_str(&format!("\n## {}\n\n", escape(indicators_title(r.lang))));
-    let mut rows = vec![escaped(indicator_header(r.lang))];
-    rows.extend(
-        r.indicators
-            .iter()
-            .map(|i| escaped(indicator_cells(i, r.lang))),
-    );
-    out.push_str(&table(&rows));
+    for (_, title, header, body) in sections(r) {
+        out.push_str(&format!("\n## {}\n\n", escape(&title)));
+        let mut rows = vec![escaped(header)];
+        rows.extend(body.into_iter().map(escaped));
+        out.push_str(&table(&rows));
+    }
     out
 }
 

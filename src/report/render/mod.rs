@@ -11,7 +11,9 @@ pub mod md;
 pub mod text;
 pub mod xlsx;
 
-use super::{Indicator, Report, Table};
+use chrono::Datelike;
+
+use super::{Duration, Indicator, Report, Table};
 use crate::codes::Lang;
 use crate::error::Result;
 use crate::invalid;
@@ -85,22 +87,63 @@ pub fn percent(share: Option<f64>, lang: Lang) -> String {
     }
 }
 
+/// What the comparison columns are called: "jmf 2020" for a whole
+/// year, else "jmf 2020-01-01–2020-08-31" ("cf." in English).
+pub fn compare_label(r: &Report) -> Option<String> {
+    let c = r.compare?;
+    let word = r.lang.pick("jmf", "cf.");
+    let whole_year = c.from.ordinal() == 1
+        && c.to.year() == c.from.year()
+        && c.to.month() == 12
+        && c.to.day() == 31;
+    Some(if whole_year {
+        format!("{word} {}", c.from.year())
+    } else {
+        format!("{word} {}–{}", c.from, c.to)
+    })
+}
+
+/// A row label indented by its depth in the intervention tree (one em
+/// space per level, which every format keeps).
+pub fn indented(label: &str, depth: u8) -> String {
+    format!("{}{label}", "\u{2003}".repeat(depth as usize))
+}
+
 /// Header and body cells of a table as text, including share columns
-/// where the table has shares. The first column is the row label; the
-/// last body row is the total.
-pub fn cells(t: &Table, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
+/// where the table has shares and the comparison period's columns where
+/// the report has one. The first column is the row label; the last body
+/// row is the total.
+pub fn cells(t: &Table, r: &Report) -> (Vec<String>, Vec<Vec<String>>) {
+    let lang = r.lang;
     let with_shares = t.rows.iter().any(|r| r.shares.is_some());
+    let cmp = compare_label(r);
     let mut header = vec![t.title.clone()];
     header.extend(t.columns.iter().cloned());
     if with_shares {
         header.extend(t.columns.iter().map(|c| format!("{c} %")));
     }
+    if let Some(label) = &cmp {
+        header.extend(t.columns.iter().map(|c| format!("{c} {label}")));
+    }
     let mut body = Vec::new();
-    for r in &t.rows {
-        let mut line = vec![r.label.clone()];
-        line.extend(r.values.iter().map(|&v| count(v)));
-        if let Some(shares) = &r.shares {
-            line.extend(shares.iter().map(|&s| percent(s, lang)));
+    for row in &t.rows {
+        let mut line = vec![indented(&row.label, row.depth)];
+        line.extend(row.values.iter().map(|&v| count(v)));
+        if with_shares {
+            match &row.shares {
+                Some(shares) => line.extend(shares.iter().map(|&s| percent(s, lang))),
+                None => line.extend(row.values.iter().map(|_| SUPPRESSED.to_string())),
+            }
+        }
+        if cmp.is_some() {
+            let none = vec![None; row.values.len()];
+            line.extend(
+                row.compare
+                    .as_ref()
+                    .unwrap_or(&none)
+                    .iter()
+                    .map(|&v| count(v)),
+            );
         }
         body.push(line);
     }
@@ -109,17 +152,18 @@ pub fn cells(t: &Table, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     if with_shares {
         total.extend(t.total.iter().map(|v| percent(v.map(|_| 1.0), lang)));
     }
+    if cmp.is_some() {
+        let none = vec![None; t.total.len()];
+        total.extend(
+            t.compare_total
+                .as_ref()
+                .unwrap_or(&none)
+                .iter()
+                .map(|&v| count(v)),
+        );
+    }
     body.push(total);
     (header, body)
-}
-
-/// Indicator names.
-pub fn indicator_name(id: &str, lang: Lang) -> &'static str {
-    match id {
-        "work_or_studies" => lang.pick("till arbete eller studier", "to work or studies"),
-        "step_progress" => lang.pick("stegförflyttning", "step progress"),
-        _ => lang.pick("ökad livskvalitet", "improved quality of life"),
-    }
 }
 
 /// A target as "4 av 10" when it is a whole tenth, else as a percentage.
@@ -132,11 +176,26 @@ pub fn target_text(target: f64, lang: Lang) -> String {
     }
 }
 
+/// What a line of the indicators or times is about: an intervention, a
+/// parent's subtotal, or the total.
+fn line_name(intervention: &Option<String>, subtotal: bool, lang: Lang) -> String {
+    match (intervention, subtotal) {
+        (Some(code), false) => code.clone(),
+        (Some(code), true) => format!(
+            "{code} {}",
+            lang.pick("totalt med delinsatser", "total with sub-interventions")
+        ),
+        (None, _) => lang.pick("Totalt", "Total").into(),
+    }
+}
+
 /// The columns of the indicator table shared by text, md, csv, html, xlsx.
-pub fn indicator_header(lang: Lang) -> Vec<String> {
-    [
+pub fn indicator_header(r: &Report) -> Vec<String> {
+    let lang = r.lang;
+    let mut h: Vec<String> = [
         ("Indikator", "Indicator"),
         ("Insats", "Intervention"),
+        ("Kön", "Gender"),
         ("Resultat", "Result"),
         ("Antal", "Count"),
         ("Av", "Of"),
@@ -146,36 +205,165 @@ pub fn indicator_header(lang: Lang) -> Vec<String> {
     ]
     .iter()
     .map(|(s, e)| lang.pick(s, e).to_string())
-    .collect()
+    .collect();
+    if let Some(label) = compare_label(r) {
+        for (s, e) in [
+            ("Resultat", "Result"),
+            ("Antal", "Count"),
+            ("Av", "Of"),
+            ("Andel", "Share"),
+        ] {
+            h.push(format!("{} {label}", lang.pick(s, e)));
+        }
+    }
+    h
 }
 
-pub fn indicator_cells(i: &Indicator, lang: Lang) -> Vec<String> {
+fn gender_name(g: Option<&str>, lang: Lang) -> String {
+    match g {
+        Some("woman") => lang.pick("Kvinnor", "Women"),
+        Some(_) => lang.pick("Män", "Men"),
+        None => lang.pick("Alla", "All"),
+    }
+    .into()
+}
+
+/// Result, count, of and share of one indicator.
+fn indicator_figures(i: &Indicator, lang: Lang) -> [String; 4] {
     let too_few = lang.pick("för få för att redovisa", "too few to report");
-    vec![
-        indicator_name(i.id, lang).to_string(),
-        i.intervention
-            .clone()
-            .unwrap_or_else(|| lang.pick("Totalt", "Total").into()),
+    [
         if i.too_few {
             too_few.into()
         } else {
-            i.phrase.clone().unwrap_or_else(|| "–".into())
+            i.phrase.clone().unwrap_or_else(|| SUPPRESSED.into())
         },
         count(i.numerator),
         count(i.denominator),
         if i.share.is_some() {
             percent(i.share, lang)
         } else {
-            "–".into()
+            SUPPRESSED.into()
         },
+    ]
+}
+
+pub fn indicator_cells(i: &Indicator, r: &Report) -> Vec<String> {
+    let lang = r.lang;
+    let mut line = vec![
+        i.name.clone(),
+        line_name(&i.intervention, i.subtotal, lang),
+        gender_name(i.gender, lang),
+    ];
+    line.extend(indicator_figures(i, lang));
+    line.push(
         i.target
             .map(|t| target_text(t, lang))
-            .unwrap_or_else(|| "–".into()),
+            .unwrap_or_else(|| SUPPRESSED.into()),
+    );
+    line.push(
         match i.met {
-            Some(true) => lang.pick("ja", "yes").into(),
-            Some(false) => lang.pick("nej", "no").into(),
-            None => "–".into(),
-        },
+            Some(true) => lang.pick("ja", "yes"),
+            Some(false) => lang.pick("nej", "no"),
+            None => SUPPRESSED,
+        }
+        .into(),
+    );
+    if r.compare.is_some() {
+        match &i.compare {
+            Some(c) => line.extend(indicator_figures(c, lang)),
+            None => line.extend([SUPPRESSED; 4].map(String::from)),
+        }
+    }
+    line
+}
+
+/// Title of the section on time in the intervention.
+pub fn durations_title(lang: Lang) -> &'static str {
+    lang.pick(
+        "Tid i insats (avslutade under perioden)",
+        "Time in intervention (exited in the period)",
+    )
+}
+
+pub fn duration_header(r: &Report) -> Vec<String> {
+    let lang = r.lang;
+    let figures = [
+        ("Avslutade", "Exited"),
+        ("Medel, veckor", "Mean, weeks"),
+        ("Median, veckor", "Median, weeks"),
+        ("Medel, månader", "Mean, months"),
+        ("Median, månader", "Median, months"),
+    ];
+    let mut h = vec![lang.pick("Insats", "Intervention").to_string()];
+    h.extend(figures.iter().map(|(s, e)| lang.pick(s, e).to_string()));
+    if let Some(label) = compare_label(r) {
+        h.extend(
+            figures
+                .iter()
+                .map(|(s, e)| format!("{} {label}", lang.pick(s, e))),
+        );
+    }
+    h
+}
+
+/// A number of days as weeks or months with one decimal.
+pub fn days_as(days: Option<f64>, per: f64, lang: Lang) -> String {
+    match days {
+        Some(d) => {
+            let t = format!("{:.1}", (d / per * 10.0).round() / 10.0);
+            if lang == Lang::Sv {
+                t.replace('.', ",")
+            } else {
+                t
+            }
+        }
+        None => SUPPRESSED.into(),
+    }
+}
+
+fn duration_figures(d: &Duration, lang: Lang) -> [String; 5] {
+    use crate::report::{DAYS_PER_MONTH, DAYS_PER_WEEK};
+    [
+        count(d.exited),
+        days_as(d.mean_days, DAYS_PER_WEEK, lang),
+        days_as(d.median_days, DAYS_PER_WEEK, lang),
+        days_as(d.mean_days, DAYS_PER_MONTH, lang),
+        days_as(d.median_days, DAYS_PER_MONTH, lang),
+    ]
+}
+
+pub fn duration_cells(d: &Duration, r: &Report) -> Vec<String> {
+    let lang = r.lang;
+    let mut line = vec![line_name(&d.intervention, d.subtotal, lang)];
+    line.extend(duration_figures(d, lang));
+    if r.compare.is_some() {
+        match &d.compare {
+            Some(c) => line.extend(duration_figures(c, lang)),
+            None => line.extend([SUPPRESSED; 5].map(String::from)),
+        }
+    }
+    line
+}
+
+/// A section after the tables: id, title, header and rows.
+pub type Section = (&'static str, String, Vec<String>, Vec<Vec<String>>);
+
+/// The sections after the tables that every text format lays out alike:
+/// `(id, title, header, rows)` of the indicators and the times.
+pub fn sections(r: &Report) -> Vec<Section> {
+    vec![
+        (
+            "indicators",
+            indicators_title(r.lang).to_string(),
+            indicator_header(r),
+            r.indicators.iter().map(|i| indicator_cells(i, r)).collect(),
+        ),
+        (
+            "durations",
+            durations_title(r.lang).to_string(),
+            duration_header(r),
+            r.durations.iter().map(|d| duration_cells(d, r)).collect(),
+        ),
     ]
 }
 

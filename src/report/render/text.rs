@@ -1,6 +1,6 @@
 //! Aligned plain text for the terminal.
 
-use super::{cells, heading, indicator_cells, indicator_header, indicators_title};
+use super::{cells, heading, sections};
 use crate::report::Report;
 
 /// True for cells that read as numbers (counts, percentages, the suppression dash).
@@ -68,17 +68,19 @@ pub fn render(r: &Report) -> String {
         if t.id == "volume" && t.rows.is_empty() {
             continue;
         }
-        let (header, body) = cells(t, r.lang);
+        let (header, body) = cells(t, r);
         let mut rows = vec![header];
         rows.extend(body);
         out.push('\n');
         out.push_str(&grid(&rows));
     }
-    out.push('\n');
-    out.push_str(indicators_title(r.lang));
-    out.push('\n');
-    let mut rows = vec![indicator_header(r.lang)];
-    rows.extend(r.indicators.iter().map(|i| indicator_cells(i, r.lang)));
-    out.push_str(&grid(&rows));
+    for (_, title, header, body) in sections(r) {
+        out.push('\n');
+        out.push_str(&title);
+        out.push('\n');
+        let mut rows = vec![header];
+        rows.extend(body);
+        out.push_str(&grid(&rows));
+    }
     out
 }

@@ -155,15 +155,31 @@ impl<'a> Group<'a> {
         // caller only asks about when they leave room.
         open.remove(&usize::MAX);
         let mut out: Vec<usize> = Vec::new();
-        // First move everything at once, up then down: one witness usually
-        // clears most counts; the rest get a search of their own.
-        for step in [1i64, -1] {
-            if open.is_empty() {
-                break;
+        // Counts the identities fix without a search: an identity left with
+        // one unfixed count fixes it, and so on (exact, and far cheaper than
+        // a failed search over the whole group).
+        let fixed = self.fixed_by_propagation();
+        for k in fixed.iter().enumerate().filter(|(_, &f)| f).map(|(k, _)| k) {
+            if open.remove(&k) {
+                out.push(self.vars[k]);
             }
-            let goal: Vec<usize> = open.iter().copied().collect();
-            if let Some(w) = self.witness(&truth, &goal, step) {
-                open.retain(|&j| w[j] == truth[j]);
+        }
+        // First move everything still open at once, up then down, for as
+        // long as that clears counts: each witness usually clears many, so
+        // few counts are left for a search of their own.
+        loop {
+            let before = open.len();
+            for step in [1i64, -1] {
+                if open.is_empty() {
+                    break;
+                }
+                let goal: Vec<usize> = open.iter().copied().collect();
+                if let Some(w) = self.witness(&truth, &goal, step) {
+                    open.retain(|&j| w[j] == truth[j]);
+                }
+            }
+            if open.is_empty() || open.len() == before {
+                break;
             }
         }
         while let Some(&k) = open.iter().next() {
@@ -177,6 +193,28 @@ impl<'a> Group<'a> {
             }
         }
         out
+    }
+
+    /// The unknowns pinned by the identities alone: repeatedly, an identity
+    /// with exactly one unknown not yet pinned pins that one. (Bounds that
+    /// meet pin a count too.)
+    fn fixed_by_propagation(&self) -> Vec<bool> {
+        let mut fixed: Vec<bool> = self.lb.iter().zip(&self.ub).map(|(l, h)| l >= h).collect();
+        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); self.vars.len()];
+        for (r, (coef, _)) in self.rows.iter().enumerate() {
+            for &(j, _) in coef {
+                rows_of[j].push(r);
+            }
+        }
+        let mut queue: Vec<usize> = (0..self.rows.len()).collect();
+        while let Some(r) = queue.pop() {
+            let mut free = self.rows[r].0.iter().filter(|&&(j, _)| !fixed[j]);
+            if let (Some(&(j, _)), None) = (free.next(), free.next()) {
+                fixed[j] = true;
+                queue.extend(rows_of[j].iter().copied());
+            }
+        }
+        fixed
     }
 
     /// A checked whole-number assignment other than the truth. With one

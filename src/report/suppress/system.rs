@@ -16,7 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::Report;
+use crate::codes::{Code, Outcome};
+use crate::report::{Report, Table};
 
 /// `total = Σ parts`, over variable indices.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct System {
     pub cells: Vec<Vec<Vec<usize>>>,
     /// `(numerator, denominator)` of each indicator, in report order.
     pub indicators: Vec<(usize, usize)>,
+    /// The exits each time figure stands on, in report order.
+    pub durations: Vec<Option<usize>>,
 }
 
 impl System {
@@ -112,7 +115,12 @@ impl Builder {
         self.sums.push(Sum { total, parts });
     }
 
-    fn finish(mut self, cells: Vec<Vec<Vec<usize>>>, indicators: Vec<(usize, usize)>) -> System {
+    fn finish(
+        mut self,
+        cells: Vec<Vec<Vec<usize>>>,
+        indicators: Vec<(usize, usize)>,
+        durations: Vec<Option<usize>>,
+    ) -> System {
         let n = self.value.len();
         let roots: Vec<usize> = (0..n).map(|v| self.root(v)).collect();
         let mut lb = vec![0; n];
@@ -166,6 +174,7 @@ impl Builder {
                 .into_iter()
                 .map(|(a, b)| (roots[a], roots[b]))
                 .collect(),
+            durations: durations.into_iter().map(|d| d.map(|v| roots[v])).collect(),
         }
     }
 }
@@ -202,15 +211,32 @@ pub fn build(report: &Report) -> System {
     let row = |t: usize, key: &str| report.tables[t].rows.iter().position(|r| r.key == key);
     let total_row = |t: usize| report.tables[t].rows.len();
 
-    // Within each table: rows and columns add up.
+    // Within each table: rows and columns add up (subtotal rows are not
+    // part of a column's sum; each is the sum of its members' rows).
     for (ti, t) in report.tables.iter().enumerate() {
         let c = &cells[ti];
         let width = t.total.len();
         let last = c.len() - 1;
-        let columns = if t.id == "participation" { 3 } else { width };
-        for col in 0..columns {
-            let parts = c[..last].iter().map(|r| r[col]).collect();
-            b.sum(c[last][col], parts);
+        let participation = t.id == "participation";
+        // participation's last column, distinct persons, does not add up.
+        let columns = if participation { width - 1 } else { width };
+        for (col, &total) in c[last].iter().enumerate().take(columns) {
+            let parts = t
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.subtotal.is_none())
+                .map(|(r, _)| c[r][col])
+                .collect();
+            b.sum(total, parts);
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            if let Some(members) = &row.subtotal {
+                let rows: Vec<usize> = members.iter().filter_map(|k| own_row(t, k)).collect();
+                for (col, &sub) in c[r].iter().enumerate().take(columns) {
+                    b.sum(sub, rows.iter().map(|&m| c[m][col]).collect());
+                }
+            }
         }
         if t.column_keys == ["woman", "man", "total"] {
             for r in c {
@@ -225,34 +251,17 @@ pub fn build(report: &Report) -> System {
             for r in c {
                 b.sum(r[width - 1], r[..width - 1].to_vec());
             }
-        } else if t.id == "participation" {
-            // Unique persons: each at most the intervention's active
-            // enrolments; the total at least each row and at most their sum.
-            let unique_total = c[last][3];
-            let v = report.tables[ti].total[3].unwrap_or(0);
-            let mut rows_sum = Vec::new();
-            for r in &c[..last] {
-                let (active, unique) = (r[0], r[3]);
-                let s = b.aux(b.value[active] - b.value[unique]);
-                b.sum(active, vec![unique, s]);
-                let s = b.aux(v - b.value[unique]);
-                b.sum(unique_total, vec![unique, s]);
-                rows_sum.push(unique);
-            }
-            if !rows_sum.is_empty() {
-                let sum: u64 = rows_sum.iter().map(|&u| b.value[u]).sum();
-                let all = b.aux(sum);
-                b.sum(all, rows_sum);
-                let s = b.aux(sum - v);
-                b.sum(all, vec![unique_total, s]);
-            }
+        } else if participation {
+            participation_bounds(&mut b, t, c);
         }
         // Rows shown only when non-empty.
         for (r, row) in t.rows.iter().enumerate() {
             let shown_if_nonempty = match t.id {
                 "municipality" => true,
                 "age" => row.key == "other" || row.key == "unknown",
-                "years_in_support" | "referrer" | "education" => row.key == "unknown",
+                "years_in_support" | "years_in_support_new" | "referrer" | "education" => {
+                    row.key == "unknown"
+                }
                 "months" => t.rows.len() > 1 && r == t.rows.len() - 1,
                 _ => false,
             };
@@ -287,10 +296,20 @@ pub fn build(report: &Report) -> System {
     let g = 0..3;
     let active = link_totals(
         &mut b,
-        &["municipality", "age", "years_in_support", "education"],
+        &[
+            "intervention_gender",
+            "municipality",
+            "age",
+            "years_in_support",
+            "education",
+        ],
         std::slice::from_ref(&g),
     );
-    let new = link_totals(&mut b, &["referrer"], std::slice::from_ref(&g));
+    let new = link_totals(
+        &mut b,
+        &["referrer", "years_in_support_new"],
+        std::slice::from_ref(&g),
+    );
     let exited = link_totals(&mut b, &["months", "outcome"], std::slice::from_ref(&g));
     let exited =
         exited.or_else(|| link_totals(&mut b, &["support_before_after"], std::slice::from_ref(&g)));
@@ -307,6 +326,16 @@ pub fn build(report: &Report) -> System {
         for (col, figure) in [(0, &active), (1, &new), (2, &exited)] {
             if let Some(f) = figure {
                 b.same(f[2], tot[col]);
+            }
+        }
+        // Each intervention's (and subtotal's) active participants by gender.
+        if let Some(ig) = table("intervention_gender") {
+            for (r, row) in report.tables[p].rows.iter().enumerate() {
+                if let Some(q) = report.tables[ig].rows.iter().position(|x| {
+                    x.key == row.key && x.subtotal.is_some() == row.subtotal.is_some()
+                }) {
+                    b.same(cells[p][r][0], cells[ig][q][2]);
+                }
             }
         }
     }
@@ -341,17 +370,24 @@ pub fn build(report: &Report) -> System {
         }
     }
 
-    // Indicators: numerators and denominators per intervention add up to
-    // the total's; the goal's complement is a count of people.
-    let mut indicators = Vec::new();
-    let exits_of = |code: &str| -> Option<usize> {
+    // Indicators. Each is a (numerator, denominator) pair; the goal's
+    // complement is a count of people. Women and men add up to both; the
+    // interventions add up to the total and each parent's members to its
+    // subtotal. An outcome goal's denominator is the exits (of the
+    // intervention, of its women or men: the work-or-studies row), and
+    // the total's numerator is the outcome table's rows in the goal;
+    // an answered question's denominator is at most the exits.
+    let exits_of = |code: &str, subtotal: bool| -> Option<usize> {
         let p = participation?;
-        Some(cells[p][row(p, code)?][2])
+        let r = report.tables[p]
+            .rows
+            .iter()
+            .position(|x| x.key == code && x.subtotal.is_some() == subtotal)?;
+        Some(cells[p][r][2])
     };
-    let mut with_indicators: Vec<&str> = Vec::new();
-    // Per indicator id: (numerator, denominator) per intervention, and the total's.
-    type Pairs = (Vec<(usize, usize)>, Option<(usize, usize)>);
-    let mut groups: BTreeMap<&str, Pairs> = BTreeMap::new();
+    let mut indicators = Vec::new();
+    type Key = (String, Option<String>, bool, Option<&'static str>);
+    let mut vars: BTreeMap<Key, (usize, usize)> = BTreeMap::new();
     for i in &report.indicators {
         let num = b.var(i.numerator.expect("unsuppressed"), true);
         let den = b.var(i.denominator.expect("unsuppressed"), true);
@@ -359,53 +395,201 @@ pub fn build(report: &Report) -> System {
         let fail = b.aux(b.value[den] - b.value[num]);
         b.counted[fail] = true;
         b.sum(den, vec![num, fail]);
-        let population = match &i.intervention {
-            Some(code) => {
-                with_indicators.push(code);
-                groups.entry(i.id).or_default().0.push((num, den));
-                exits_of(code)
-            }
-            None => {
-                groups.entry(i.id).or_default().1 = Some((num, den));
-                exited.as_ref().map(|e| e[2])
-            }
+        vars.insert(
+            (i.id.clone(), i.intervention.clone(), i.subtotal, i.gender),
+            (num, den),
+        );
+    }
+    // The exits each (intervention, subtotal, gender) line stands on.
+    let mut exits: BTreeMap<(Option<String>, bool, Option<&'static str>), usize> = BTreeMap::new();
+    for ((id, iv, sub, gender), &(_, den)) in &vars {
+        if id != "work_or_studies" {
+            continue;
+        }
+        let shown = match (iv, gender) {
+            (Some(code), None) => exits_of(code, *sub),
+            (None, None) => exited.as_ref().map(|e| e[2]),
+            (None, Some(g)) => exited.as_ref().map(|e| e[gender_index(g)]),
+            (Some(_), Some(_)) => None,
         };
-        if let Some(pop) = population {
-            if i.id == "work_or_studies" {
-                b.same(pop, den);
-            } else {
-                let unknown = b.aux(b.value[pop] - b.value[den]);
-                b.sum(pop, vec![den, unknown]);
+        if let Some(pop) = shown {
+            b.same(pop, den);
+        }
+        exits.insert((iv.clone(), *sub, *gender), den);
+    }
+    let outcome_table = table("outcome");
+    for def in &report.defs {
+        let outcome_goal = match def.goal {
+            crate::report::goals::Goal::Outcomes(mask) => Some(mask),
+            _ => None,
+        };
+        let of = |iv: &Option<String>, sub: bool, g: Option<&'static str>| {
+            vars.get(&(def.id.clone(), iv.clone(), sub, g)).copied()
+        };
+        let lines: Vec<(Option<String>, bool)> = vars
+            .keys()
+            .filter(|k| k.0 == def.id && k.3.is_none())
+            .map(|k| (k.1.clone(), k.2))
+            .collect();
+        for (iv, sub) in &lines {
+            let Some(both) = of(iv, *sub, None) else {
+                continue;
+            };
+            if let (Some(w), Some(m)) = (of(iv, *sub, Some("woman")), of(iv, *sub, Some("man"))) {
+                b.sum(both.0, vec![w.0, m.0]);
+                b.sum(both.1, vec![w.1, m.1]);
+            }
+            for g in [None, Some("woman"), Some("man")] {
+                let (Some((num, den)), Some(&pop)) =
+                    (of(iv, *sub, g), exits.get(&(iv.clone(), *sub, g)))
+                else {
+                    continue;
+                };
+                if outcome_goal.is_some() {
+                    b.same(pop, den);
+                } else {
+                    let unknown = b.aux(b.value[pop] - b.value[den]);
+                    b.sum(pop, vec![den, unknown]);
+                }
+                // The total's numerator: the outcome rows in the goal.
+                if let (Some(mask), None, Some(o)) = (outcome_goal, iv, outcome_table) {
+                    let col = g.map_or(2, gender_index);
+                    let parts: Vec<usize> = Outcome::ALL
+                        .iter()
+                        .filter(|c| mask & (1 << c.index()) != 0)
+                        .filter_map(|c| row(o, c.code()))
+                        .map(|r| cells[o][r][col])
+                        .collect();
+                    b.sum(num, parts);
+                }
             }
         }
-        if i.id == "work_or_studies" && i.intervention.is_none() {
-            if let Some(o) = table("outcome") {
-                let parts: Vec<usize> = ["work", "studies"]
+        // Interventions add up to the total, members to a subtotal.
+        for g in [None, Some("woman"), Some("man")] {
+            let own: Vec<(String, (usize, usize))> = lines
+                .iter()
+                .filter(|(iv, sub)| iv.is_some() && !sub)
+                .filter_map(|(iv, _)| Some((iv.clone()?, of(iv, false, g)?)))
+                .collect();
+            if let Some((num, den)) = of(&None, false, g) {
+                b.sum(num, own.iter().map(|p| p.1 .0).collect());
+                b.sum(den, own.iter().map(|p| p.1 .1).collect());
+            }
+            for (iv, sub) in lines.iter().filter(|(_, sub)| *sub) {
+                let (Some((num, den)), Some(members)) = (
+                    of(iv, *sub, g),
+                    iv.as_deref()
+                        .and_then(|code| subtotal_members(report, code)),
+                ) else {
+                    continue;
+                };
+                let parts: Vec<(usize, usize)> = own
                     .iter()
-                    .filter_map(|k| row(o, k))
-                    .map(|r| cells[o][r][2])
+                    .filter(|(code, _)| members.contains(code))
+                    .map(|p| p.1)
                     .collect();
-                b.sum(num, parts);
+                b.sum(num, parts.iter().map(|p| p.0).collect());
+                b.sum(den, parts.iter().map(|p| p.1).collect());
             }
         }
     }
-    for (per, total) in groups.into_values() {
-        if let Some((num, den)) = total {
-            b.sum(num, per.iter().map(|p| p.0).collect());
-            b.sum(den, per.iter().map(|p| p.1).collect());
-        }
-    }
-    // An intervention without indicator rows had no exits in the period.
+    // An intervention (or subtotal) without indicator rows had no exits
+    // in the period.
     if let Some(p) = participation {
         if !report.indicators.is_empty() {
             for (r, row) in report.tables[p].rows.iter().enumerate() {
-                if !with_indicators.contains(&row.key.as_str()) {
+                let key = (Some(row.key.clone()), row.subtotal.is_some(), None);
+                if !exits.contains_key(&key) {
                     b.pinned[cells[p][r][2]] = true;
                 }
             }
         }
     }
-    b.finish(cells, indicators)
+    // The time figures stand on their exits.
+    let durations = report
+        .durations
+        .iter()
+        .map(|d| match &d.intervention {
+            Some(code) => exits_of(code, d.subtotal),
+            None => exited.as_ref().map(|e| e[2]),
+        })
+        .collect();
+    b.finish(cells, indicators, durations)
+}
+
+fn gender_index(g: &str) -> usize {
+    if g == "woman" {
+        0
+    } else {
+        1
+    }
+}
+
+/// The row of an intervention's own figures (not a subtotal).
+fn own_row(t: &Table, key: &str) -> Option<usize> {
+    t.rows
+        .iter()
+        .position(|r| r.key == key && r.subtotal.is_none())
+}
+
+/// The codes a parent's subtotal adds up.
+fn subtotal_members<'r>(report: &'r Report, code: &str) -> Option<&'r Vec<String>> {
+    report
+        .table("participation")?
+        .subtotal(code)?
+        .subtotal
+        .as_ref()
+}
+
+/// participation: each line's active are its exited and those still
+/// active at the end; early exits are some of the exited; distinct
+/// persons are at most the active enrolments, at least each row's and at
+/// most their sum in the total (and likewise in a subtotal).
+fn participation_bounds(b: &mut Builder, t: &Table, c: &[Vec<usize>]) {
+    let last = c.len() - 1;
+    for r in c {
+        let (active, exited, at_end, early, unique) = (r[0], r[2], r[3], r[4], r[5]);
+        b.sum(active, vec![exited, at_end]);
+        let s = b.aux(b.value[exited] - b.value[early]);
+        b.sum(exited, vec![early, s]);
+        let s = b.aux(b.value[active] - b.value[unique]);
+        b.sum(active, vec![unique, s]);
+    }
+    let bounded = |b: &mut Builder, whole: usize, rows: &[usize]| {
+        let w = b.value[whole];
+        for &u in rows {
+            let s = b.aux(w - b.value[u]);
+            b.sum(whole, vec![u, s]);
+        }
+        if !rows.is_empty() {
+            let sum: u64 = rows.iter().map(|&u| b.value[u]).sum();
+            let all = b.aux(sum);
+            b.sum(all, rows.to_vec());
+            let s = b.aux(sum - w);
+            b.sum(all, vec![whole, s]);
+        }
+    };
+    let own: Vec<usize> = t
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.subtotal.is_none())
+        .map(|(r, _)| c[r][5])
+        .collect();
+    bounded(b, c[last][5], &own);
+    for (r, row) in t.rows.iter().enumerate() {
+        if let Some(members) = &row.subtotal {
+            let rows: Vec<usize> = members
+                .iter()
+                .filter_map(|k| own_row(t, k))
+                .map(|m| c[m][5])
+                .collect();
+            bounded(b, c[r][5], &rows);
+            // The whole selection's persons include the subtotal's.
+            let s = b.aux(b.value[c[last][5]] - b.value[c[r][5]]);
+            b.sum(c[last][5], vec![c[r][5], s]);
+        }
+    }
 }
 
 fn row_of(report: &Report, t: usize, key: &str) -> Option<usize> {
