@@ -839,29 +839,8 @@ pub(super) fn parse_outcome_list(s: &str) -> Result<Vec<Outcome>, String> {
             items.extend(part.split('/').map(str::trim));
         }
     }
-    let mut out: Vec<Outcome> = Vec::new();
-    for item in items.into_iter().filter(|i| !i.is_empty()) {
-        let o = Outcome::parse(item).map_err(|e| {
-            format!(
-                "'{}' is not an exit outcome: accepted are {}",
-                e.value,
-                Outcome::ALL
-                    .iter()
-                    .map(|o| o.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-        if !out.contains(&o) {
-            out.push(o);
-        }
-    }
-    if out.is_empty() {
-        return Err(
-            "is empty: expected one or more exit outcomes, e.g. work,studies,job_seeking".into(),
-        );
-    }
-    Ok(out)
+    // The items, comma-separated, are what the domain parses.
+    goals::parse_outcomes(&items.join(",")).map_err(reason)
 }
 
 fn indicator_row(c: &mut Cells) -> Option<Event> {

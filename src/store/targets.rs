@@ -49,14 +49,7 @@ pub fn of_year(conn: &Connection, year: i32) -> Result<Vec<YearTarget>> {
         "SELECT intervention, year, indicator, share FROM target WHERE year = ?1 \
          ORDER BY ifnull(intervention, ''), indicator",
     )?;
-    let rows = stmt.query_map([year], |r| {
-        Ok(YearTarget {
-            intervention: r.get(0)?,
-            year: r.get(1)?,
-            indicator: r.get(2)?,
-            share: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map([year], target_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -66,15 +59,17 @@ pub fn all(conn: &Connection) -> Result<Vec<YearTarget>> {
         "SELECT intervention, year, indicator, share FROM target \
          ORDER BY year, ifnull(intervention, ''), indicator",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(YearTarget {
-            intervention: r.get(0)?,
-            year: r.get(1)?,
-            indicator: r.get(2)?,
-            share: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map([], target_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn target_from_row(r: &rusqlite::Row) -> rusqlite::Result<YearTarget> {
+    Ok(YearTarget {
+        intervention: r.get(0)?,
+        year: r.get(1)?,
+        indicator: r.get(2)?,
+        share: r.get(3)?,
+    })
 }
 
 pub fn indicator_get(conn: &Connection, id: &str) -> Result<Option<StoredIndicator>> {

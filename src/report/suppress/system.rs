@@ -593,5 +593,5 @@ fn participation_bounds(b: &mut Builder, t: &Table, c: &[Vec<usize>]) {
 }
 
 fn row_of(report: &Report, t: usize, key: &str) -> Option<usize> {
-    report.tables[t].rows.iter().position(|r| r.key == key)
+    own_row(&report.tables[t], key)
 }
