@@ -71,6 +71,9 @@ pub enum Action {
     ReadAudit,
     /// A copy of the whole register: admin.
     Backup,
+    /// Publish a period's report, retention (purge) and the data-quality
+    /// list over the whole register: coordinators.
+    Publish,
 }
 
 /// Which interventions an action reaches.
@@ -162,6 +165,7 @@ impl Actor {
             }
             ManageInterventions => (coordinator || admin).then_some(Scope::All),
             ManageUsers | Backup => admin.then_some(Scope::All),
+            Publish => coordinator.then_some(Scope::All),
             ReadAudit => (admin || coordinator || self.has(Role::Auditor)).then_some(Scope::All),
         }
     }

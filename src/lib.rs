@@ -37,5 +37,6 @@ pub mod model;
 pub mod parallel;
 pub mod register;
 pub mod report;
+pub mod rights;
 pub mod store;
 pub mod web;

@@ -188,6 +188,7 @@ pub fn require(actor: &Actor, action: Action) -> Result<Scope> {
                 Action::ManageUsers => "managing users",
                 Action::ReadAudit => "reading the audit trail",
                 Action::Backup => "backups",
+                Action::Publish => "publishing, retention (purge) and the data-quality list: that is for the coordinators",
             }
         ))
     })
@@ -257,7 +258,7 @@ pub fn unknown_intervention(conn: &Connection, scope: &Scope, code: &str) -> Res
 /// A person by fingerprint, when `scope` reaches at least one of their
 /// enrolments: for a scoped actor a person enrolled only elsewhere is as
 /// unknown as one never registered.
-fn person_in(conn: &Connection, fp: &Fingerprint, scope: &Scope) -> Result<Option<i64>> {
+pub(crate) fn person_in(conn: &Connection, fp: &Fingerprint, scope: &Scope) -> Result<Option<i64>> {
     let Some(id) = store::find_person(conn, fp)? else {
         return Ok(None);
     };

@@ -137,6 +137,31 @@ pub fn log(db: &mut super::Ctx, limit: u32) -> Result<()> {
 
 pub fn check(db: &super::Ctx) -> Result<()> {
     let findings = checks::run(&db.conn)?;
+    // Figures that differ from a published report are allowed (a late
+    // exit, a correction, a purge): listed, not problems.
+    for (period, stamp, diffs) in crate::rights::publish::all_differences(&db.conn)? {
+        if diffs.is_empty() {
+            say!(
+                "published {}..{} ({} by {}): every figure as published",
+                period.from,
+                period.to,
+                stamp.at,
+                stamp.by
+            )?;
+            continue;
+        }
+        say!(
+            "published {}..{} ({} by {}): {} figure(s) differ now (published -> now):",
+            period.from,
+            period.to,
+            stamp.at,
+            stamp.by,
+            diffs.len()
+        )?;
+        for d in &diffs {
+            say!("  {}: {} -> {}", d.key, d.published, d.now)?;
+        }
+    }
     if findings.is_empty() {
         return say!("ok: integrity, foreign keys and domain rules all pass");
     }

@@ -82,9 +82,34 @@ pub fn report(db: &mut super::Ctx, a: ReportArgs) -> Result<()> {
     }
     // Refused before the report runs: nothing is recorded, nothing replaced.
     let mut out = Output::new(a.out.as_deref(), a.force, Some(db.store.path()))?;
+    if a.published {
+        let (r, stamp) =
+            db.write(|tx, actor| crate::rights::publish::published_report(tx, actor, &opts))?;
+        out.write_all(&report::render::render(&r, format)?)?;
+        out.finish()?;
+        tell!("the figures as published {} by {}", stamp.at, stamp.by);
+        return Ok(());
+    }
     let r = report::run(&db.store, &db.actor, &opts, &a.format.to_ascii_lowercase())?;
     out.write_all(&report::render::render(&r, format)?)?;
-    out.finish()
+    out.finish()?;
+    if let Some(n) = crate::rights::publish::notice(&db.conn, &opts, &r)? {
+        if n.differing > 0 {
+            tell!(
+                "note: {} figure(s) differ from the report published {} by {}; `sustrack report --published` prints the figures as published, `sustrack check` lists the differences",
+                n.differing,
+                n.stamp.at,
+                n.stamp.by
+            );
+        } else {
+            tell!(
+                "the figures are as published {} by {}",
+                n.stamp.at,
+                n.stamp.by
+            );
+        }
+    }
+    Ok(())
 }
 
 pub fn import(db: &mut super::Ctx, file: &Path, dry_run: bool) -> Result<()> {

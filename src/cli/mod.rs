@@ -25,6 +25,7 @@ macro_rules! tell {
 mod admin;
 mod data;
 mod participants;
+mod rights;
 mod serve;
 mod usage;
 mod users;
@@ -104,6 +105,47 @@ pub enum Command {
         /// Personnummer or samordningsnummer (`-` reads it from standard input)
         #[arg(long)]
         pnr: String,
+    },
+    /// Withdrawn consent: keep the person's enrolments, counted as before,
+    /// but forget who they are (the personnummer finds nothing any more)
+    Withdraw {
+        /// Personnummer or samordningsnummer (`-` reads it from standard input)
+        #[arg(long)]
+        pnr: String,
+    },
+    /// Register extract (registerutdrag): everything stored about a person
+    /// and who has looked at or changed it
+    Extract {
+        /// Personnummer or samordningsnummer (`-` reads it from standard input)
+        #[arg(long)]
+        pnr: String,
+        /// text or html (printable)
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write to this new file instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Retention (gallring): delete the enrolments that ended before a
+    /// date and reduce old audit entries to counts
+    Purge {
+        /// Delete enrolments whose exit date is before this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        ended_before: String,
+        /// Audit entries older than this many months are reduced to counts
+        #[arg(long, value_name = "N", default_value_t = crate::rights::purge::AUDIT_MONTHS)]
+        audit_months: u32,
+        /// Show what would be deleted; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Store a period's report as published (all figures, when, by whom)
+    Publish {
+        #[command(flatten)]
+        period: PublishPeriod,
+        /// Publish a period again (the earlier version is kept)
+        #[arg(long)]
+        force: bool,
     },
     /// Head counts for volume interventions
     #[command(subcommand)]
@@ -433,6 +475,20 @@ pub struct PeriodArgs {
     pub interventions: Vec<String>,
 }
 
+/// The period `publish` stores.
+#[derive(Args, Debug)]
+pub struct PublishPeriod {
+    /// Calendar year
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub year: Option<i32>,
+    /// First day (inclusive), YYYY-MM-DD
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last day (inclusive), YYYY-MM-DD
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -467,6 +523,9 @@ pub struct ReportArgs {
     /// Replace the --out file if it exists
     #[arg(long, requires = "out")]
     pub force: bool,
+    /// Print the figures as published (`sustrack publish`), not as they are now
+    #[arg(long)]
+    pub published: bool,
 }
 
 #[derive(Args, Debug)]
@@ -502,6 +561,10 @@ impl Command {
             Command::Delete { .. } => "delete",
             Command::Show(_) => "show",
             Command::Erase { .. } => "erase",
+            Command::Withdraw { .. } => "withdraw",
+            Command::Extract { .. } => "extract",
+            Command::Purge { .. } => "purge",
+            Command::Publish { .. } => "publish",
             Command::Volume(_) => "volume add",
             Command::Target(TargetCmd::Set { .. }) => "target set",
             Command::Target(TargetCmd::List) => "target list",
@@ -552,6 +615,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Delete { enrolment } => participants::delete(&mut open(Write)?, &enrolment),
         Command::Show(a) => participants::show(&mut open(AuditedRead)?, a),
         Command::Erase { pnr } => participants::erase(&mut open(Write)?, &pnr),
+        Command::Withdraw { pnr } => rights::withdraw(&mut open(Write)?, &pnr),
+        Command::Extract { pnr, format, out } => {
+            rights::extract(&mut open(AuditedRead)?, &pnr, &format, out.as_deref())
+        }
+        Command::Purge {
+            ended_before,
+            audit_months,
+            dry_run,
+        } => rights::purge(&mut open(Write)?, &ended_before, audit_months, dry_run),
+        Command::Publish { period, force } => rights::publish(&mut open(Write)?, &period, force),
         Command::Volume(c) => participants::volume(&mut open(Write)?, c),
         Command::Target(c @ TargetCmd::List) => admin::target(&mut open(Read)?, c),
         Command::Target(c) => admin::target(&mut open(Write)?, c),

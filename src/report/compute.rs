@@ -799,6 +799,24 @@ impl View<'_> {
     }
 }
 
+/// The id of every table [`tables`] makes, in its order (a stored
+/// report's table ids are read back against this list).
+pub const TABLE_IDS: &[&str] = &[
+    "participation",
+    "intervention_gender",
+    "volume",
+    "municipality",
+    "age",
+    "months",
+    "years_in_support",
+    "years_in_support_new",
+    "education",
+    "referrer",
+    "support_before_after",
+    "support_transition",
+    "outcome",
+];
+
 /// Every table of the report, in the order SPEC sections 6 and 12 list them.
 fn tables(v: &View, s: &Scan, volume: Table) -> Vec<Table> {
     let (t, lang) = (v.t, v.lang);

@@ -26,7 +26,7 @@ use crate::store::targets::{self, StoredIndicator, YearTarget};
 pub const STANDARD: [&str; 3] = ["work_or_studies", "step_progress", "quality_of_life"];
 
 /// What counts as success.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Goal {
     /// The exit outcome is one of these (a bit per `Outcome::ALL` index).
     Outcomes(u32),
@@ -43,7 +43,7 @@ impl Goal {
 }
 
 /// One indicator the report computes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Def {
     pub id: String,
     pub name_sv: String,

@@ -17,13 +17,15 @@ use chrono::NaiveDate;
 use std::borrow::Cow;
 
 use crate::actor::{Action, Actor, Scope};
+use serde::{Deserialize, Deserializer, Serialize};
+
 use crate::codes::Lang;
 use crate::error::{Error, Field, Result};
 use crate::invalid;
 use crate::store::{audit, Store};
 
 /// An inclusive period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -133,7 +135,7 @@ pub fn parse_age_bands(s: &str) -> Result<Vec<(u32, u32)>> {
 }
 
 /// A complete report.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub period: Period,
     /// Every intervention included (selection plus children), sorted.
@@ -191,9 +193,10 @@ impl Table {
 }
 
 /// One table: rows of counts, a total row, all cells `None` when suppressed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
-    pub id: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub id: Key,
     pub title: String,
     pub columns: Vec<String>,
     /// Stable keys of the columns (gender codes, `total`, support codes, ...).
@@ -206,7 +209,7 @@ pub struct Table {
     pub compare_total: Option<Vec<Option<u64>>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub key: String,
     pub label: String,
@@ -238,7 +241,7 @@ impl Row {
 }
 
 /// One headline indicator ("x av 10 ...").
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
     /// `work_or_studies`, `step_progress`, `quality_of_life` or the id of
     /// a förbund-defined indicator.
@@ -250,7 +253,8 @@ pub struct Indicator {
     /// True for a parent's subtotal (itself and its descendants).
     pub subtotal: bool,
     /// `woman` or `man`; `None` for both.
-    pub gender: Option<&'static str>,
+    #[serde(deserialize_with = "gender_key")]
+    pub gender: Option<Key>,
     pub numerator: Option<u64>,
     pub denominator: Option<u64>,
     pub share: Option<f64>,
@@ -267,7 +271,7 @@ pub struct Indicator {
 /// Time in the intervention of those who exited in the period: mean and
 /// median of the days from start to exit, shown in weeks (days / 7) and
 /// months (days / 30.4375).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Duration {
     /// `None` for the total over the selection.
     pub intervention: Option<String>,
@@ -279,6 +283,32 @@ pub struct Duration {
     /// True when hidden by suppression (its count is).
     pub too_few: bool,
     pub compare: Option<Box<Duration>>,
+}
+
+/// A fixed key (a table id, a gender). An alias, so that serde does not
+/// take the field for one borrowed from its input.
+pub type Key = &'static str;
+
+/// A table id read back from a stored (published) report: one of the ids
+/// `compute` writes, else refused.
+fn interned<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<&'static str, D::Error> {
+    let s = String::deserialize(d)?;
+    compute::TABLE_IDS
+        .iter()
+        .copied()
+        .find(|&id| id == s)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown table id {s:?}")))
+}
+
+fn gender_key<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<&'static str>, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref() {
+        None => Ok(None),
+        Some("woman") => Ok(Some("woman")),
+        Some("man") => Ok(Some("man")),
+        Some(s) => Err(serde::de::Error::custom(format!("unknown gender {s:?}"))),
+    }
 }
 
 pub const DAYS_PER_WEEK: f64 = 7.0;

@@ -41,6 +41,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("v7_identity.sql")),
     // 8: targets per year and förbund-defined indicators.
     Migration::Sql(include_str!("v8_targets.sql")),
+    // 9: published reports, audit entries reduced to counts (purge).
+    Migration::Sql(include_str!("v9_rights.sql")),
 ];
 
 fn audit_without_values(tx: &Transaction) -> Result<()> {

@@ -42,6 +42,7 @@ pub mod interventions;
 mod kommunkod;
 pub mod migrations;
 pub mod report_scan;
+pub mod rights;
 pub mod serve_lock;
 pub mod targets;
 pub mod volume;

@@ -21,7 +21,7 @@ use crate::codes::Lang;
 use crate::report::{Indicator, Report, Table};
 
 /// Escape text for HTML element content and attribute values alike.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -1,0 +1,111 @@
+//! `withdraw`, `extract`, `purge`, `publish` (SPEC section 15): parse,
+//! call `rights`, print.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Field, Result};
+use crate::invalid;
+use crate::model::parse_date;
+use crate::report::Period;
+use crate::rights::{self, extract, publish, purge};
+
+use super::{read_pnr, today, Output, PublishPeriod};
+
+pub fn withdraw(db: &mut super::Ctx, pnr: &str) -> Result<()> {
+    let fp = read_pnr(pnr)?.fingerprint(db.store.kdf());
+    let n = db.write(|tx, actor| rights::withdraw(tx, actor, &fp))?;
+    crate::store::rights::truncate_wal(&db.conn);
+    say!(
+        "consent withdrawn: {n} enrolment(s) kept without identity (still counted in reports); the personnummer no longer finds them"
+    )?;
+    Ok(())
+}
+
+pub fn extract(db: &mut super::Ctx, pnr: &str, format: &str, out: Option<&Path>) -> Result<()> {
+    let html = match format.trim().to_ascii_lowercase().as_str() {
+        "text" | "txt" => false,
+        "html" => true,
+        other => {
+            return Err(crate::error::Error::invalid(
+                Field::Format,
+                format!("'{other}' is not an extract format: accepted are text, html"),
+            ))
+        }
+    };
+    let fp = read_pnr(pnr)?.fingerprint(db.store.kdf());
+    // Refused before anything is read or recorded.
+    let mut sink = Output::new(out, false, Some(db.store.path()))?;
+    let x = db.write(|tx, actor| extract::extract(tx, actor, &fp))?;
+    let bytes = if html {
+        extract::html(&x)
+    } else {
+        extract::text(&x)
+    };
+    sink.write_all(bytes.as_bytes())?;
+    sink.finish()
+}
+
+pub fn purge(
+    db: &mut super::Ctx,
+    ended_before: &str,
+    audit_months: u32,
+    dry_run: bool,
+) -> Result<()> {
+    let p = purge::Purge {
+        ended_before: parse_date(ended_before, Field::EndedBefore)?,
+        audit_months,
+        dry_run,
+    };
+    let today = today();
+    let done = db.write(|tx, actor| purge::purge(tx, actor, today, &p))?;
+    if !dry_run {
+        crate::store::rights::truncate_wal(&db.conn);
+    }
+    let mut rows = vec![vec!["intervention".to_string(), "enrolments".to_string()]];
+    for (code, n) in &done.by_intervention {
+        rows.push(vec![code.clone(), n.to_string()]);
+    }
+    if done.enrolments > 0 {
+        super::emit(None, crate::report::render::text::grid(&rows).as_bytes())?;
+    }
+    say!(
+        "{} {} enrolment(s) that ended before {}, {} person(s) left with none, and reduce{} {} audit entries older than {} months to counts{}",
+        if dry_run { "dry run: would delete" } else { "deleted" },
+        done.enrolments,
+        p.ended_before,
+        done.persons,
+        if dry_run { "" } else { "d" },
+        done.audit_entries,
+        audit_months,
+        if dry_run { "; nothing was changed" } else { "; published reports are unchanged" }
+    )?;
+    Ok(())
+}
+
+pub fn period_of(a: &PublishPeriod) -> Result<Period> {
+    match (a.year, &a.from, &a.to) {
+        (Some(y), None, None) => Period::year(y),
+        (None, Some(f), Some(t)) => {
+            Period::new(parse_date(f, Field::From)?, parse_date(t, Field::To)?)
+        }
+        _ => Err(invalid!(
+            "give a period: --year YYYY, or --from DATE --to DATE"
+        )),
+    }
+}
+
+pub fn publish(db: &mut super::Ctx, a: &PublishPeriod, force: bool) -> Result<()> {
+    let period = period_of(a)?;
+    let earlier = db.write(|tx, actor| publish::publish(tx, actor, period, force))?;
+    match earlier {
+        Some(e) => say!(
+            "published {}..{} again; the version of {} by {} is kept",
+            period.from,
+            period.to,
+            e.at,
+            e.by
+        ),
+        None => say!("published {}..{}", period.from, period.to),
+    }
+}

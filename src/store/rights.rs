@@ -1,0 +1,223 @@
+//! The SQL of participants' rights and the register's records (SPEC
+//! section 15): forgetting a person's fingerprint, what is stored about a
+//! person, retention (purge) and published reports.
+
+use chrono::NaiveDate;
+use rusqlite::{named_params, Connection, OptionalExtension};
+
+use super::audit::AuditEntry;
+use crate::codes::Gender;
+use crate::error::Result;
+
+/// Replace a person's fingerprint with `random` (so no personnummer finds
+/// them again) and give each of their enrolments a new id (so nothing
+/// recorded under the old ids follows them). Returns the enrolments.
+pub fn forget_person(conn: &Connection, person: i64, random: &[u8; 32]) -> Result<usize> {
+    conn.execute(
+        "UPDATE person SET fingerprint = :fp WHERE id = :person",
+        named_params! { ":fp": &random[..], ":person": person },
+    )?;
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM enrolment WHERE person_id = :person")?
+        .query_map(named_params! { ":person": person }, |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("UPDATE enrolment SET id = :new WHERE id = :old")?;
+    for old in &ids {
+        let new = uuid::Uuid::new_v4().to_string();
+        stmt.execute(named_params! { ":new": new, ":old": old })?;
+    }
+    Ok(ids.len())
+}
+
+/// What the person row holds besides the fingerprint.
+pub fn person_facts(conn: &Connection, person: i64) -> Result<(Gender, i32, NaiveDate)> {
+    Ok(conn.query_row(
+        "SELECT gender, birth_year, consent_date FROM person WHERE id = :person",
+        named_params! { ":person": person },
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// Audit entries whose subject names one of `ids` (a full enrolment id or
+/// its 8-character short form, as a whole word), oldest first.
+pub fn audit_about(conn: &Connection, ids: &[String]) -> Result<Vec<AuditEntry>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let shorts: Vec<&str> = ids.iter().map(|id| crate::model::short_id(id)).collect();
+    // One scan; SQLite narrows to subjects holding a short id, Rust checks
+    // whole words.
+    let cond: Vec<String> = (0..shorts.len())
+        .map(|i| format!("instr(subject, ?{}) > 0", i + 1))
+        .collect();
+    let sql = format!(
+        "SELECT id, at, actor, action, subject, detail FROM audit WHERE subject IS NOT NULL AND ({}) ORDER BY id",
+        cond.join(" OR ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(shorts.iter()), |r| {
+        Ok(AuditEntry {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            subject: r.get(4)?,
+            detail: r.get(5)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    for e in rows {
+        let e = e?;
+        let named = e.subject.as_deref().is_some_and(|s| {
+            s.split_whitespace()
+                .any(|w| ids.iter().any(|id| w == id) || shorts.contains(&w))
+        });
+        if named {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// What a purge of the enrolments ended before a date removes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Per intervention: enrolments removed.
+    pub by_intervention: Vec<(String, usize)>,
+    pub enrolments: usize,
+    /// Persons left with no enrolment, removed too.
+    pub persons: usize,
+    /// Audit entries reduced to counts.
+    pub audit_entries: usize,
+}
+
+/// Delete the enrolments that ended before `before` and the persons left
+/// with none. Open enrolments are never touched.
+pub fn delete_ended_before(conn: &Connection, before: NaiveDate) -> Result<Purged> {
+    let before = before.to_string();
+    let by_intervention: Vec<(String, usize)> = conn
+        .prepare(
+            "SELECT intervention, count(*) FROM enrolment \
+             WHERE exit_date IS NOT NULL AND exit_date < :before GROUP BY intervention ORDER BY intervention",
+        )?
+        .query_map(named_params! { ":before": before }, |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as usize))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS purge_person (id INTEGER PRIMARY KEY)")?;
+    conn.execute("DELETE FROM temp.purge_person", [])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.purge_person SELECT person_id FROM enrolment \
+         WHERE person_id IS NOT NULL AND exit_date IS NOT NULL AND exit_date < :before",
+        named_params! { ":before": before },
+    )?;
+    let enrolments = conn.execute(
+        "DELETE FROM enrolment WHERE exit_date IS NOT NULL AND exit_date < :before",
+        named_params! { ":before": before },
+    )?;
+    let persons = conn.execute(
+        "DELETE FROM person WHERE id IN (SELECT id FROM temp.purge_person) \
+         AND NOT EXISTS (SELECT 1 FROM enrolment WHERE person_id = person.id)",
+        [],
+    )?;
+    conn.execute("DELETE FROM temp.purge_person", [])?;
+    Ok(Purged {
+        by_intervention,
+        enrolments,
+        persons,
+        audit_entries: 0,
+    })
+}
+
+/// Reduce the audit entries made before `before` (UTC RFC 3339 text) to
+/// counts per month, actor and action. Returns the entries removed.
+pub fn reduce_audit(conn: &Connection, before: &str) -> Result<usize> {
+    conn.execute(
+        "INSERT INTO audit_count (month, actor, action, count) \
+         SELECT substr(at, 1, 7), actor, action, count(*) FROM audit WHERE at < :before \
+         GROUP BY 1, 2, 3 \
+         ON CONFLICT (month, actor, action) DO UPDATE SET count = count + excluded.count",
+        named_params! { ":before": before },
+    )?;
+    conn.execute("INSERT INTO audit_reduction (active) VALUES (1)", [])?;
+    let n = conn.execute(
+        "DELETE FROM audit WHERE at < :before",
+        named_params! { ":before": before },
+    )?;
+    conn.execute("DELETE FROM audit_reduction", [])?;
+    Ok(n)
+}
+
+/// One published version of a period's report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub id: i64,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub at: String,
+    pub by: String,
+    pub report_sv: String,
+    pub report_en: String,
+}
+
+fn published_row(r: &rusqlite::Row) -> rusqlite::Result<Published> {
+    Ok(Published {
+        id: r.get(0)?,
+        from: r.get(1)?,
+        to: r.get(2)?,
+        at: r.get(3)?,
+        by: r.get(4)?,
+        report_sv: r.get(5)?,
+        report_en: r.get(6)?,
+    })
+}
+
+const PUBLISHED: &str =
+    "SELECT id, period_from, period_to, published_at, published_by, report_sv, report_en FROM published";
+
+/// The newest published version of exactly this period.
+pub fn published(conn: &Connection, from: NaiveDate, to: NaiveDate) -> Result<Option<Published>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "{PUBLISHED} WHERE period_from = :from AND period_to = :to ORDER BY id DESC LIMIT 1"
+        ))?
+        .query_row(named_params! { ":from": from, ":to": to }, published_row)
+        .optional()?)
+}
+
+/// The newest version of every published period.
+pub fn all_published(conn: &Connection) -> Result<Vec<Published>> {
+    let mut stmt = conn.prepare(&format!(
+        "{PUBLISHED} WHERE id IN (SELECT max(id) FROM published GROUP BY period_from, period_to) \
+         ORDER BY period_from, period_to"
+    ))?;
+    let rows = stmt.query_map([], published_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_published(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: &str,
+    sv: &str,
+    en: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO published (period_from, period_to, published_at, published_by, format, report_sv, report_en) \
+         VALUES (:from, :to, :at, :by, 1, :sv, :en)",
+        named_params! {
+            ":from": from, ":to": to, ":at": super::now_utc(), ":by": by, ":sv": sv, ":en": en,
+        },
+    )?;
+    Ok(())
+}
+
+/// Best effort: move the write-ahead log into the file and truncate it, so
+/// that values just overwritten (with `secure_delete`) do not linger in the
+/// log's older frames. A reader holding an old snapshot (a long report in
+/// a server) can keep it from completing; the log is then reset by the
+/// next checkpoint that can.
+pub fn truncate_wal(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
