@@ -268,11 +268,22 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
         // Migration 8: targets per year, the förbund's own indicators.
         "target",
         "indicator_def",
+        // Migration 9: published reports, audit entries reduced to counts.
+        "published",
+        "audit_count",
+        "audit_reduction",
     ] {
         let n: i64 = read(&env)
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 0, "{table}");
+    }
+    // Migration 9 replaced the trail's delete trigger: it still refuses
+    // outside a purge.
+    {
+        let conn = Connection::open(&env.db).unwrap();
+        let err = conn.execute("DELETE FROM audit", []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
     }
 
     // The fixture's interventions can be granted; a grant on the top of

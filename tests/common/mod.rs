@@ -110,6 +110,8 @@ pub fn dump(db: &Path) -> String {
         "volume",
         "target",
         "indicator_def",
+        "published",
+        "audit_count",
         "audit",
     ] {
         // Tables a migration adds are absent from an older file.
