@@ -576,6 +576,7 @@ fn purge_dry_run_equals_the_real_run_and_published_reports_stay() {
     // Ended before 2021-05-01: Cecilia's (2020-08-01, her only one, so she
     // goes too) and Bertil's (2021-04-10, his only one). Anna's first
     // ended 2021-06-15 and stays; her open one is never touched.
+    let prints = fingerprints(&env.db);
     let before = env.dump();
     let dry = env.ok(&["purge", "--ended-before", "2021-05-01", "--dry-run"]);
     let without_audit = |d: &str| {
@@ -605,6 +606,11 @@ fn purge_dry_run_equals_the_real_run_and_published_reports_stay() {
     assert_eq!(table(&real), vec!["ALLIN                  2".to_string()]);
     assert_eq!(count(env, "SELECT count(*) FROM enrolment"), 2);
     assert_eq!(count(env, "SELECT count(*) FROM person"), 1);
+    // Their fingerprints are gone from the file, byte for byte (deleted
+    // rows are overwritten, not left in free pages).
+    let bytes = file_bytes(env);
+    assert!(contains(&bytes, &prints[0]));
+    assert!(!contains(&bytes, &prints[1]) && !contains(&bytes, &prints[2]));
     // Cecilia and Bertil are gone; Anna is still there.
     env.fails(&["show", "--pnr", &f.cecilia], 2);
     env.fails(&["show", "--pnr", &f.bertil], 2);
