@@ -48,6 +48,9 @@ fn body_for(w: &World, path: &str) -> Vec<(String, String)> {
             ("outcome", "work"),
         ]),
         "/find" => v(&[("pnr", &w.anna.dashed)]),
+        "/rights" => v(&[("pnr", &w.anna.dashed), ("what", "extract")]),
+        "/records/publish" => v(&[("year", "2020")]),
+        "/records/purge" => v(&[("ended_before", "2000-01-01")]),
         "/lang" => v(&[("lang", "en"), ("back", "/")]),
         "/login" => v(&[("login", "nobody"), ("password", "x"), ("code", "1")]),
         p if p.starts_with("/enrol/") => v(&[
@@ -87,7 +90,7 @@ fn allowed(route: Who, who: Who2) -> bool {
         Who::SignedIn => who != Who2::Anonymous,
         Who::Register => who == Who2::Staff,
         Who::ReadEnrolments | Who::Report => matches!(who, Who2::Staff | Who2::Coordinator),
-        Who::Export => who == Who2::Coordinator,
+        Who::Export | Who::Publish => who == Who2::Coordinator,
         Who::Import => matches!(who, Who2::Staff | Who2::Coordinator | Who2::Admin),
         Who::ManageInterventions => matches!(who, Who2::Admin | Who2::Coordinator),
         Who::ManageUsers | Who::Backup => who == Who2::Admin,

@@ -404,6 +404,11 @@ fn desk_label(sv: bool, field: &str) -> &'static str {
         "role" => ("Roll", "Role"),
         "action" => ("Händelse", "Action"),
         "limit" => ("Antal", "Number"),
+        "ended_before" => ("Avslutade före", "Ended before"),
+        "audit_months" => ("Spara loggen i månader", "Keep the audit trail, months"),
+        "confirm" => ("Bekräftelse", "Confirmation"),
+        "force" => ("Publicera igen", "Publish again"),
+        "published" => ("Publicerad rapport", "Published report"),
         _ => ("Fältet", "The field"),
     };
     if sv {

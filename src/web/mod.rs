@@ -27,6 +27,7 @@ mod import;
 mod info;
 mod oidc;
 mod pages;
+mod records;
 mod report;
 mod resume;
 mod routes;

@@ -95,6 +95,12 @@ impl Frame {
 /// The header's links beyond home, find and report, from the role table.
 fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
+    if actor.may(Action::Register) {
+        out.push(("/rights", lang.pick("Personens rättigheter", "Rights")));
+    }
+    if actor.may(Action::Publish) {
+        out.push(("/records", lang.pick("Publicering", "Publishing")));
+    }
     if actor.may(Action::Export) {
         out.push(("/export", lang.pick("Export", "Export")));
     }

@@ -27,7 +27,7 @@ use super::session::SignedIn;
 
 /// The threshold this page uses unless told otherwise: a table meant for
 /// publication hides counts below 5 (SPEC section 6).
-const DEFAULT_SUPPRESS_BELOW: u32 = 5;
+pub const DEFAULT_SUPPRESS_BELOW: u32 = 5;
 
 /// One intervention check box, indented under its parent.
 pub struct Pick {
@@ -86,6 +86,10 @@ struct ReportPage {
     downloads: Vec<Download>,
     body: String,
     heading: String,
+    /// When the period is published: since when, by whom and how many
+    /// figures differ now (coordinators only: the published report is the
+    /// whole register's).
+    published: String,
 }
 
 /// The interventions in tree order: each parent followed by its children,
@@ -238,7 +242,7 @@ pub fn file_name(stem: &str, p: &Period, interventions: &[String], ext: &str) ->
     format!("{name}.{ext}")
 }
 
-fn content_type(f: Format) -> (&'static str, &'static str) {
+pub fn content_type(f: Format) -> (&'static str, &'static str) {
     match f {
         Format::Text => ("text/plain; charset=utf-8", "txt"),
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -452,7 +456,14 @@ async fn run(
     who: &SignedIn,
     opts: Options,
     format: Option<Format>,
-) -> Result<((String, String), Vec<u8>), Error> {
+) -> Result<
+    (
+        (String, String),
+        Vec<u8>,
+        Option<crate::rights::publish::Notice>,
+    ),
+    Error,
+> {
     let actor = who.session.actor.clone();
     let app2 = app.clone();
     let audited = match format {
@@ -466,7 +477,13 @@ async fn run(
             Some(f) => report::render::render(&r, f)?,
             None => report::render::html::body(&r).into_bytes(),
         };
-        Ok((report::render::heading(&r), rendered))
+        let whole = matches!(actor.scope(Action::Report), Some(crate::actor::Scope::All));
+        let notice = if format.is_none() && whole {
+            crate::rights::publish::notice(&app2.store.connect()?, &opts, &r)?
+        } else {
+            None
+        };
+        Ok((report::render::heading(&r), rendered, notice))
     })
     .await
 }
@@ -500,17 +517,20 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
     let mut errors = Errors::new();
     let opts = options(&form, today, lang, t, &mut errors);
     let format = format(&form, t, &mut errors);
-    let (mut body, mut heading) = (String::new(), String::new());
+    let (mut body, mut heading, mut published) = (String::new(), String::new(), String::new());
     if let (Some(opts), true) = (opts, errors.is_empty()) {
         let (period, interventions) = (opts.period, opts.interventions.clone());
         match (run(&app, &who, opts, format).await, format) {
-            (Ok((_, bytes)), Some(f)) => {
+            (Ok((_, bytes, _)), Some(f)) => {
                 let (ctype, ext) = content_type(f);
                 let name = file_name("sustrack", &period, &interventions, ext);
                 return pages::attachment(bytes, ctype, &name);
             }
-            (Ok(((title, sub), bytes)), None) => {
+            (Ok(((title, sub), bytes, notice)), None) => {
                 heading = format!("{title} ({sub})");
+                if let Some(n) = notice {
+                    published = published_notice(&n, lang);
+                }
                 body = String::from_utf8(bytes).unwrap_or_default();
             }
             (Err(e @ (Error::Invalid { .. } | Error::Conflict(_))), _) => {
@@ -571,8 +591,32 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
             },
             body,
             heading,
+            published,
         },
     )
+}
+
+/// "Published 2022-02-01 by cecilia; 3 figures differ now".
+fn published_notice(n: &crate::rights::publish::Notice, lang: crate::codes::Lang) -> String {
+    let when = n.stamp.at.get(..10).unwrap_or(&n.stamp.at);
+    match (n.differing, lang) {
+        (0, crate::codes::Lang::Sv) => format!(
+            "Perioden publicerades {when} av {}. Alla siffror är som publicerade.",
+            n.stamp.by
+        ),
+        (0, crate::codes::Lang::En) => format!(
+            "The period was published {when} by {}. Every figure is as published.",
+            n.stamp.by
+        ),
+        (d, crate::codes::Lang::Sv) => format!(
+            "Perioden publicerades {when} av {}. {d} siffror skiljer sig nu från de publicerade (sena registreringar, rättelser eller gallring); de publicerade finns under Register och publicering.",
+            n.stamp.by
+        ),
+        (d, crate::codes::Lang::En) => format!(
+            "The period was published {when} by {}. {d} figures now differ from the published ones (late registrations, corrections or retention); the published ones are under Records and publishing.",
+            n.stamp.by
+        ),
+    }
 }
 
 /// The year field as the form shows it: as given, empty when a from/to

@@ -10,8 +10,8 @@ use crate::actor::Action;
 
 use super::app::Shared;
 use super::{
-    admin, auth, backup, desk, export, forms, headers, import, info, oidc, pages, report, staff,
-    upload,
+    admin, auth, backup, desk, export, forms, headers, import, info, oidc, pages, records, report,
+    staff, upload,
 };
 
 /// Which page a route serves (one handler each).
@@ -63,6 +63,12 @@ pub enum Page {
     UserAction,
     BackupForm,
     Backup,
+    RightsForm,
+    Rights,
+    Records,
+    Publish,
+    Purge,
+    PublishedFile,
 }
 
 /// Who may use a route: the HTTP tests derive every expected status from
@@ -93,6 +99,8 @@ pub enum Who {
     ReadAudit,
     /// `Action::Backup`: admins.
     Backup,
+    /// `Action::Publish`: coordinators (publishing, retention).
+    Publish,
 }
 
 /// Whether the import page is open to this user: each row is then
@@ -118,6 +126,7 @@ impl Who {
             Who::ManageUsers => actor.may(Action::ManageUsers),
             Who::ReadAudit => actor.may(Action::ReadAudit),
             Who::Backup => actor.may(Action::Backup),
+            Who::Publish => actor.may(Action::Publish),
         }
     }
 }
@@ -252,6 +261,17 @@ pub const ROUTES: &[Route] = &[
     ),
     r(Page::BackupForm, "GET", "/admin/backup", Who::Backup),
     r(Page::Backup, "POST", "/admin/backup", Who::Backup),
+    r(Page::RightsForm, "GET", "/rights", Who::Register),
+    r(Page::Rights, "POST", "/rights", Who::Register),
+    r(Page::Records, "GET", "/records", Who::Publish),
+    r(Page::Publish, "POST", "/records/publish", Who::Publish),
+    r(Page::Purge, "POST", "/records/purge", Who::Publish),
+    r(
+        Page::PublishedFile,
+        "GET",
+        "/records/published",
+        Who::Publish,
+    ),
 ];
 
 fn handler(page: Page) -> MethodRouter<Shared> {
@@ -302,6 +322,12 @@ fn handler(page: Page) -> MethodRouter<Shared> {
         Page::UserAction => post(admin::user_action),
         Page::BackupForm => get(backup::form),
         Page::Backup => post(backup::download),
+        Page::RightsForm => get(records::rights_form),
+        Page::Rights => post(records::rights),
+        Page::Records => get(records::records),
+        Page::Publish => post(records::publish_period),
+        Page::Purge => post(records::purge_run),
+        Page::PublishedFile => get(records::published_file),
     }
 }
 
