@@ -122,6 +122,23 @@ try {
   check((await eva.textContent('main')).includes(`${lastYear}-09-30`), 'the exit date is shown');
   await look(eva, 'staff-exited');
 
+  // The person asks what is stored about them: a mistake first (withdraw
+  // without the confirmation), then the extract.
+  await go(eva, 'a[href="/rights"]');
+  await look(eva, 'staff-rights');
+  await eva.fill('#pnr', PNR);
+  await go(eva, 'button[value="withdraw"]');
+  check((await eva.locator('.error-summary a[href="#confirm"]').count()) === 1, 'withdraw asks for the confirmation');
+  check((await eva.inputValue('#pnr')) === '', 'the personnummer is not shown again');
+  await look(eva, 'staff-rights-errors');
+  await eva.fill('#pnr', PNR);
+  await go(eva, 'button[value="extract"]');
+  const extract = await eva.textContent('main');
+  check(extract.includes('Registerutdrag ur sustrack'), 'the extract is shown');
+  check(extract.includes(`${lastYear}-09-30`) && extract.includes('registrerade avslut'), 'the extract has the exit and who registered it');
+  check(!extract.replace(/\D/g, '').includes(PNR.replace(/\D/g, '').slice(2)), 'the extract holds no personnummer');
+  await look(eva, 'staff-extract');
+
   // English works too.
   await go(eva, 'form[action="/lang"] button');
   check((await eva.getAttribute('html', 'lang')) === 'en', 'the language switch');
@@ -143,6 +160,21 @@ try {
   const cells = await row.locator('td').allTextContents();
   check(started >= 0 && cells[started]?.trim() === '1', `the report counts one new in ALLIN: ${headers} / ${cells}`);
   check(exited >= 0 && cells[exited]?.trim() === '1', `the report counts one exit in ALLIN: ${headers} / ${cells}`);
+
+  // The annual report is written: publish the year, then see what a
+  // purge would remove (its dry run; nothing is removed).
+  await go(cecilia, 'a[href="/records"]');
+  await look(cecilia, 'coordinator-records');
+  await cecilia.fill('#year', String(lastYear));
+  await go(cecilia, 'form[action="/records/publish"] button[type=submit]');
+  check((await cecilia.textContent('.notice')).includes(`${lastYear} är publicerad`), 'the year is published');
+  await look(cecilia, 'coordinator-published');
+  await cecilia.fill('#ended_before', `${lastYear}-12-31`);
+  await go(cecilia, 'form[action="/records/purge"] button[type=submit]');
+  check((await cecilia.textContent('main')).includes('ALLIN: 1'), 'the dry run lists the exited enrolment');
+  await look(cecilia, 'coordinator-purge-dry-run');
+  await cecilia.goto(`${BASE}/report?year=${lastYear}&suppress_below=0`);
+  check((await cecilia.textContent('main')).includes('Alla siffror är som publicerade'), 'the report says it is as published');
 } catch (e) {
   problems.push(`the flow stopped: ${e.stack || e}`);
 } finally {
