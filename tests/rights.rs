@@ -704,6 +704,15 @@ fn purge_reduces_old_audit_entries_to_counts_and_the_trail_stays_append_only() {
             .is_err());
         assert!(conn.execute("UPDATE audit SET actor = 'x'", []).is_err());
     }
+    let dry = env.ok(&[
+        "purge",
+        "--ended-before",
+        "2019-01-01",
+        "--audit-months",
+        "24",
+        "--dry-run",
+    ]);
+    assert!(dry.contains("reduce 4 audit entries"), "{dry}");
     let total = count(env, "SELECT count(*) FROM audit");
     let out = env.ok(&[
         "purge",
@@ -740,4 +749,61 @@ fn purge_reduces_old_audit_entries_to_counts_and_the_trail_stays_append_only() {
     assert_eq!(count(env, "SELECT count(*) FROM audit_reduction"), 0);
     drop(conn);
     let _ = dump(&env.db);
+}
+
+/// The numbers of a purge's summary line: enrolments, the cut's date
+/// parts, persons, audit entries, months.
+fn purge_counts(out: &str) -> Vec<u64> {
+    let line = out.lines().last().unwrap();
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn on_a_generated_register_each_dry_run_equals_its_real_run() {
+    let env = Env::empty();
+    let out = env.run(&[
+        "generate",
+        "--enrolments",
+        "3000",
+        "--seed",
+        "7",
+        "--kdf",
+        "test",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        common::describe(&["generate"], &out)
+    );
+    for cut in ["2016-07-01", "2019-01-01", "2021-06-15"] {
+        let dry = env.ok(&["purge", "--ended-before", cut, "--dry-run"]);
+        let enrolments = count(&env, "SELECT count(*) FROM enrolment");
+        let persons = count(&env, "SELECT count(*) FROM person");
+        let real = env.ok(&["purge", "--ended-before", cut]);
+        let table = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains("enrolment(s)"))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(table(&dry), table(&real), "{cut}");
+        let (d, r) = (purge_counts(&dry), purge_counts(&real));
+        assert_eq!(d, r, "{cut}: {dry} / {real}");
+        // And the counts are what left the file.
+        assert!(r[0] > 0, "{cut} purged nothing: {real}");
+        assert_eq!(
+            count(&env, "SELECT count(*) FROM enrolment"),
+            enrolments - r[0] as i64,
+            "{cut}"
+        );
+        assert_eq!(
+            count(&env, "SELECT count(*) FROM person"),
+            persons - r[4] as i64,
+            "{cut}"
+        );
+    }
+    env.ok(&["check"]);
 }

@@ -91,28 +91,65 @@ pub struct Purged {
     pub audit_entries: usize,
 }
 
+/// The enrolments ended before `before`, per intervention. The one
+/// definition of what a purge deletes: an exit date before the date.
+const ENDED: &str = "exit_date IS NOT NULL AND exit_date < :before";
+
+fn ended_by_intervention(conn: &Connection, before: &str) -> Result<Vec<(String, usize)>> {
+    Ok(conn
+        .prepare(&format!(
+            "SELECT intervention, count(*) FROM enrolment WHERE {ENDED} GROUP BY intervention ORDER BY intervention"
+        ))?
+        .query_map(named_params! { ":before": before }, |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as usize))
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// What [`delete_ended_before`] and [`reduce_audit`] would remove, counted
+/// by the same conditions without changing anything (a dry run).
+pub fn plan_ended_before(
+    conn: &Connection,
+    before: NaiveDate,
+    audit_before: &str,
+) -> Result<Purged> {
+    let before = before.to_string();
+    let by_intervention = ended_by_intervention(conn, &before)?;
+    // Persons with an enrolment that goes and none that stays.
+    let persons: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM (SELECT person_id FROM enrolment WHERE person_id IS NOT NULL \
+             GROUP BY person_id HAVING count(*) = sum({ENDED}))"
+        ),
+        named_params! { ":before": before },
+        |r| r.get(0),
+    )?;
+    let audit: i64 = conn.query_row(
+        "SELECT count(*) FROM audit WHERE at < :before",
+        named_params! { ":before": audit_before },
+        |r| r.get(0),
+    )?;
+    Ok(Purged {
+        enrolments: by_intervention.iter().map(|(_, n)| n).sum(),
+        by_intervention,
+        persons: persons as usize,
+        audit_entries: audit as usize,
+    })
+}
+
 /// Delete the enrolments that ended before `before` and the persons left
 /// with none. Open enrolments are never touched.
 pub fn delete_ended_before(conn: &Connection, before: NaiveDate) -> Result<Purged> {
     let before = before.to_string();
-    let by_intervention: Vec<(String, usize)> = conn
-        .prepare(
-            "SELECT intervention, count(*) FROM enrolment \
-             WHERE exit_date IS NOT NULL AND exit_date < :before GROUP BY intervention ORDER BY intervention",
-        )?
-        .query_map(named_params! { ":before": before }, |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? as usize))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let by_intervention = ended_by_intervention(conn, &before)?;
     conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS purge_person (id INTEGER PRIMARY KEY)")?;
     conn.execute("DELETE FROM temp.purge_person", [])?;
     conn.execute(
-        "INSERT OR IGNORE INTO temp.purge_person SELECT person_id FROM enrolment \
-         WHERE person_id IS NOT NULL AND exit_date IS NOT NULL AND exit_date < :before",
+        &format!("INSERT OR IGNORE INTO temp.purge_person SELECT person_id FROM enrolment WHERE person_id IS NOT NULL AND {ENDED}"),
         named_params! { ":before": before },
     )?;
     let enrolments = conn.execute(
-        "DELETE FROM enrolment WHERE exit_date IS NOT NULL AND exit_date < :before",
+        &format!("DELETE FROM enrolment WHERE {ENDED}"),
         named_params! { ":before": before },
     )?;
     let persons = conn.execute(
