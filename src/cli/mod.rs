@@ -174,8 +174,16 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    /// Check integrity and consistency
-    Check,
+    /// Check integrity and consistency; with --quality, list what needs
+    /// attention (long-open enrolments, missing answers, idle interventions)
+    Check {
+        /// The data-quality list instead (by enrolment id, never a person)
+        #[arg(long)]
+        quality: bool,
+        /// Language of the quality list: sv or en
+        #[arg(long, default_value = "sv", requires = "quality")]
+        lang: String,
+    },
     /// Write a consistent copy of the database while others may be writing
     Backup { file: PathBuf },
     /// Show the 2021 report of the sample data (nothing is left on disk)
@@ -575,7 +583,7 @@ impl Command {
             Command::Export(_) => "export",
             Command::Keygen { .. } => "keygen",
             Command::Log { .. } => "log",
-            Command::Check => "check",
+            Command::Check { .. } => "check",
             Command::Backup { .. } => "backup",
             Command::Demo { .. } => "demo",
             Command::Generate { .. } => "generate",
@@ -635,7 +643,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => data::export(&mut open(AuditedRead)?, a),
         Command::Keygen { file } => data::keygen(&file),
         Command::Log { limit } => admin::log(&mut open(Read)?, limit),
-        Command::Check => admin::check(&open(Read)?),
+        Command::Check {
+            quality: true,
+            lang,
+        } => rights::quality(&mut open(Write)?, &lang),
+        Command::Check { .. } => admin::check(&open(Read)?),
         Command::Backup { file } => admin::backup(&mut open(AuditedRead)?, &file),
         Command::Demo { lang, format } => data::demo(&lang, &format),
         Command::Generate {

@@ -109,3 +109,43 @@ pub fn publish(db: &mut super::Ctx, a: &PublishPeriod, force: bool) -> Result<()
         None => say!("published {}..{}", period.from, period.to),
     }
 }
+
+/// `check --quality`: the worklist, grouped by rule, with a count each.
+pub fn quality(db: &mut super::Ctx, lang: &str) -> Result<()> {
+    let lang = crate::codes::Lang::parse(lang)
+        .map_err(|_| invalid!("invalid --lang '{lang}': accepted are sv, en"))?;
+    let today = today();
+    let found = db.write(|tx, actor| rights::quality::quality(tx, actor, today, lang))?;
+    for rule in rights::quality::RULES {
+        let of_rule: Vec<_> = found.iter().filter(|f| f.rule == rule).collect();
+        say!(
+            "{} ({rule}): {}",
+            rights::quality::rule_label(rule, lang),
+            of_rule.len()
+        )?;
+        if of_rule.is_empty() {
+            continue;
+        }
+        let mut rows = vec![vec![
+            lang.pick("insats", "intervention").to_string(),
+            lang.pick("registrering", "enrolment").to_string(),
+            lang.pick("vad", "what").to_string(),
+        ]];
+        for f in of_rule {
+            rows.push(vec![
+                f.intervention.clone(),
+                f.enrolment.clone().unwrap_or_else(|| "-".into()),
+                f.detail.clone(),
+            ]);
+        }
+        super::emit(None, crate::report::render::text::grid(&rows).as_bytes())?;
+    }
+    say!(
+        "{} {}",
+        found.len(),
+        lang.pick(
+            "att se över (ingen person visas; följ registreringens id)",
+            "to look into (no person is shown; follow the enrolment id)"
+        )
+    )
+}

@@ -8,6 +8,7 @@
 pub mod extract;
 pub mod publish;
 pub mod purge;
+pub mod quality;
 
 use rusqlite::Connection;
 

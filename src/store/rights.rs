@@ -258,3 +258,70 @@ pub fn insert_published(
 pub fn truncate_wal(conn: &Connection) {
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
+
+/// One enrolment as the data-quality list reads it (no person in it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityRow {
+    pub id: String,
+    pub intervention: String,
+    pub start: NaiveDate,
+    pub exit: Option<NaiveDate>,
+    pub support: bool,
+    pub education: bool,
+    pub support_after: bool,
+    pub step_progress: bool,
+}
+
+/// Every enrolment, with which answers it has (the caller keeps those in
+/// the actor's scope).
+pub fn quality_rows(conn: &Connection) -> Result<Vec<QualityRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, intervention, start_date, exit_date, support IS NOT NULL, education IS NOT NULL, \
+         support_after IS NOT NULL, step_progress IS NOT NULL FROM enrolment ORDER BY intervention, start_date, id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(QualityRow {
+            id: r.get(0)?,
+            intervention: r.get(1)?,
+            start: r.get(2)?,
+            exit: r.get(3)?,
+            support: r.get(4)?,
+            education: r.get(5)?,
+            support_after: r.get(6)?,
+            step_progress: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An intervention's latest registrations, for the data-quality list.
+pub struct Activity {
+    pub code: String,
+    pub kind: String,
+    /// When it was added (UTC date, `YYYY-MM-DD`).
+    pub added: String,
+    /// Its latest start or exit date.
+    pub latest: Option<NaiveDate>,
+    /// Its latest volume month (`YYYY-MM`).
+    pub month: Option<String>,
+}
+
+/// Every intervention's [`Activity`], by code.
+pub fn intervention_activity(conn: &Connection) -> Result<Vec<Activity>> {
+    let mut stmt = conn.prepare(
+        "SELECT i.code, i.kind, substr(i.created_at, 1, 10), \
+           (SELECT max(max(start_date, ifnull(exit_date, start_date))) FROM enrolment e WHERE e.intervention = i.code), \
+           (SELECT max(month) FROM volume v WHERE v.intervention = i.code) \
+         FROM intervention i ORDER BY i.code",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Activity {
+            code: r.get(0)?,
+            kind: r.get(1)?,
+            added: r.get(2)?,
+            latest: r.get(3)?,
+            month: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

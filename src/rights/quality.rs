@@ -1,0 +1,186 @@
+//! The data-quality list (`check --quality`, SPEC section 15): what needs
+//! the coordinator's attention, named by enrolment (short id) and
+//! intervention, never by person. A worklist, not an integrity failure.
+//!
+//! Rules, each with a stable id:
+//! - `open_over_24_months`: no exit, and started more than 24 calendar
+//!   months ago (an enrolment started exactly 24 months ago today is not
+//!   listed yet);
+//! - `exit_without_follow_up`: exited without support-after or
+//!   step-progress answers (which one is said);
+//! - `start_without_support_or_education`: no support or no education at
+//!   start (which one is said);
+//! - `start_in_future`: a start dated after today. SPEC 15 says "in the
+//!   future of their referral"; there is no referral register yet (issue
+//!   18), so today stands in for the referral date;
+//! - `intervention_idle_6_months`: an individual intervention with no
+//!   start or exit dated within the last 6 calendar months (one with none
+//!   at all counts from when it was added), or a volume intervention whose
+//!   latest month is older than that.
+//!
+//! Staff see their own interventions; coordinators all.
+
+use chrono::{Months, NaiveDate};
+use rusqlite::Connection;
+
+use crate::actor::{Action, Actor};
+use crate::codes::Lang;
+use crate::error::Result;
+use crate::model::short_id;
+use crate::register::require;
+use crate::store::{audit, rights as stored};
+
+/// The rules in the order the list shows them.
+pub const RULES: [&str; 5] = [
+    "open_over_24_months",
+    "exit_without_follow_up",
+    "start_without_support_or_education",
+    "start_in_future",
+    "intervention_idle_6_months",
+];
+
+/// What a rule means, in the list's language.
+pub fn rule_label(rule: &str, lang: Lang) -> &'static str {
+    match rule {
+        "open_over_24_months" => lang.pick(
+            "Pågående i mer än 24 månader",
+            "Open for more than 24 months",
+        ),
+        "exit_without_follow_up" => lang.pick(
+            "Avslut utan uppföljningssvar",
+            "Exit without follow-up answers",
+        ),
+        "start_without_support_or_education" => lang.pick(
+            "Start utan försörjning eller utbildning",
+            "Start without support or education",
+        ),
+        "start_in_future" => lang.pick("Start framåt i tiden", "Start in the future"),
+        "intervention_idle_6_months" => lang.pick(
+            "Insats utan registreringar i 6 månader",
+            "Intervention without registrations for 6 months",
+        ),
+        _ => "?",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub intervention: String,
+    /// The enrolment's short id (none for an intervention's finding).
+    pub enrolment: Option<String>,
+    pub detail: String,
+}
+
+pub fn quality(
+    conn: &Connection,
+    actor: &Actor,
+    today: NaiveDate,
+    lang: Lang,
+) -> Result<Vec<Finding>> {
+    let scope = require(actor, Action::ReadEnrolments)?;
+    let long_ago = today - Months::new(24);
+    let idle_since = today - Months::new(6);
+    let mut out: Vec<Finding> = Vec::new();
+    let finding = |rule, e: &stored::QualityRow, detail: String| Finding {
+        rule,
+        intervention: e.intervention.clone(),
+        enrolment: Some(short_id(&e.id).to_string()),
+        detail,
+    };
+    let missing = |pairs: &[(bool, &'static str, &'static str)]| -> String {
+        pairs
+            .iter()
+            .filter(|(has, _, _)| !has)
+            .map(|&(_, sv, en)| lang.pick(sv, en))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for e in stored::quality_rows(conn)? {
+        if !scope.covers(&e.intervention) {
+            continue;
+        }
+        if e.exit.is_none() && e.start < long_ago {
+            out.push(finding(
+                RULES[0],
+                &e,
+                format!("{} {}", lang.pick("start", "started"), e.start),
+            ));
+        }
+        if e.exit.is_some() && !(e.support_after && e.step_progress) {
+            let m = missing(&[
+                (
+                    e.support_after,
+                    "försörjning efter avslut saknas",
+                    "support after exit missing",
+                ),
+                (
+                    e.step_progress,
+                    "stegförflyttning saknas",
+                    "step progress missing",
+                ),
+            ]);
+            out.push(finding(RULES[1], &e, m));
+        }
+        if !(e.support && e.education) {
+            let m = missing(&[
+                (e.support, "försörjning saknas", "support missing"),
+                (e.education, "utbildning saknas", "education missing"),
+            ]);
+            out.push(finding(RULES[2], &e, m));
+        }
+        if e.start > today {
+            out.push(finding(
+                RULES[3],
+                &e,
+                format!("{} {}", lang.pick("start", "starts"), e.start),
+            ));
+        }
+    }
+    for stored::Activity {
+        code,
+        kind,
+        added,
+        latest,
+        month,
+    } in stored::intervention_activity(conn)?
+    {
+        if !scope.covers(&code) {
+            continue;
+        }
+        let detail = if kind == "volume" {
+            let cut = idle_since.format("%Y-%m").to_string();
+            match month {
+                Some(m) if m >= cut => continue,
+                Some(m) => format!("{} {m}", lang.pick("senaste månad", "latest month")),
+                None if added.as_str() >= idle_since.to_string().as_str() => continue,
+                None => lang
+                    .pick("inga månader registrerade", "no months registered")
+                    .to_string(),
+            }
+        } else {
+            match latest {
+                Some(d) if d >= idle_since => continue,
+                Some(d) => format!(
+                    "{} {d}",
+                    lang.pick("senaste start eller avslut", "latest start or exit")
+                ),
+                None if added.as_str() >= idle_since.to_string().as_str() => continue,
+                None => lang.pick("inga deltaganden", "no enrolments").to_string(),
+            }
+        };
+        out.push(Finding {
+            rule: RULES[4],
+            intervention: code,
+            enrolment: None,
+            detail,
+        });
+    }
+    out.sort_by_key(|f| RULES.iter().position(|&r| r == f.rule));
+    let counts: Vec<String> = RULES
+        .iter()
+        .map(|r| format!("{r} {}", out.iter().filter(|f| f.rule == *r).count()))
+        .collect();
+    audit::record(conn, actor, "check-quality", None, Some(&counts.join(", ")))?;
+    Ok(out)
+}
