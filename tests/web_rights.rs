@@ -344,3 +344,47 @@ fn purge_on_the_web_shows_its_dry_run_first_and_refuses_a_future_date() {
         2
     );
 }
+
+#[test]
+fn the_quality_page_lists_by_enrolment_for_each_role_its_own() {
+    let w = World::new();
+    // Both seeded enrolments started 40 days ago without support or
+    // education.
+    let cecilia = w.sign_in("cecilia");
+    let (status, html) = body(w.get(&cecilia, "/quality"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Start utan försörjning eller utbildning (2)"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("href=\"/enrolments/{}\"", &w.in_a[..8])),
+        "{html}"
+    );
+    assert!(html.contains(&w.in_b[..8]), "{html}");
+    // Staff see their own intervention's only.
+    let eva = w.sign_in("eva");
+    let (status, html) = body(w.get(&eva, "/quality"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&w.in_a[..8]) && !html.contains(&w.in_b[..8]),
+        "{html}"
+    );
+    // No person on it, and the look is recorded.
+    for p in [&w.anna, &w.bertil] {
+        assert!(!html.contains(&p.dashed) && !html.contains(&p.twelve) && !html.contains(&p.ten));
+    }
+    assert_eq!(
+        w.count("SELECT count(*) FROM audit WHERE action = 'check-quality'"),
+        2
+    );
+    // Admins and auditors have no enrolments to look into.
+    for login in ["adam", "greta"] {
+        let c = w.sign_in(login);
+        assert_eq!(
+            w.get(&c, "/quality").status(),
+            StatusCode::FORBIDDEN,
+            "{login}"
+        );
+    }
+}

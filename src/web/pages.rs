@@ -101,6 +101,9 @@ fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static s
     if actor.may(Action::Publish) {
         out.push(("/records", lang.pick("Publicering", "Publishing")));
     }
+    if actor.may(Action::ReadEnrolments) {
+        out.push(("/quality", lang.pick("Datakvalitet", "Data quality")));
+    }
     if actor.may(Action::Export) {
         out.push(("/export", lang.pick("Export", "Export")));
     }

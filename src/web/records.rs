@@ -615,3 +615,55 @@ pub async fn published_file(
         Err(e) => pages::error(lang, &e),
     }
 }
+
+// ------------------------------------------------------------- quality
+
+/// One rule of the quality page and what it lists.
+struct QualityGroup {
+    id: &'static str,
+    label: &'static str,
+    rows: Vec<rights::quality::Finding>,
+}
+
+#[derive(Template)]
+#[template(path = "quality.html")]
+struct QualityPage {
+    frame: Frame,
+    groups: Vec<QualityGroup>,
+    total: usize,
+}
+
+/// `/quality`: the data-quality worklist (coordinators all, staff their
+/// own interventions), each enrolment linked by its id.
+pub async fn quality(State(app): State<Shared>, who: SignedIn) -> Response {
+    let lang = who.lang;
+    if !who.session.actor.may(Action::ReadEnrolments) {
+        return pages::forbidden(lang);
+    }
+    let actor = who.session.actor.clone();
+    let today = app.clock.today();
+    let found = app
+        .db(move |conn| store::write(conn, |tx| rights::quality::quality(tx, &actor, today, lang)))
+        .await;
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => return pages::error(lang, &e),
+    };
+    let total = found.len();
+    let groups = rights::quality::RULES
+        .iter()
+        .map(|&id| QualityGroup {
+            id,
+            label: rights::quality::rule_label(id, lang),
+            rows: found.iter().filter(|f| f.rule == id).cloned().collect(),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &QualityPage {
+            frame: Frame::signed_in(&who, lang.pick("Datakvalitet", "Data quality"), "/quality"),
+            groups,
+            total,
+        },
+    )
+}

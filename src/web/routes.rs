@@ -69,6 +69,7 @@ pub enum Page {
     Publish,
     Purge,
     PublishedFile,
+    Quality,
 }
 
 /// Who may use a route: the HTTP tests derive every expected status from
@@ -272,6 +273,7 @@ pub const ROUTES: &[Route] = &[
         "/records/published",
         Who::Publish,
     ),
+    r(Page::Quality, "GET", "/quality", Who::ReadEnrolments),
 ];
 
 fn handler(page: Page) -> MethodRouter<Shared> {
@@ -328,6 +330,7 @@ fn handler(page: Page) -> MethodRouter<Shared> {
         Page::Publish => post(records::publish_period),
         Page::Purge => post(records::purge_run),
         Page::PublishedFile => get(records::published_file),
+        Page::Quality => get(records::quality),
     }
 }
 

@@ -165,6 +165,10 @@ try {
   // purge would remove (its dry run; nothing is removed).
   await go(cecilia, 'a[href="/records"]');
   await look(cecilia, 'coordinator-records');
+  await go(cecilia, 'main a[href="/quality"]');
+  check((await cecilia.textContent('main')).includes('Avslut utan uppföljningssvar (1)'), 'the quality list has the exit without follow-up answers');
+  await look(cecilia, 'coordinator-quality');
+  await go(cecilia, 'a[href="/records"]');
   await cecilia.fill('#year', String(lastYear));
   await go(cecilia, 'form[action="/records/publish"] button[type=submit]');
   check((await cecilia.textContent('.notice')).includes(`${lastYear} är publicerad`), 'the year is published');
