@@ -832,9 +832,15 @@ pub fn erase(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> Res
     let id = person_in(conn, fingerprint, &scope)?.ok_or_else(|| {
         Error::NotFound("no person with that personnummer is registered; nothing was erased".into())
     })?;
-    let n = store::erase_person(conn, id)?;
+    // The count returned is the actor's own interventions': the rest of
+    // the register does not exist for them.
+    let seen = store::of_person(conn, id)?
+        .iter()
+        .filter(|e| scope.covers(&e.intervention))
+        .count();
+    store::erase_person(conn, id)?;
     audit::record(conn, actor, "erase", None, None)?;
-    Ok(n)
+    Ok(seen)
 }
 
 /// The enrolments of a person, or one enrolment, that the actor may see;

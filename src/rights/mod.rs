@@ -23,7 +23,8 @@ use crate::store::{audit, rights as stored};
 /// still belong to one person, so "unique persons" does not change); but
 /// the fingerprint is replaced by random bytes and every enrolment gets a
 /// new id, so the personnummer finds nothing any more and no earlier id,
-/// audit entry or export pseudonym leads to them. Returns the enrolments.
+/// audit entry or export pseudonym leads to them. Returns the enrolments
+/// in the actor's interventions (all of them for a coordinator or the CLI).
 ///
 /// Staff may withdraw a person they find in their interventions; the
 /// withdrawal covers the person's whole registration (consent is given to
@@ -35,6 +36,12 @@ pub fn withdraw(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> 
             "no person with that personnummer is registered; nothing was changed".into(),
         )
     })?;
+    // What the actor is told counts their own interventions only: the
+    // rest of the register does not exist for them.
+    let seen = crate::store::enrolments::of_person(conn, person)?
+        .iter()
+        .filter(|e| scope.covers(&e.intervention))
+        .count();
     let mut random = [0u8; 32];
     random.copy_from_slice(&random_bytes(32));
     let n = stored::forget_person(conn, person, &random)?;
@@ -45,5 +52,5 @@ pub fn withdraw(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> 
         None,
         Some(&format!("{n} enrolments kept without identity")),
     )?;
-    Ok(n)
+    Ok(seen)
 }

@@ -39,12 +39,27 @@ pub fn person_facts(conn: &Connection, person: i64) -> Result<(Gender, i32, Naiv
 }
 
 /// Audit entries whose subject names one of `ids` (a full enrolment id or
-/// its 8-character short form, as a whole word), oldest first.
+/// its 8-character short form, as a whole word), oldest first. Each
+/// entry's subject keeps only those words: an entry may name other
+/// enrolments too (a look-up over a wider scope), and they are not the
+/// reader's to see. A short id another enrolment now shares is matched
+/// only in full (reads record short ids, changes full ones).
 pub fn audit_about(conn: &Connection, ids: &[String]) -> Result<Vec<AuditEntry>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let shorts: Vec<&str> = ids.iter().map(|id| crate::model::short_id(id)).collect();
+    let mut shared = conn.prepare_cached(
+        "SELECT count(*) FROM enrolment WHERE id >= :short AND id < :short || 'g'",
+    )?;
+    let mut shorts: Vec<&str> = Vec::new();
+    for id in ids {
+        let short = crate::model::short_id(id);
+        let n: i64 = shared.query_row(named_params! { ":short": short }, |r| r.get(0))?;
+        if n <= 1 {
+            shorts.push(short);
+        }
+    }
+    let needles: Vec<&str> = ids.iter().map(|id| crate::model::short_id(id)).collect();
     // One scan; SQLite narrows to subjects holding a short id, Rust checks
     // whole words.
     let cond: Vec<String> = (0..shorts.len())
@@ -55,7 +70,7 @@ pub fn audit_about(conn: &Connection, ids: &[String]) -> Result<Vec<AuditEntry>>
         cond.join(" OR ")
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(shorts.iter()), |r| {
+    let rows = stmt.query_map(rusqlite::params_from_iter(needles.iter()), |r| {
         Ok(AuditEntry {
             id: r.get(0)?,
             at: r.get(1)?,
@@ -67,12 +82,16 @@ pub fn audit_about(conn: &Connection, ids: &[String]) -> Result<Vec<AuditEntry>>
     })?;
     let mut out = Vec::new();
     for e in rows {
-        let e = e?;
-        let named = e.subject.as_deref().is_some_and(|s| {
-            s.split_whitespace()
-                .any(|w| ids.iter().any(|id| w == id) || shorts.contains(&w))
-        });
-        if named {
+        let mut e = e?;
+        let kept: Vec<&str> = e
+            .subject
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter(|w| ids.iter().any(|id| w == id) || shorts.contains(w))
+            .collect();
+        if !kept.is_empty() {
+            e.subject = Some(kept.join(" "));
             out.push(e);
         }
     }

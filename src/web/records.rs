@@ -470,7 +470,6 @@ pub async fn purge_run(State(app): State<Shared>, who: SignedIn, form: Form) -> 
     let today = app.clock.today();
     let mut f = RecordsForm::new(today);
     f.ended_before = form.get("ended_before").to_string();
-    f.audit_months = form.get("audit_months").to_string();
     let ended_before = match form.opt("ended_before") {
         None => {
             f.errors.add(
@@ -489,23 +488,11 @@ pub async fn purge_run(State(app): State<Shared>, who: SignedIn, form: Form) -> 
             })
             .ok(),
     };
-    let audit_months = match form.opt("audit_months").map(|s| s.trim().parse::<u32>()) {
-        None => Some(purge::AUDIT_MONTHS),
-        Some(Ok(n)) => Some(n),
-        Some(Err(_)) => {
-            f.errors.refuse(
-                "audit_months",
-                i18n::label(t, "audit_months"),
-                form.get("audit_months"),
-                lang.pick(
-                    "ange ett antal månader, 1 till 1200",
-                    "enter a number of months, 1 to 1200",
-                ),
-            );
-            None
-        }
-    };
-    let (Some(ended_before), Some(audit_months)) = (ended_before, audit_months) else {
+    // The trail's retention is not the web's to shorten: a form that could
+    // reduce last month's entries to counts would let a coordinator erase
+    // their own tracks. The CLI (the file's owner) may choose.
+    let audit_months = purge::AUDIT_MONTHS;
+    let Some(ended_before) = ended_before else {
         return records_page(&app, &who, f).await;
     };
     // The real run only after the dry run was shown: its confirm button

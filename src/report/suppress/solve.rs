@@ -164,6 +164,20 @@ impl<'a> Group<'a> {
                 out.push(self.vars[k]);
             }
         }
+        // Counts the identities and bounds pin together (three counts of at
+        // least 1 under a total of at most 3): bounds implied for every
+        // whole-number solution, so one that closes on a value is that
+        // value. Exact, and it spares the searches that would fail.
+        if !open.is_empty() {
+            let (lo, hi) = self.implied_bounds();
+            open.retain(|&k| {
+                let pinned = lo[k] >= hi[k];
+                if pinned {
+                    out.push(self.vars[k]);
+                }
+                !pinned
+            });
+        }
         // First move everything still open at once, up then down, for as
         // long as that clears counts: each witness usually clears many, so
         // few counts are left for a search of their own.
@@ -215,6 +229,50 @@ impl<'a> Group<'a> {
             }
         }
         fixed
+    }
+
+    /// Bounds every whole-number solution keeps: each identity
+    /// `sum c_j x_j = rhs` bounds each of its counts by the others' bounds,
+    /// repeated until nothing tightens (or a round limit: stopping early
+    /// only leaves bounds looser, which is safe).
+    fn implied_bounds(&self) -> (Vec<i64>, Vec<i64>) {
+        let (mut lo, mut hi) = (self.lb.clone(), self.ub.clone());
+        for _ in 0..50 {
+            let mut changed = false;
+            for (coef, rhs) in &self.rows {
+                // The least and most the whole left side can be.
+                let (mut min, mut max) = (0i64, 0i64);
+                for &(j, c) in coef {
+                    let (a, b) = (c * lo[j], c * hi[j]);
+                    min += a.min(b);
+                    max += a.max(b);
+                }
+                for &(j, c) in coef {
+                    let (a, b) = (c * lo[j], c * hi[j]);
+                    // c x_j = rhs - (the rest), the rest within these:
+                    let rest_min = min - a.min(b);
+                    let rest_max = max - a.max(b);
+                    let (t_lo, t_hi) = (rhs - rest_max, rhs - rest_min);
+                    let (new_lo, new_hi) = if c > 0 {
+                        (div_ceil(t_lo, c), div_floor(t_hi, c))
+                    } else {
+                        (div_ceil(t_hi, c), div_floor(t_lo, c))
+                    };
+                    if new_lo > lo[j] {
+                        lo[j] = new_lo;
+                        changed = true;
+                    }
+                    if new_hi < hi[j] {
+                        hi[j] = new_hi;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        (lo, hi)
     }
 
     /// A checked whole-number assignment other than the truth. With one
@@ -273,5 +331,48 @@ impl<'a> Group<'a> {
                 .rows
                 .iter()
                 .all(|(coef, rhs)| coef.iter().map(|&(j, c)| c * x[j]).sum::<i64>() == *rhs)
+    }
+}
+
+/// `a / b` rounded up (towards +infinity), for `b != 0`.
+fn div_ceil(a: i64, b: i64) -> i64 {
+    let (q, r) = (a / b, a % b);
+    if r != 0 && ((r > 0) == (b > 0)) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// `a / b` rounded down (towards -infinity), for `b != 0`.
+fn div_floor(a: i64, b: i64) -> i64 {
+    let (q, r) = (a / b, a % b);
+    if r != 0 && ((r > 0) != (b > 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn division_rounds_towards_the_named_side() {
+        for (a, b) in [
+            (7, 2),
+            (-7, 2),
+            (7, -2),
+            (-7, -2),
+            (6, 3),
+            (-6, 3),
+            (0, 5),
+            (1, -1),
+        ] {
+            let exact = a as f64 / b as f64;
+            assert_eq!(div_ceil(a, b), exact.ceil() as i64, "{a}/{b}");
+            assert_eq!(div_floor(a, b), exact.floor() as i64, "{a}/{b}");
+        }
     }
 }
