@@ -83,11 +83,23 @@ fn each_rule_lists_what_it_should_and_not_its_near_misses() {
     ] {
         env.ok(&["intervention", "add", code, "--name", code, "--kind", kind]);
     }
+    // A project whose own rows are none but whose sub-intervention
+    // registers is not idle.
+    env.ok(&["intervention", "add", "PROJ", "--name", "ESF-projekt"]);
+    env.ok(&[
+        "intervention",
+        "add",
+        "SUB",
+        "--name",
+        "Delinsats",
+        "--parent",
+        "PROJ",
+    ]);
     let year_ago = format!("{}T08:00:00Z", t - Months::new(12));
     sql(
         &env,
         &format!(
-            "UPDATE intervention SET created_at = '{year_ago}' WHERE code IN ('OLD', 'EDGE', 'EMPTYOLD', 'VOL', 'VOLNEW')"
+            "UPDATE intervention SET created_at = '{year_ago}' WHERE code IN ('OLD', 'EDGE', 'EMPTYOLD', 'VOL', 'VOLNEW', 'PROJ', 'SUB')"
         ),
     );
     let people: Vec<String> = (0..10).map(|i| pnr("19800101", 100 + 2 * i)).collect();
@@ -155,6 +167,7 @@ fn each_rule_lists_what_it_should_and_not_its_near_misses() {
         true,
     );
     start(&env, "EDGE", &people[7], t - Months::new(6), true);
+    start(&env, "SUB", &people[8], t - Days::new(3), true);
     let month = |m: u32| (t - Months::new(m)).format("%Y-%m").to_string();
     env.ok(&[
         "volume",

@@ -13,10 +13,12 @@
 //! - `start_in_future`: a start dated after today. SPEC 15 says "in the
 //!   future of their referral"; there is no referral register yet (issue
 //!   18), so today stands in for the referral date;
-//! - `intervention_idle_6_months`: an individual intervention with no
-//!   start or exit dated within the last 6 calendar months (one with none
-//!   at all counts from when it was added), or a volume intervention whose
-//!   latest month is older than that.
+//! - `intervention_idle_6_months`: an intervention with no registration
+//!   within the last 6 calendar months: no start or exit dated then (a
+//!   date after today counts as today), no volume month reaching into
+//!   them, and none in its sub-interventions either (an ESF project whose
+//!   sub-interventions register is not idle). One with none at all counts
+//!   from when it was added.
 //!
 //! Staff see their own interventions; coordinators all.
 
@@ -137,41 +139,54 @@ pub fn quality(
             ));
         }
     }
-    for stored::Activity {
-        code,
-        kind,
-        added,
-        latest,
-        month,
-    } in stored::intervention_activity(conn)?
-    {
-        if !scope.covers(&code) {
+    // Each intervention's latest registration: a start or exit (never
+    // later than today), or a volume month (as its last day); a parent
+    // takes its sub-interventions' too, so an ESF project whose
+    // sub-interventions register is not idle.
+    let activity = stored::intervention_activity(conn)?;
+    let mut last: std::collections::HashMap<String, NaiveDate> = std::collections::HashMap::new();
+    for a in &activity {
+        let month_end = a.month.as_deref().and_then(|m| {
+            NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+                .ok()
+                .map(|d| d + Months::new(1) - chrono::Days::new(1))
+        });
+        let own = [a.latest.map(|d| d.min(today)), month_end]
+            .into_iter()
+            .flatten()
+            .max();
+        let Some(mut d) = own else { continue };
+        // Up the tree (a cycle cannot be stored; the bound is a guard).
+        let mut code = Some(a.code.clone());
+        for _ in 0..=activity.len() {
+            let Some(c) = code else { break };
+            let e = last.entry(c.clone()).or_insert(d);
+            *e = (*e).max(d);
+            d = *e;
+            code = activity
+                .iter()
+                .find(|x| x.code == c)
+                .and_then(|x| x.parent.clone());
+        }
+    }
+    for a in &activity {
+        if !scope.covers(&a.code) {
             continue;
         }
-        let detail = if kind == "volume" {
-            let cut = idle_since.format("%Y-%m").to_string();
-            match month {
-                Some(m) if m >= cut => continue,
-                Some(m) => format!("{} {m}", lang.pick("senaste månad", "latest month")),
-                None if added.as_str() >= idle_since.to_string().as_str() => continue,
-                None => lang
-                    .pick("inga månader registrerade", "no months registered")
-                    .to_string(),
-            }
-        } else {
-            match latest {
-                Some(d) if d >= idle_since => continue,
-                Some(d) => format!(
-                    "{} {d}",
-                    lang.pick("senaste start eller avslut", "latest start or exit")
-                ),
-                None if added.as_str() >= idle_since.to_string().as_str() => continue,
-                None => lang.pick("inga deltaganden", "no enrolments").to_string(),
-            }
+        let detail = match last.get(&a.code) {
+            Some(&d) if d >= idle_since => continue,
+            Some(d) => format!(
+                "{} {d}",
+                lang.pick("senaste registrering", "latest registration")
+            ),
+            None if a.added.as_str() >= idle_since.to_string().as_str() => continue,
+            None => lang
+                .pick("inga registreringar", "no registrations")
+                .to_string(),
         };
         out.push(Finding {
             rule: RULES[4],
-            intervention: code,
+            intervention: a.code.clone(),
             enrolment: None,
             detail,
         });

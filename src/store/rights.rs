@@ -316,30 +316,30 @@ pub fn quality_rows(conn: &Connection) -> Result<Vec<QualityRow>> {
 /// An intervention's latest registrations, for the data-quality list.
 pub struct Activity {
     pub code: String,
-    pub kind: String,
     /// When it was added (UTC date, `YYYY-MM-DD`).
     pub added: String,
     /// Its latest start or exit date.
     pub latest: Option<NaiveDate>,
     /// Its latest volume month (`YYYY-MM`).
     pub month: Option<String>,
+    pub parent: Option<String>,
 }
 
 /// Every intervention's [`Activity`], by code.
 pub fn intervention_activity(conn: &Connection) -> Result<Vec<Activity>> {
     let mut stmt = conn.prepare(
-        "SELECT i.code, i.kind, substr(i.created_at, 1, 10), \
+        "SELECT i.code, substr(i.created_at, 1, 10), \
            (SELECT max(max(start_date, ifnull(exit_date, start_date))) FROM enrolment e WHERE e.intervention = i.code), \
-           (SELECT max(month) FROM volume v WHERE v.intervention = i.code) \
+           (SELECT max(month) FROM volume v WHERE v.intervention = i.code), i.parent \
          FROM intervention i ORDER BY i.code",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(Activity {
             code: r.get(0)?,
-            kind: r.get(1)?,
-            added: r.get(2)?,
-            latest: r.get(3)?,
-            month: r.get(4)?,
+            added: r.get(1)?,
+            latest: r.get(2)?,
+            month: r.get(3)?,
+            parent: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
