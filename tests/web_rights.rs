@@ -255,6 +255,20 @@ fn coordinators_publish_see_differences_and_download_the_published_figures() {
     let v: serde_json::Value = serde_json::from_str(&res.text().unwrap()).unwrap();
     let part = common::json_table(&v, "participation");
     assert_eq!(part["total"][2], 0, "exited as published: {part}");
+    // A bad format or period is named.
+    for (q, given) in [
+        ("from=2021-01-01&to=2021-12-31&format=pdf", "'pdf'"),
+        ("from=2021-13-01&to=2021-12-31", "'2021-13-01'"),
+        ("from=2021-01-01", "''"),
+        ("from=2021-01-01&to=2021-12-31&suppress_below=few", "'few'"),
+    ] {
+        let (status, html) = body(w.get(&cecilia, &format!("/records/published?{q}")));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert!(
+            html.contains(&given.replace('\'', "&#39;")) || html.contains(given),
+            "{q}: {html}"
+        );
+    }
     // Staff get neither the page nor the file.
     assert_eq!(w.get(&eva, "/records").status(), StatusCode::FORBIDDEN);
     assert_eq!(

@@ -556,22 +556,43 @@ pub async fn published_file(
             .and_then(|s| parse_date(s, Field::From).ok()),
         form.opt("to").and_then(|s| parse_date(s, Field::To).ok()),
     );
-    let refuse = |field, what: &str| pages::error(lang, &Error::invalid(field, what.to_string()));
+    // Each refusal names the value given (cut, never a personnummer).
+    let refuse = |field, given: &str, what: &str| {
+        pages::error(
+            lang,
+            &Error::invalid(
+                field,
+                format!("'{}' {what}", crate::model::shown_text(given)),
+            ),
+        )
+    };
     let format = match form.opt("format").unwrap_or("xlsx") {
         "xlsx" => Format::Xlsx,
         "html" => Format::Html,
         "csv" => Format::Csv,
         "json" => Format::Json,
-        _ => return refuse(Field::Format, "accepted are xlsx, html, csv, json"),
+        other => {
+            return refuse(
+                Field::Format,
+                other,
+                "is not a format here: accepted are xlsx, html, csv, json",
+            )
+        }
     };
     let (Some(from), Some(to)) = dates else {
+        let (field, given) = if dates.0.is_none() {
+            (Field::From, form.get("from"))
+        } else {
+            (Field::To, form.get("to"))
+        };
         return refuse(
-            Field::From,
-            "and to: expected the published period's first and last day, YYYY-MM-DD",
+            field,
+            given,
+            "is not a date: expected the published period's first (from) and last (to) day, YYYY-MM-DD",
         );
     };
     let Ok(period) = Period::new(from, to) else {
-        return refuse(Field::To, "is before from");
+        return refuse(Field::To, form.get("to"), "is before from");
     };
     let mut opts = Options::new(period);
     opts.lang = lang;
@@ -579,7 +600,13 @@ pub async fn published_file(
         Some("0") | Some("") => None,
         Some(n) => match n.parse() {
             Ok(n) => Some(n),
-            Err(_) => return refuse(Field::SuppressBelow, "expected a whole number, 3 or more"),
+            Err(_) => {
+                return refuse(
+                    Field::SuppressBelow,
+                    n,
+                    "is not a number: expected a whole number, 3 or more (0: none)",
+                )
+            }
         },
         None => Some(super::report::DEFAULT_SUPPRESS_BELOW),
     };
