@@ -13,7 +13,7 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 
 use crate::actor::Action;
@@ -74,11 +74,27 @@ fn rights_page(who: &SignedIn, errors: Errors, done: String) -> Response {
     )
 }
 
-pub async fn rights_form(who: SignedIn) -> Response {
+/// The form, and after a withdrawal or an erasure (POST, then 303 here,
+/// so a reload does not send it again) what was done: `?done=withdraw&n=2`.
+/// Only a count travels in the URL, never who.
+pub async fn rights_form(who: SignedIn, RawQuery(q): RawQuery) -> Response {
     if !who.session.actor.may(Action::Register) {
         return pages::forbidden(who.lang);
     }
-    rights_page(&who, Errors::new(), String::new())
+    let form = Form::from_query(q.as_deref());
+    let n: Option<usize> = form.opt("n").and_then(|n| n.parse().ok());
+    let done = match (form.opt("done"), n, who.lang) {
+        (Some("withdraw"), Some(n), Lang::Sv) => format!("Samtycket är återkallat. Personens {n} deltaganden finns kvar utan identitet och räknas i rapporterna som förut; personnumret hittar dem inte längre."),
+        (Some("withdraw"), Some(n), Lang::En) => format!("Consent is withdrawn. The person's {n} enrolments remain without identity and count in reports as before; the personnummer no longer finds them."),
+        (Some("erase"), Some(n), Lang::Sv) => format!("Personen och {n} deltaganden är raderade."),
+        (Some("erase"), Some(n), Lang::En) => format!("The person and {n} enrolments are erased."),
+        _ => String::new(),
+    };
+    rights_page(&who, Errors::new(), done)
+}
+
+fn see_other(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
 }
 
 /// What the staff member asked for.
@@ -160,22 +176,8 @@ pub async fn rights(State(app): State<Shared>, who: SignedIn, form: Form) -> Res
         .await;
     match done {
         Ok(Done::Extract(x)) => extract_page(&who, x),
-        Ok(Done::Withdrawn(n)) => rights_page(
-            &who,
-            errors,
-            match lang {
-                Lang::Sv => format!("Samtycket är återkallat. Personens {n} deltaganden finns kvar utan identitet och räknas i rapporterna som förut; personnumret hittar dem inte längre."),
-                Lang::En => format!("Consent is withdrawn. The person's {n} enrolments remain without identity and count in reports as before; the personnummer no longer finds them."),
-            },
-        ),
-        Ok(Done::Erased(n)) => rights_page(
-            &who,
-            errors,
-            match lang {
-                Lang::Sv => format!("Personen och {n} deltaganden är raderade."),
-                Lang::En => format!("The person and {n} enrolments are erased."),
-            },
-        ),
+        Ok(Done::Withdrawn(n)) => see_other(&format!("/rights?done=withdraw&n={n}")),
+        Ok(Done::Erased(n)) => see_other(&format!("/rights?done=erase&n={n}")),
         Err(Error::NotFound(_)) => {
             errors.add(
                 "pnr",
@@ -334,11 +336,56 @@ fn period_label(p: Period) -> String {
     }
 }
 
-pub async fn records(State(app): State<Shared>, who: SignedIn) -> Response {
+/// The page, and after a publication or a purge (POST, then 303 here, so
+/// a reload does not send it again) what was done:
+/// `?published=2021-01-01_2021-12-31[&again=1]` or
+/// `?purged=ENROLMENTS_PERSONS_AUDIT&before=DATE` (counts and dates only).
+pub async fn records(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuery) -> Response {
+    let lang = who.lang;
     if !who.session.actor.may(Action::Publish) {
-        return pages::forbidden(who.lang);
+        return pages::forbidden(lang);
     }
-    let f = RecordsForm::new(app.clock.today());
+    let mut f = RecordsForm::new(app.clock.today());
+    let form = Form::from_query(q.as_deref());
+    let date = |s: &str| parse_date(s, Field::From).ok();
+    if let Some(period) = form
+        .opt("published")
+        .and_then(|p| p.split_once('_'))
+        .and_then(|(a, b)| Period::new(date(a)?, date(b)?).ok())
+    {
+        let again = form.opt("again") == Some("1");
+        f.done = match (lang, again) {
+            (Lang::Sv, false) => format!("{} är publicerad.", period_label(period)),
+            (Lang::En, false) => format!("{} is published.", period_label(period)),
+            (Lang::Sv, true) => format!(
+                "{} är publicerad igen; den tidigare versionen finns kvar.",
+                period_label(period)
+            ),
+            (Lang::En, true) => format!(
+                "{} is published again; the earlier version is kept.",
+                period_label(period)
+            ),
+        };
+    }
+    let counts: Option<Vec<usize>> = form
+        .opt("purged")
+        .map(|p| {
+            p.split('_')
+                .map(|n| n.parse().ok())
+                .collect::<Option<Vec<_>>>()
+        })
+        .unwrap_or(None);
+    if let (Some([e, p, a]), Some(before)) = (counts.as_deref(), form.opt("before").and_then(date))
+    {
+        f.done = match lang {
+            Lang::Sv => format!(
+                "Gallrat: {e} deltaganden som avslutades före {before}, {p} personer utan andra deltaganden och {a} loggposter (nu räknade per månad). Publicerade rapporter är oförändrade."
+            ),
+            Lang::En => format!(
+                "Purged: {e} enrolments that ended before {before}, {p} persons with no other enrolment and {a} audit entries (now counted per month). Published reports are unchanged."
+            ),
+        };
+    }
     records_page(&app, &who, f).await
 }
 
@@ -426,22 +473,12 @@ pub async fn publish_period(State(app): State<Shared>, who: SignedIn, form: Form
         .await;
     match done {
         Ok(Ok(earlier)) => {
-            f.done = match (lang, earlier) {
-                (Lang::Sv, None) => format!("{} är publicerad.", period_label(period)),
-                (Lang::En, None) => format!("{} is published.", period_label(period)),
-                (Lang::Sv, Some(e)) => format!(
-                    "{} är publicerad igen; versionen från {} av {} finns kvar.",
-                    period_label(period),
-                    e.at,
-                    e.by
-                ),
-                (Lang::En, Some(e)) => format!(
-                    "{} is published again; the version of {} by {} is kept.",
-                    period_label(period),
-                    e.at,
-                    e.by
-                ),
-            }
+            return see_other(&format!(
+                "/records?published={}_{}{}",
+                period.from,
+                period.to,
+                if earlier.is_some() { "&again=1" } else { "" }
+            ))
         }
         Ok(Err((at, by))) => f.errors.add(
             "force",
@@ -518,17 +555,10 @@ pub async fn purge_run(State(app): State<Shared>, who: SignedIn, form: Form) -> 
     match done {
         Ok(plan) if dry_run => f.plan = Some(plan),
         Ok(done) => {
-            f.done = match lang {
-                Lang::Sv => format!(
-                    "Gallrat: {} deltaganden som avslutades före {ended_before}, {} personer utan andra deltaganden och {} loggposter (nu räknade per månad). Publicerade rapporter är oförändrade.",
-                    done.enrolments, done.persons, done.audit_entries
-                ),
-                Lang::En => format!(
-                    "Purged: {} enrolments that ended before {ended_before}, {} persons with no other enrolment and {} audit entries (now counted per month). Published reports are unchanged.",
-                    done.enrolments, done.persons, done.audit_entries
-                ),
-            };
-            f.ended_before.clear();
+            return see_other(&format!(
+                "/records?purged={}_{}_{}&before={ended_before}",
+                done.enrolments, done.persons, done.audit_entries
+            ))
         }
         Err(e) => {
             if let Err(e) = f.errors.domain(t, e) {
