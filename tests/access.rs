@@ -342,7 +342,9 @@ fn a_person_enrolled_elsewhere_is_unknown_to_a_staff_member() {
     let never = pnr("19700707", 789);
     start_person(&mut db, &owner(), "B", &only_b, "2024-01-05").unwrap();
     let a = start_person(&mut db, &owner(), "A", &in_both, "2024-01-05").unwrap();
-    start_person(&mut db, &owner(), "B", &in_both, "2024-02-05").unwrap();
+    let b_id = start_person(&mut db, &owner(), "B", &in_both, "2024-02-05")
+        .unwrap()
+        .id;
     let staff_a = staff(&["A"]);
     let fp = |p: &Personnummer| p.fingerprint(&db.kdf);
     let (fp_b, fp_both, fp_never) = (fp(&only_b), fp(&in_both), fp(&never));
@@ -401,8 +403,15 @@ fn a_person_enrolled_elsewhere_is_unknown_to_a_staff_member() {
     })
     .unwrap();
     assert_eq!(all.len(), 2);
-    // Staff of A may erase the person they see (every enrolment goes).
-    assert_eq!(erase(&mut db, fp_both).unwrap(), 2);
+    // Staff of A may erase the person they see: every enrolment goes,
+    // but they are told of their own intervention's only (B's does not
+    // exist for them).
+    assert_eq!(erase(&mut db, fp_both).unwrap(), 1);
+    let gone = store::write(&mut db.conn, |tx| {
+        register::show(tx, &owner(), &Lookup::Person(fp_both))
+    });
+    assert!(matches!(gone, Err(Error::NotFound(_))), "{gone:?}");
+    assert!(!dump(&db).contains(&b_id), "B's enrolment is gone too");
 }
 
 #[test]
