@@ -14,7 +14,12 @@ use crate::report::{self, render::Format, Options, Period};
 use super::{emit, ExportArgs, Output, PeriodArgs, ReportArgs};
 
 pub fn period(a: &PeriodArgs) -> Result<Period> {
-    match (a.year, &a.from, &a.to) {
+    period_of(a.year, &a.from, &a.to)
+}
+
+/// `--year Y` or `--from D --to D`, for every command that takes a period.
+pub fn period_of(year: Option<i32>, from: &Option<String>, to: &Option<String>) -> Result<Period> {
+    match (year, from, to) {
         (Some(y), None, None) => Period::year(y),
         (None, Some(f), Some(t)) => Period::new(
             parse_date(f, crate::error::Field::From)?,

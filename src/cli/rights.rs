@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::error::{Field, Result};
 use crate::invalid;
 use crate::model::parse_date;
-use crate::report::Period;
 use crate::rights::{self, extract, publish, purge};
 
 use super::{read_pnr, today, Output, PublishPeriod};
@@ -83,20 +82,8 @@ pub fn purge(
     Ok(())
 }
 
-pub fn period_of(a: &PublishPeriod) -> Result<Period> {
-    match (a.year, &a.from, &a.to) {
-        (Some(y), None, None) => Period::year(y),
-        (None, Some(f), Some(t)) => {
-            Period::new(parse_date(f, Field::From)?, parse_date(t, Field::To)?)
-        }
-        _ => Err(invalid!(
-            "give a period: --year YYYY, or --from DATE --to DATE"
-        )),
-    }
-}
-
 pub fn publish(db: &mut super::Ctx, a: &PublishPeriod, force: bool) -> Result<()> {
-    let period = period_of(a)?;
+    let period = super::data::period_of(a.year, &a.from, &a.to)?;
     let earlier = db.write(|tx, actor| publish::publish(tx, actor, period, force))?;
     match earlier {
         Some(e) => say!(

@@ -116,10 +116,10 @@ pub fn fields(e: &Enrolment) -> Vec<(&'static str, String)> {
     ]
 }
 
-const TITLE: &str = "Registerutdrag ur sustrack";
-const ABOUT: &str = "Det här är allt som finns lagrat om dig i samordningsförbundets uppföljningsregister, och vem som har registrerat, ändrat eller tittat på uppgifterna. Ditt personnummer lagras inte; registret känner igen dig med en envägskod som inte kan räknas tillbaka till numret.";
-const PARTIAL: &str = "Utdraget omfattar de insatser som den som tog fram det arbetar i. Ett utdrag ur hela registret lämnas av förbundets samordnare.";
-const NOT_LISTED: &str = "Listor över en insats deltagare (utan personnummer) och statistikrapporter gäller inte en enskild person och räknas inte upp här. Deltaganden som lästes in från en fil registrerades i en import, som loggas som en helhet utan att namnge enskilda deltaganden.";
+pub const TITLE: &str = "Registerutdrag ur sustrack";
+pub const ABOUT: &str = "Det här är allt som finns lagrat om dig i samordningsförbundets uppföljningsregister, och vem som har registrerat, ändrat eller tittat på uppgifterna. Ditt personnummer lagras inte; registret känner igen dig med en envägskod som inte kan räknas tillbaka till numret.";
+pub const PARTIAL: &str = "Utdraget omfattar de insatser som den som tog fram det arbetar i. Ett utdrag ur hela registret lämnas av förbundets samordnare.";
+pub const NOT_LISTED: &str = "Listor över en insats deltagare (utan personnummer) och statistikrapporter gäller inte en enskild person och räknas inte upp här. Deltaganden som lästes in från en fil registrerades i en import, som loggas som en helhet utan att namnge enskilda deltaganden.";
 
 pub fn text(x: &Extract) -> String {
     let mut out = format!(

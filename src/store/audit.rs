@@ -55,7 +55,7 @@ fn insert(
 }
 
 /// One row of `SELECT id, at, actor, action, subject, detail`.
-fn entry(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
+pub(crate) fn entry(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
         at: r.get(1)?,

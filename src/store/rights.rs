@@ -70,16 +70,10 @@ pub fn audit_about(conn: &Connection, ids: &[String]) -> Result<Vec<AuditEntry>>
         cond.join(" OR ")
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(needles.iter()), |r| {
-        Ok(AuditEntry {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            subject: r.get(4)?,
-            detail: r.get(5)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        rusqlite::params_from_iter(needles.iter()),
+        super::audit::entry,
+    )?;
     let mut out = Vec::new();
     for e in rows {
         let mut e = e?;

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::accounts::{self, NewUser, User};
@@ -169,11 +169,7 @@ async fn interventions_page(
         })
         .collect();
     let f = intervention_form(lang, &all, form, current.as_ref());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let title = match &current {
         Some(i) => format!("{} {}", lang.pick("Ändra", "Edit"), i.code),
         None => lang.pick("Insatser", "Interventions").to_string(),
@@ -472,11 +468,7 @@ async fn users_page(
             selected: chosen.contains(&r.code()),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render(
         status,
         &UsersPage {

@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::actor::Action;
@@ -226,11 +225,7 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         label: a.clone(),
         value: a,
     }));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render(
         status,
         &LogPage {

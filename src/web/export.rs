@@ -7,7 +7,6 @@
 
 use askama::Template;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::actor::Action;
@@ -56,11 +55,7 @@ async fn show(
         Err(r) => return r,
     };
     let year = report::year_shown(form, app.clock.today());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render(
         status,
         &ExportPage {

@@ -129,6 +129,15 @@ impl Errors {
         self.list.is_empty()
     }
 
+    /// A form page's status: 200, or 422 when something was refused.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     /// Add a message for a field (one per field: the first stays).
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         if field.is_empty() || self.of(field).is_none() {

@@ -50,15 +50,16 @@ struct ExtractPage {
     x: extract::Extract,
     gender: &'static str,
     enrolments: Vec<Vec<(&'static str, String)>>,
+    /// The extract's texts, the CLI's own (`rights::extract`).
+    title: &'static str,
+    about: &'static str,
+    partial: &'static str,
+    not_listed: &'static str,
     trail: Vec<[String; 4]>,
 }
 
 fn rights_page(who: &SignedIn, errors: Errors, done: String) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render(
         status,
         &RightsPage {
@@ -217,6 +218,10 @@ fn extract_page(who: &SignedIn, x: extract::Extract) -> Response {
         &ExtractPage {
             frame: Frame::signed_in(who, "Registerutdrag", "/rights"),
             gender: crate::codes::Code::sv(x.gender),
+            title: extract::TITLE,
+            about: extract::ABOUT,
+            partial: extract::PARTIAL,
+            not_listed: extract::NOT_LISTED,
             x,
             enrolments,
             trail,
@@ -297,11 +302,7 @@ async fn records_page(app: &Shared, who: &SignedIn, f: RecordsForm) -> Response 
             .collect(),
         Err(e) => return pages::error(lang, &e),
     };
-    let status = if f.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = f.errors.status();
     render(
         status,
         &RecordsPage {

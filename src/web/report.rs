@@ -9,7 +9,6 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 
@@ -545,11 +544,7 @@ pub async fn page(State(app): State<Shared>, who: SignedIn, RawQuery(q): RawQuer
         Ok(p) => p,
         Err(r) => return r,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let chosen_lang = form.opt("lang").unwrap_or(lang.pick("sv", "en"));
     render(
         status,
