@@ -258,6 +258,27 @@ code_enum!(QualityOfLife, "quality-of-life", {
 code_enum!(InterventionKind, "kind", {
     Individual => ("individual", "Individinsats", "Individual", "individ"),
     Volume => ("volume", "Volyminsats", "Volume", "volym", "grupp"),
+    Structural => ("structural", "Strukturinsats", "Structural", "struktur", "strukturell"),
+});
+
+code_enum!(
+    /// What kind of occasion an activity was (SPEC section 13).
+    ActivityKind, "activity-kind", {
+    Seminar => ("seminar", "Seminarium", "Seminar", "föreläsning", "seminarie", "kompetensdag"),
+    Training => ("training", "Utbildning", "Training", "kurs"),
+    Network => ("network", "Nätverksträff", "Network meeting", "nätverk", "natverkstraff"),
+    Information => ("information", "Informationsträff", "Information meeting", "info", "informationsmöte"),
+    Other => ("other", "Annat", "Other", "annan", "övrigt"),
+});
+
+code_enum!(
+    /// What became of a referral (SPEC section 13). `returned` is
+    /// återremiss.
+    Decision, "decision", {
+    Started => ("started", "Påbörjad insats", "Started", "startad", "påbörjad", "start", "beviljad"),
+    Declined => ("declined", "Avslag", "Declined", "avslagen", "nej", "avböjd"),
+    Returned => ("returned", "Återremiss", "Returned", "återremitterad", "ateremiss"),
+    Withdrawn => ("withdrawn", "Återtagen", "Withdrawn", "återkallad", "tillbakadragen"),
 });
 
 #[cfg(test)]
@@ -328,5 +349,8 @@ mod tests {
         check::<Outcome>();
         check::<StepProgress>();
         check::<QualityOfLife>();
+        check::<InterventionKind>();
+        check::<ActivityKind>();
+        check::<Decision>();
     }
 }

@@ -23,6 +23,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod beyond;
 pub mod check;
 pub mod cli;
 pub mod codes;

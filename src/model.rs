@@ -233,6 +233,49 @@ pub fn parse_percent(s: &str, field: Field) -> Result<f64> {
     }
 }
 
+/// An amount of money in whole kronor as people type it: `1250000`,
+/// `1 250 000`, `1 250 000 kr`, `1250000,00` (öre must be zero). Up to a
+/// million million kronor.
+pub fn parse_sek(s: &str, field: Field) -> Result<u64> {
+    let err = || {
+        Error::invalid(
+            field,
+            format!(
+                "'{}' is not an amount: expected whole kronor, e.g. 1250000 or 1 250 000 kr",
+                shown_text(s)
+            ),
+        )
+    };
+    let mut t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}'))
+        .collect();
+    for suffix in ["kr", "KR", "Kr", "SEK", "sek", ":-"] {
+        if let Some(rest) = t.strip_suffix(suffix) {
+            t = rest.to_string();
+            break;
+        }
+    }
+    if let Some((whole, ore)) = t.split_once([',', '.']) {
+        if ore.is_empty() || ore.len() > 2 || !ore.chars().all(|c| c == '0') {
+            return Err(err());
+        }
+        t = whole.to_string();
+    }
+    if t.is_empty() || t.len() > 13 || !t.chars().all(|c| c.is_ascii_digit()) {
+        return Err(err());
+    }
+    let v: u64 = t.parse().map_err(|_| err())?;
+    if v > 1_000_000_000_000 {
+        return Err(Error::invalid(
+            field,
+            format!("{v} kronor is out of range: expected at most 1 000 000 000 000"),
+        ));
+    }
+    Ok(v)
+}
+
 /// The range of a stored target: a fraction from 0 to 1 (0-100 %).
 pub fn check_target(v: Option<f64>, field: Field) -> Result<()> {
     match v {

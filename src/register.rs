@@ -209,18 +209,19 @@ pub fn intervention_for(
     intervention_in(conn, &require(actor, action)?, code)
 }
 
-/// Refuse a volume intervention where enrolments are meant.
+/// Refuse a volume or structural intervention where enrolments are meant.
 fn individual(i: Intervention) -> Result<Intervention> {
-    if i.kind != InterventionKind::Individual {
-        return Err(Error::invalid(
-            Field::Intervention,
-            format!(
-                "'{}' is a volume intervention: register head counts for it, not enrolments",
-                i.code
-            ),
-        ));
-    }
-    Ok(i)
+    let what = match i.kind {
+        InterventionKind::Individual => return Ok(i),
+        InterventionKind::Volume => "a volume intervention: register head counts for it",
+        InterventionKind::Structural => {
+            "a structural intervention, which takes only activities: register activities for it"
+        }
+    };
+    Err(Error::invalid(
+        Field::Intervention,
+        format!("'{}' is {what}, not enrolments", i.code),
+    ))
 }
 
 /// Find an intervention by code; an unknown code is answered with the
@@ -805,6 +806,9 @@ pub struct Deleted {
 pub fn delete(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Deleted> {
     let scope = require(actor, Action::Register)?;
     let e = store::resolve_prefix(conn, prefix, &scope)?;
+    // A referral that became this enrolment is undecided again: the
+    // referral happened, the start was the mistake.
+    crate::store::beyond::undecide_for_enrolment(conn, &e.id)?;
     if !store::delete(conn, &e.id)? {
         return Err(Error::Database(format!(
             "enrolment {} vanished during the delete",
@@ -1004,14 +1008,26 @@ pub fn volume_add(
     require(actor, Action::ManageInterventions)?;
     let VolumeCounts { month, women, men } = counts;
     let i = known_intervention(conn, code)?;
-    if i.kind != InterventionKind::Volume {
-        return Err(Error::invalid(
-            Field::Intervention,
-            format!(
-                "'{}' takes individual enrolments: register its participants one by one, or add a volume intervention",
-                i.code
-            ),
-        ));
+    match i.kind {
+        InterventionKind::Volume => {}
+        InterventionKind::Individual => {
+            return Err(Error::invalid(
+                Field::Intervention,
+                format!(
+                    "'{}' takes individual enrolments: register its participants one by one, or add a volume intervention",
+                    i.code
+                ),
+            ))
+        }
+        InterventionKind::Structural => {
+            return Err(Error::invalid(
+                Field::Intervention,
+                format!(
+                    "'{}' is a structural intervention, which takes only activities: register an activity, or add a volume intervention",
+                    i.code
+                ),
+            ))
+        }
     }
     let first = NaiveDate::from_ymd_opt(month.0, month.1, 1).ok_or_else(|| {
         Error::invalid(

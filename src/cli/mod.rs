@@ -23,6 +23,7 @@ macro_rules! tell {
 }
 
 mod admin;
+mod beyond;
 mod data;
 mod participants;
 mod rights;
@@ -150,6 +151,15 @@ pub enum Command {
     /// Head counts for volume interventions
     #[command(subcommand)]
     Volume(VolumeCmd),
+    /// Activities that reach people without an enrolment (competence days, network meetings)
+    #[command(subcommand)]
+    Activity(ActivityCmd),
+    /// Referrals (remisser, ansökningar) and what became of them
+    #[command(subcommand)]
+    Referral(ReferralCmd),
+    /// Budget and actual cost per intervention and year
+    #[command(subcommand)]
+    Budget(BudgetCmd),
     /// Targets per year, for an intervention or the förbund's total
     #[command(subcommand)]
     Target(TargetCmd),
@@ -333,6 +343,96 @@ pub enum IndicatorCmd {
     },
     /// List the förbund's own indicators
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActivityCmd {
+    /// Register one occasion with its head counts (no names, no personnummer)
+    Add {
+        #[arg(long)]
+        intervention: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        date: String,
+        /// seminar, training, network, information or other
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value_t = 0)]
+        women: u32,
+        #[arg(long, default_value_t = 0)]
+        men: u32,
+        /// Attendees whose gender is not known
+        #[arg(long, default_value_t = 0)]
+        unknown: u32,
+        /// How many organisations took part
+        #[arg(long)]
+        organisations: Option<u32>,
+    },
+    /// The intervention's activities of the last twelve months, newest first
+    List {
+        #[arg(long)]
+        intervention: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReferralCmd {
+    /// Register a referral received; prints its id (never a personnummer)
+    Add {
+        #[arg(long)]
+        intervention: String,
+        /// The day it was received, YYYY-MM-DD
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        gender: String,
+        #[arg(long)]
+        birth_year: Option<String>,
+        #[arg(long)]
+        municipality: Option<String>,
+        /// af, fk, municipality, region, self or other
+        #[arg(long)]
+        referrer: Option<String>,
+    },
+    /// Record what became of a referral (once)
+    Decide {
+        /// The referral's id or a unique prefix
+        referral: String,
+        /// started, declined, returned (återremiss) or withdrawn
+        #[arg(long)]
+        decision: String,
+        #[arg(long)]
+        date: String,
+        /// The enrolment it became (needed for started)
+        #[arg(long)]
+        enrolment: Option<String>,
+    },
+    /// The intervention's referrals without a decision, oldest first
+    List {
+        #[arg(long)]
+        intervention: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BudgetCmd {
+    /// Set or revise an intervention's budget (and actual cost) for a year, in kronor
+    Set {
+        #[arg(long)]
+        intervention: String,
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        budget: String,
+        /// The actual cost, once the year's accounts are closed
+        #[arg(long)]
+        actual: Option<String>,
+    },
+    /// The budget lines of a year (default: this year)
+    List {
+        #[arg(long)]
+        year: Option<i32>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -574,6 +674,13 @@ impl Command {
             Command::Purge { .. } => "purge",
             Command::Publish { .. } => "publish",
             Command::Volume(_) => "volume add",
+            Command::Activity(ActivityCmd::Add { .. }) => "activity add",
+            Command::Activity(ActivityCmd::List { .. }) => "activity list",
+            Command::Referral(ReferralCmd::Add { .. }) => "referral add",
+            Command::Referral(ReferralCmd::Decide { .. }) => "referral decide",
+            Command::Referral(ReferralCmd::List { .. }) => "referral list",
+            Command::Budget(BudgetCmd::Set { .. }) => "budget set",
+            Command::Budget(BudgetCmd::List { .. }) => "budget list",
             Command::Target(TargetCmd::Set { .. }) => "target set",
             Command::Target(TargetCmd::List) => "target list",
             Command::Indicator(IndicatorCmd::Add { .. }) => "indicator add",
@@ -634,6 +741,10 @@ pub fn run(cli: Cli) -> Result<()> {
         } => rights::purge(&mut open(Write)?, &ended_before, audit_months, dry_run),
         Command::Publish { period, force } => rights::publish(&mut open(Write)?, &period, force),
         Command::Volume(c) => participants::volume(&mut open(Write)?, c),
+        Command::Activity(c) => beyond::activity(&mut open(Write)?, c),
+        Command::Referral(c) => beyond::referral(&mut open(Write)?, c),
+        Command::Budget(c @ BudgetCmd::List { .. }) => beyond::budget(&mut open(Read)?, c),
+        Command::Budget(c) => beyond::budget(&mut open(Write)?, c),
         Command::Target(c @ TargetCmd::List) => admin::target(&mut open(Read)?, c),
         Command::Target(c) => admin::target(&mut open(Write)?, c),
         Command::Indicator(c @ IndicatorCmd::List) => admin::indicator(&mut open(Read)?, c),

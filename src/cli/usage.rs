@@ -17,6 +17,8 @@ pub fn flag(command: &str, field: Field) -> String {
     match (command, field) {
         ("start", Field::StartDate) | ("exit", Field::ExitDate) => "--date".into(),
         ("exit" | "show", Field::Enrolment) => "--id".into(),
+        ("referral decide", Field::Enrolment) => "--enrolment".into(),
+        ("referral decide", Field::Referral) => "REFERRAL".into(),
         (_, Field::Enrolment) => "ENROLMENT".into(),
         ("intervention add", Field::Code) => "CODE".into(),
         ("indicator add", Field::Indicator) => "ID".into(),

@@ -9,7 +9,7 @@
 //! `foreign_key_check` before commit). Each version has an upgrade test
 //! from a fixture of the version before.
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::Result;
 
@@ -43,6 +43,9 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("v8_targets.sql")),
     // 9: published reports, audit entries reduced to counts (purge).
     Migration::Sql(include_str!("v9_rights.sql")),
+    // 10: interventions of kind `structural` (a rebuild of the table),
+    // activities, referrals and budgets.
+    Migration::Sql(include_str!("v10_beyond.sql")),
 ];
 
 fn audit_without_values(tx: &Transaction) -> Result<()> {
@@ -51,6 +54,31 @@ fn audit_without_values(tx: &Transaction) -> Result<()> {
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Run `f` (which migrates) in one exclusive transaction with foreign
+/// keys off, as a table rebuild needs (the pragma has no effect inside a
+/// transaction, so it is set around it); before the commit every foreign
+/// key is checked, so a migration cannot leave a dangling reference.
+pub fn upgrade<T>(conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = (|| {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        let value = f(&tx)?;
+        let dangling: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if dangling > 0 {
+            return Err(crate::error::Error::Database(format!(
+                "the upgrade would leave {dangling} reference(s) to rows that do not exist; nothing was changed"
+            )));
+        }
+        tx.commit()?;
+        Ok(value)
+    })();
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result
+}
 
 /// Apply every migration the database lacks; returns the version it had.
 pub fn migrate(tx: &Transaction) -> Result<i32> {

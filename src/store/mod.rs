@@ -34,6 +34,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod beyond;
 pub mod check;
 pub mod enrolments;
 pub mod export_scan;
@@ -99,17 +100,17 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             configure(&conn)?;
             let kdf = Kdf::new_random(profile);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            migrations::migrate(&tx)?;
-            write_kdf(&tx, &kdf)?;
-            audit::record(
-                &tx,
-                actor,
-                "init",
-                None,
-                Some(&format!("kdf {}", profile.name())),
-            )?;
-            tx.commit()?;
+            migrations::upgrade(&mut conn, |tx| {
+                migrations::migrate(tx)?;
+                write_kdf(tx, &kdf)?;
+                audit::record(
+                    tx,
+                    actor,
+                    "init",
+                    None,
+                    Some(&format!("kdf {}", profile.name())),
+                )
+            })?;
             // Closing checkpoints the log into the file and removes it.
             conn.close().map_err(|(_, e)| e)?;
         }
@@ -147,18 +148,19 @@ impl Store {
             )));
         }
         if version < SCHEMA_VERSION {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            let from = migrations::migrate(&tx)?;
-            if from < SCHEMA_VERSION {
-                audit::record(
-                    &tx,
-                    actor,
-                    "migrate",
-                    None,
-                    Some(&format!("schema {from} -> {SCHEMA_VERSION}")),
-                )?;
-            }
-            tx.commit()?;
+            migrations::upgrade(&mut conn, |tx| {
+                let from = migrations::migrate(tx)?;
+                if from < SCHEMA_VERSION {
+                    audit::record(
+                        tx,
+                        actor,
+                        "migrate",
+                        None,
+                        Some(&format!("schema {from} -> {SCHEMA_VERSION}")),
+                    )?;
+                }
+                Ok(())
+            })?;
         }
         let kdf = read_kdf(&conn)?;
         Ok(Store {
@@ -252,10 +254,10 @@ impl Memory {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         let kdf = Kdf::new_random(profile);
-        let tx = conn.transaction()?;
-        migrations::migrate(&tx)?;
-        write_kdf(&tx, &kdf)?;
-        tx.commit()?;
+        migrations::upgrade(&mut conn, |tx| {
+            migrations::migrate(tx)?;
+            write_kdf(tx, &kdf)
+        })?;
         Ok(Memory { conn, kdf })
     }
 }

@@ -25,6 +25,10 @@ pub fn forget_person(conn: &Connection, person: i64, random: &[u8; 32]) -> Resul
     for old in &ids {
         let new = uuid::Uuid::new_v4().to_string();
         stmt.execute(named_params! { ":new": new, ":old": old })?;
+        // The referral that became the enrolment followed it (the foreign
+        // key cascades); it gets a new id too, so an old audit entry that
+        // names both leads nowhere.
+        super::beyond::rekey_referral_of(conn, &new)?;
     }
     Ok(ids.len())
 }
