@@ -272,6 +272,10 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
         "published",
         "audit_count",
         "audit_reduction",
+        // Migration 10: activities, referrals, budgets.
+        "activity",
+        "referral",
+        "budget",
     ] {
         let n: i64 = read(&env)
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
@@ -285,6 +289,59 @@ fn version_3_gains_the_accounts_tables_and_keeps_everything_else() {
         let err = conn.execute("DELETE FROM audit", []).unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
     }
+
+    // Migration 10 rebuilt the intervention table for the kind
+    // `structural`: every reference to it still holds (an enrolment of an
+    // unknown intervention is refused), and the new kind is accepted.
+    {
+        let conn = Connection::open(&env.db).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let dangling: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0);
+        let err = conn
+            .execute(
+                "INSERT INTO volume (intervention, month, women, men) VALUES ('NOPE', '2022-01', 1, 1)",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        let parent: String = conn
+            .query_row(
+                "SELECT parent FROM intervention WHERE code = 'ALLIN-UNG'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(parent, "ALLIN");
+    }
+    env.ok(&[
+        "intervention",
+        "add",
+        "KOMP",
+        "--name",
+        "Kompetensutveckling",
+        "--kind",
+        "structural",
+    ]);
+    let out = env.ok(&[
+        "activity",
+        "add",
+        "--intervention",
+        "KOMP",
+        "--date",
+        "2022-05-01",
+        "--kind",
+        "seminar",
+        "--women",
+        "30",
+        "--men",
+        "4",
+    ]);
+    assert!(out.contains("34 attendee(s)"), "{out}");
 
     // The fixture's interventions can be granted; a grant on the top of
     // its tree reaches two levels down.

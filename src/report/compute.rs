@@ -743,7 +743,7 @@ fn compute_with(
             everyone,
             lang: opts.lang,
         };
-        reports.push(Report {
+        let mut report = Report {
             period: *period,
             interventions: codes.clone(),
             tables: tables(&view, s, volume),
@@ -753,7 +753,12 @@ fn compute_with(
             lang: opts.lang,
             suppress_below: None,
             compare: None,
-        });
+            reach: None,
+            waiting: None,
+            cost: Vec::new(),
+        };
+        super::beyond::extend(conn, &selection, &mut report)?;
+        reports.push(report);
     }
     Ok(reports)
 }
@@ -815,6 +820,10 @@ pub const TABLE_IDS: &[&str] = &[
     "support_before_after",
     "support_transition",
     "outcome",
+    "activities",
+    "referrals",
+    "referrals_municipality",
+    "referrals_decision",
 ];
 
 /// Every table of the report, in the order SPEC sections 6 and 12 list them.
@@ -871,7 +880,7 @@ fn tables(v: &View, s: &Scan, volume: Table) -> Vec<Table> {
     ]
 }
 
-fn gender_columns(lang: Lang) -> (Vec<String>, Vec<String>) {
+pub(super) fn gender_columns(lang: Lang) -> (Vec<String>, Vec<String>) {
     (
         SV_EN_GENDER_COLUMNS
             .iter()
@@ -881,7 +890,7 @@ fn gender_columns(lang: Lang) -> (Vec<String>, Vec<String>) {
     )
 }
 
-fn total_label(lang: Lang) -> String {
+pub(super) fn total_label(lang: Lang) -> String {
     lang.pick("Totalt", "Total").into()
 }
 
@@ -889,12 +898,12 @@ fn pair_values(p: &Pair) -> Vec<Option<u64>> {
     vec![Some(p[0]), Some(p[1]), Some(p[0] + p[1])]
 }
 
-fn pair_row(key: &str, label: &str, p: &Pair) -> Row {
+pub(super) fn pair_row(key: &str, label: &str, p: &Pair) -> Row {
     Row::new(key, label, pair_values(p))
 }
 
 /// The total row of a table: column sums of the rows that are not subtotals.
-fn column_sums(rows: &[Row], width: usize) -> Vec<Option<u64>> {
+pub(super) fn column_sums(rows: &[Row], width: usize) -> Vec<Option<u64>> {
     (0..width)
         .map(|c| {
             Some(
@@ -907,7 +916,7 @@ fn column_sums(rows: &[Row], width: usize) -> Vec<Option<u64>> {
         .collect()
 }
 
-fn gender_table(id: &'static str, title: &str, rows: Vec<Row>, lang: Lang) -> Table {
+pub(super) fn gender_table(id: &'static str, title: &str, rows: Vec<Row>, lang: Lang) -> Table {
     let (columns, column_keys) = gender_columns(lang);
     let total = column_sums(&rows, 3);
     Table {

@@ -6,6 +6,7 @@
 //! and the renderers in [`render`] only lay out what is already decided.
 //! Tests assert on the data; renderers are small and separately tested.
 
+pub mod beyond;
 pub mod compare;
 pub mod compute;
 pub mod goals;
@@ -151,6 +152,17 @@ pub struct Report {
     pub defs: Vec<goals::Def>,
     /// The comparison period, when the report carries one.
     pub compare: Option<Period>,
+    /// People reached in total (SPEC section 13), when the selection has
+    /// activities or volume head counts in the period.
+    #[serde(default)]
+    pub reach: Option<beyond::Reach>,
+    /// Days from referral to start, when the period has referrals.
+    #[serde(default)]
+    pub waiting: Option<beyond::Waiting>,
+    /// Budget and actual cost per intervention, for the calendar years
+    /// the period covers whole; empty without budget lines.
+    #[serde(default)]
+    pub cost: Vec<beyond::CostLine>,
 }
 
 impl Report {

@@ -95,6 +95,42 @@ pub fn apply(report: &mut Report, n: u32) {
             d.too_few = true;
         }
     }
+    if let (Some(x), Some(vars)) = (&mut report.reach, sys.reach) {
+        for (v, var) in [
+            &mut x.participants,
+            &mut x.volume,
+            &mut x.attendees,
+            &mut x.total,
+        ]
+        .into_iter()
+        .zip(vars)
+        {
+            if hidden[var] {
+                *v = None;
+            }
+        }
+    }
+    if let (Some(w), Some(var)) = (&mut report.waiting, sys.waiting) {
+        if hidden[var] {
+            w.started = None;
+            w.median_days = None;
+            w.too_few = true;
+        }
+    }
+    for (c, [participants, exits]) in report.cost.iter_mut().zip(&sys.cost) {
+        // A cost per participant (or exit) and the actual cost give the
+        // count: both go with it.
+        if participants.is_some_and(|v| hidden[v]) {
+            c.participants = None;
+            c.per_participant = None;
+            c.too_few[0] = true;
+        }
+        if exits.is_some_and(|v| hidden[v]) {
+            c.exits = None;
+            c.per_exit = None;
+            c.too_few[1] = true;
+        }
+    }
     report.suppress_below = Some(n);
 }
 

@@ -167,6 +167,33 @@ pub fn referrals(
     Ok(out)
 }
 
+/// Days from referral to start of the referrals of the given
+/// interventions received in `from..=to` that became starts by `to`.
+pub fn started_waits(
+    conn: &Connection,
+    codes: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.date, e.start_date FROM referral r JOIN enrolment e ON e.id = r.enrolment \
+         WHERE r.intervention = :iv AND r.date BETWEEN :from AND :to \
+         AND r.decision = 'started' AND r.decided <= :to",
+    )?;
+    let mut out = Vec::new();
+    for code in codes {
+        let rows = stmt.query_map(
+            named_params! { ":iv": code, ":from": from.to_string(), ":to": to.to_string() },
+            |r| Ok((r.get::<_, NaiveDate>(0)?, r.get::<_, NaiveDate>(1)?)),
+        )?;
+        for row in rows {
+            let (referred, start) = row?;
+            out.push((start - referred).num_days());
+        }
+    }
+    Ok(out)
+}
+
 /// Undecided referrals of one intervention, oldest first.
 pub fn open_referrals(conn: &Connection, code: &str) -> Result<Vec<Referral>> {
     let mut stmt = conn.prepare_cached(&format!(

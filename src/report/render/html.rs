@@ -140,11 +140,13 @@ pub fn body(r: &Report) -> String {
                 .iter()
                 .map(|i| i.intervention.is_none() && i.gender.is_none())
                 .collect(),
-            _ => r
+            "durations" => r
                 .durations
                 .iter()
                 .map(|d| d.intervention.is_none())
                 .collect(),
+            "cost" => r.cost.iter().map(|c| c.intervention.is_none()).collect(),
+            _ => vec![false; rows.len()],
         };
         figure_section(&mut out, id, &title, &header, &rows, &totals);
     }

@@ -105,6 +105,40 @@ pub fn to_value(r: &Report) -> Value {
         "indicators": indicators,
         "durations": durations,
     });
+    if let Some(x) = &r.reach {
+        v["reach"] = json!({
+            "participants": x.participants,
+            "volume": x.volume,
+            "attendees": x.attendees,
+            "total": x.total,
+            "note": "a sum: one person may be counted more than once",
+        });
+    }
+    if let Some(w) = &r.waiting {
+        v["waiting"] = json!({
+            "started": w.started,
+            "median_days": w.median_days,
+            "too_few": w.too_few,
+        });
+    }
+    if !r.cost.is_empty() {
+        v["cost"] = json!(r
+            .cost
+            .iter()
+            .map(|c| json!({
+                "intervention": c.intervention,
+                "years": c.years,
+                "budget": c.budget,
+                "actual": c.actual,
+                "deviation": c.deviation(),
+                "participants": c.participants,
+                "per_participant": c.per_participant,
+                "exits_work_or_studies": c.exits,
+                "per_exit": c.per_exit,
+                "too_few": c.too_few[0] || c.too_few[1],
+            }))
+            .collect::<Vec<_>>());
+    }
     if let Some(c) = r.compare {
         v["compare_period"] = json!({"from": c.from.to_string(), "to": c.to.to_string()});
     }

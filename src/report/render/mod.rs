@@ -349,9 +349,11 @@ pub fn duration_cells(d: &Duration, r: &Report) -> Vec<String> {
 pub type Section = (&'static str, String, Vec<String>, Vec<Vec<String>>);
 
 /// The sections after the tables that every text format lays out alike:
-/// `(id, title, header, rows)` of the indicators and the times.
+/// `(id, title, header, rows)` of the indicators and the times, then
+/// (when the report has them) the wait from referral to start, the reach
+/// line and the cost per intervention (SPEC section 13).
 pub fn sections(r: &Report) -> Vec<Section> {
-    vec![
+    let mut out = vec![
         (
             "indicators",
             indicators_title(r.lang).to_string(),
@@ -364,7 +366,135 @@ pub fn sections(r: &Report) -> Vec<Section> {
             duration_header(r),
             r.durations.iter().map(|d| duration_cells(d, r)).collect(),
         ),
-    ]
+    ];
+    out.extend(beyond_sections(r));
+    out
+}
+
+/// Title, header and rows of the section 13 figures after the tables.
+pub fn beyond_sections(r: &Report) -> Vec<Section> {
+    let lang = r.lang;
+    let pick = |pairs: &[(&str, &str)]| -> Vec<String> {
+        pairs
+            .iter()
+            .map(|(s, e)| lang.pick(s, e).to_string())
+            .collect()
+    };
+    let mut out = Vec::new();
+    if let Some(w) = &r.waiting {
+        let median = match (w.too_few, w.started, w.median_days) {
+            (true, _, _) => lang
+                .pick("för få för att redovisa", "too few to report")
+                .into(),
+            (_, Some(0), _) => lang.pick("ingen start", "no start").into(),
+            (_, _, Some(d)) => days_as(Some(d), 1.0, lang),
+            _ => SUPPRESSED.into(),
+        };
+        out.push((
+            "waiting",
+            lang.pick(
+                "Väntetid från remiss till start (remisser inkomna under perioden)",
+                "Wait from referral to start (referrals received in the period)",
+            )
+            .to_string(),
+            pick(&[("Startade", "Started"), ("Median, dagar", "Median, days")]),
+            vec![vec![count(w.started), median]],
+        ));
+    }
+    if let Some(x) = &r.reach {
+        out.push((
+            "reach",
+            lang.pick(
+                "Nådda personer totalt (en summa: samma person kan räknas mer än en gång)",
+                "People reached in total (a sum: one person may be counted more than once)",
+            )
+            .to_string(),
+            pick(&[
+                ("Unika deltagare", "Unique participants"),
+                ("Volyminsatser (antal)", "Volume head counts"),
+                ("Deltagare i aktiviteter", "Activity attendees"),
+                ("Nådda totalt", "Reached in total"),
+            ]),
+            vec![vec![
+                count(x.participants),
+                count(x.volume),
+                count(x.attendees),
+                count(x.total),
+            ]],
+        ));
+    }
+    if !r.cost.is_empty() {
+        let years: Vec<String> = r.cost[0].years.iter().map(|y| y.to_string()).collect();
+        let unknown = || lang.pick("ej känd", "not known").to_string();
+        let sek = |v: Option<u64>| v.map_or_else(unknown, |v| kronor(v as i64, lang));
+        let rows = r
+            .cost
+            .iter()
+            .map(|c| {
+                // Empty: not applicable or not known (never 0); `–`: hidden.
+                let figure = |v: Option<u64>, hidden: bool, money: bool| match (v, hidden) {
+                    (_, true) => SUPPRESSED.to_string(),
+                    (Some(v), _) if money => kronor(v as i64, lang),
+                    (Some(v), _) => v.to_string(),
+                    (None, _) => String::new(),
+                };
+                vec![
+                    c.label.clone(),
+                    kronor(c.budget as i64, lang),
+                    sek(c.actual),
+                    c.deviation().map_or_else(unknown, |d| kronor(d, lang)),
+                    figure(c.participants, c.too_few[0], false),
+                    figure(c.per_participant, c.too_few[0], true),
+                    figure(c.exits, c.too_few[1], false),
+                    figure(c.per_exit, c.too_few[1], true),
+                ]
+            })
+            .collect();
+        out.push((
+            "cost",
+            format!(
+                "{} {}",
+                lang.pick(
+                    "Kostnad per insats, kronor,",
+                    "Cost per intervention, kronor,"
+                ),
+                years.join(", ")
+            ),
+            pick(&[
+                ("Insats", "Intervention"),
+                ("Budget", "Budget"),
+                ("Utfall", "Actual cost"),
+                ("Avvikelse (budget − utfall)", "Deviation (budget − actual)"),
+                ("Deltagare", "Participants"),
+                ("Kostnad per deltagare", "Cost per participant"),
+                ("Till arbete eller studier", "To work or studies"),
+                (
+                    "Kostnad per avslut till arbete eller studier",
+                    "Cost per exit to work or studies",
+                ),
+            ]),
+            rows,
+        ));
+    }
+    out
+}
+
+/// Whole kronor with thousands separated by a space ("1 250 000"), a
+/// minus sign for a deficit.
+pub fn kronor(v: i64, _lang: Lang) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{a0}');
+        }
+        out.push(c);
+    }
+    if v < 0 {
+        format!("−{out}")
+    } else {
+        out
+    }
 }
 
 /// The report heading: period and interventions.

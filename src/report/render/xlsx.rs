@@ -398,6 +398,43 @@ fn duration_sheet(ws: &mut Worksheet, r: &Report, s: &Styles) -> Result<(), Xlsx
     Ok(())
 }
 
+/// A section 13 figure (wait, reach, cost) on a sheet of its own: whole
+/// numbers (kronor, counts) are stored as numbers, anything else as text.
+fn section_sheet(
+    ws: &mut Worksheet,
+    (id, title, header, rows): &super::Section,
+    r: &Report,
+    s: &Styles,
+) -> Result<(), XlsxError> {
+    ws.set_name(*id)?;
+    ws.write_string_with_format(0, 0, title, &s.title)?;
+    for (c, h) in header.iter().enumerate() {
+        let f = if c > 0 { &s.header } else { &s.header_label };
+        ws.write_string_with_format(1, c as u16, h, f)?;
+    }
+    let money = Format::new().set_num_format("# ##0");
+    for (n, line) in rows.iter().enumerate() {
+        let row = 2 + n as u32;
+        for (c, cell) in line.iter().enumerate() {
+            let plain: String = cell
+                .chars()
+                .filter(|&ch| ch != '\u{a0}')
+                .map(|ch| if ch == '−' { '-' } else { ch })
+                .collect();
+            match plain.parse::<i64>() {
+                Ok(v) if c > 0 => ws.write_number_with_format(row, c as u16, v as f64, &money)?,
+                _ if c > 0 => ws.write_string_with_format(row, c as u16, cell, &s.text_right)?,
+                _ => ws.write_string(row, c as u16, cell)?,
+            };
+        }
+    }
+    let width = set_widths(ws, header, rows)?;
+    footnote(ws, 2 + rows.len() as u32 + 1, r, s, width)?;
+    print_setup(ws, title, r, header.len())?;
+    ws.set_freeze_panes(2, 1)?;
+    Ok(())
+}
+
 fn workbook(r: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let (title, sub) = heading(r);
@@ -416,6 +453,9 @@ fn workbook(r: &Report) -> Result<Vec<u8>, XlsxError> {
     }
     indicator_sheet(wb.add_worksheet(), r, &styles)?;
     duration_sheet(wb.add_worksheet(), r, &styles)?;
+    for section in super::beyond_sections(r) {
+        section_sheet(wb.add_worksheet(), &section, r, &styles)?;
+    }
     wb.save_to_buffer()
 }
 

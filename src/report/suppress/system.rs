@@ -47,6 +47,12 @@ pub struct System {
     pub indicators: Vec<(usize, usize)>,
     /// The exits each time figure stands on, in report order.
     pub durations: Vec<Option<usize>>,
+    /// The reach line: participants, volume, attendees, total (SPEC 13).
+    pub reach: Option<[usize; 4]>,
+    /// The started referrals the wait stands on.
+    pub waiting: Option<usize>,
+    /// Each cost line's participants and exits to work or studies.
+    pub cost: Vec<[Option<usize>; 2]>,
 }
 
 impl System {
@@ -120,6 +126,7 @@ impl Builder {
         cells: Vec<Vec<Vec<usize>>>,
         indicators: Vec<(usize, usize)>,
         durations: Vec<Option<usize>>,
+        beyond: Beyond,
     ) -> System {
         let n = self.value.len();
         let roots: Vec<usize> = (0..n).map(|v| self.root(v)).collect();
@@ -175,8 +182,23 @@ impl Builder {
                 .map(|(a, b)| (roots[a], roots[b]))
                 .collect(),
             durations: durations.into_iter().map(|d| d.map(|v| roots[v])).collect(),
+            reach: beyond.reach.map(|r| r.map(|v| roots[v])),
+            waiting: beyond.waiting.map(|v| roots[v]),
+            cost: beyond
+                .cost
+                .into_iter()
+                .map(|c| c.map(|v| v.map(|v| roots[v])))
+                .collect(),
         }
     }
+}
+
+/// Where the section 13 figures outside the tables live.
+#[derive(Default)]
+struct Beyond {
+    reach: Option<[usize; 4]>,
+    waiting: Option<usize>,
+    cost: Vec<[Option<usize>; 2]>,
 }
 
 /// Build the system of a report that has not been suppressed yet.
@@ -207,6 +229,17 @@ pub fn build(report: &Report) -> System {
                 .collect()
         })
         .collect();
+    // Occasions and organisations are not counts of people: never hidden,
+    // and in no identity with those who are.
+    for (t, c) in report.tables.iter().zip(&cells) {
+        for r in c {
+            for (col, &v) in r.iter().enumerate() {
+                if crate::report::beyond::not_people(t.id, col) {
+                    b.published[v] = false;
+                }
+            }
+        }
+    }
     let table = |id: &str| report.tables.iter().position(|t| t.id == id);
     let row = |t: usize, key: &str| report.tables[t].rows.iter().position(|r| r.key == key);
     let total_row = |t: usize| report.tables[t].rows.len();
@@ -221,6 +254,9 @@ pub fn build(report: &Report) -> System {
         // participation's last column, distinct persons, does not add up.
         let columns = if participation { width - 1 } else { width };
         for (col, &total) in c[last].iter().enumerate().take(columns) {
+            if crate::report::beyond::not_people(t.id, col) {
+                continue;
+            }
             let parts = t
                 .rows
                 .iter()
@@ -233,7 +269,12 @@ pub fn build(report: &Report) -> System {
         for (r, row) in t.rows.iter().enumerate() {
             if let Some(members) = &row.subtotal {
                 let rows: Vec<usize> = members.iter().filter_map(|k| own_row(t, k)).collect();
-                for (col, &sub) in c[r].iter().enumerate().take(columns) {
+                for (col, &sub) in c[r]
+                    .iter()
+                    .enumerate()
+                    .take(columns)
+                    .filter(|&(col, _)| !crate::report::beyond::not_people(t.id, col))
+                {
                     b.sum(sub, rows.iter().map(|&m| c[m][col]).collect());
                 }
             }
@@ -253,6 +294,11 @@ pub fn build(report: &Report) -> System {
             }
         } else if participation {
             participation_bounds(&mut b, t, c);
+        } else if t.id == "activities" {
+            // Attendees in total are women, men and those of unknown gender.
+            for r in c {
+                b.sum(r[4], vec![r[1], r[2], r[3]]);
+            }
         }
         // Rows shown only when non-empty.
         for (r, row) in t.rows.iter().enumerate() {
@@ -263,10 +309,15 @@ pub fn build(report: &Report) -> System {
                     row.key == "unknown"
                 }
                 "months" => t.rows.len() > 1 && r == t.rows.len() - 1,
+                "referrals" | "referrals_municipality" => true,
                 _ => false,
             };
             if shown_if_nonempty {
                 b.lb[c[r][2]] = 1;
+            }
+            // An activity row has at least one attendee.
+            if t.id == "activities" {
+                b.lb[c[r][4]] = 1;
             }
         }
     }
@@ -311,6 +362,12 @@ pub fn build(report: &Report) -> System {
         std::slice::from_ref(&g),
     );
     let exited = link_totals(&mut b, &["months", "outcome"], std::slice::from_ref(&g));
+    // The three referral tables count the same referrals.
+    link_totals(
+        &mut b,
+        &["referrals", "referrals_municipality", "referrals_decision"],
+        std::slice::from_ref(&g),
+    );
     let exited =
         exited.or_else(|| link_totals(&mut b, &["support_before_after"], std::slice::from_ref(&g)));
     if let (Some(e), Some(t)) = (&exited, table("support_before_after")) {
@@ -514,7 +571,79 @@ pub fn build(report: &Report) -> System {
             None => exited.as_ref().map(|e| e[2]),
         })
         .collect();
-    b.finish(cells, indicators, durations)
+    let beyond = beyond_figures(&mut b, report, &cells, &vars);
+    b.finish(cells, indicators, durations, beyond)
+}
+
+/// The reach line is a sum of shown totals; the wait stands on the
+/// started referrals; a cost line's participants and exits are the
+/// participation table's and the work-or-studies indicator's figures.
+fn beyond_figures(
+    b: &mut Builder,
+    report: &Report,
+    cells: &[Vec<Vec<usize>>],
+    vars: &BTreeMap<(String, Option<String>, bool, Option<&'static str>), (usize, usize)>,
+) -> Beyond {
+    let table = |id: &str| report.tables.iter().position(|t| t.id == id);
+    let total_cell = |id: &str, col: usize| -> Option<usize> {
+        let t = table(id)?;
+        cells[t].last()?.get(col).copied()
+    };
+    let mut out = Beyond::default();
+    if let Some(x) = &report.reach {
+        let participants = total_cell("participation", 5);
+        let volume = total_cell("volume", 2).filter(|_| x.volume.unwrap_or(0) > 0);
+        let attendees = total_cell("activities", 4);
+        if let Some(participants) = participants {
+            let zero = |b: &mut Builder| {
+                let v = b.var(0, false);
+                b.pinned[v] = true;
+                v
+            };
+            let volume = volume.unwrap_or_else(|| zero(b));
+            let attendees = attendees.unwrap_or_else(|| zero(b));
+            let value = [participants, volume, attendees]
+                .iter()
+                .map(|&v| b.value[v])
+                .sum();
+            let total = b.var(value, true);
+            b.sum(total, vec![participants, volume, attendees]);
+            out.reach = Some([participants, volume, attendees, total]);
+        }
+    }
+    if report.waiting.is_some() {
+        out.waiting = table("referrals_decision").and_then(|t| {
+            let r = report.tables[t]
+                .rows
+                .iter()
+                .position(|r| r.key == "started")?;
+            Some(cells[t][r][2])
+        });
+    }
+    let participation = table("participation");
+    out.cost = report
+        .cost
+        .iter()
+        .map(|c| {
+            let Some(code) = &c.intervention else {
+                return [None, None];
+            };
+            let participants = participation.and_then(|p| {
+                let r = own_row(&report.tables[p], code)?;
+                Some(cells[p][r][0])
+            });
+            let exits = vars
+                .get(&(
+                    "work_or_studies".to_string(),
+                    Some(code.clone()),
+                    false,
+                    None,
+                ))
+                .map(|&(num, _)| num);
+            [participants, exits]
+        })
+        .collect();
+    out
 }
 
 fn gender_index(g: &str) -> usize {
