@@ -10,12 +10,14 @@
 //!   step-progress answers (which one is said);
 //! - `start_without_support_or_education`: no support or no education at
 //!   start (which one is said);
-//! - `start_in_future`: a start dated after today. SPEC 15 says "in the
-//!   future of their referral"; there is no referral register yet (issue
-//!   18), so today stands in for the referral date;
+//! - `start_in_future`: a start dated after today, or before the date of
+//!   the referral it came from (SPEC 15's "in the future of their
+//!   referral": `referral decide` refuses that, but a later edit of the
+//!   start date can make it so);
 //! - `intervention_idle_6_months`: an intervention with no registration
-//!   within the last 6 calendar months: no start or exit dated then (a
-//!   date after today counts as today), no volume month reaching into
+//!   within the last 6 calendar months: no start, exit, activity,
+//!   referral or decision dated then (a date after today counts as
+//!   today), no volume month reaching into
 //!   them, and none in its sub-interventions either (an ESF project whose
 //!   sub-interventions register is not idle). One with none at all counts
 //!   from when it was added.
@@ -56,7 +58,10 @@ pub fn rule_label(rule: &str, lang: Lang) -> &'static str {
             "Start utan försörjning eller utbildning",
             "Start without support or education",
         ),
-        "start_in_future" => lang.pick("Start framåt i tiden", "Start in the future"),
+        "start_in_future" => lang.pick(
+            "Start framåt i tiden eller före remissen",
+            "Start in the future or before its referral",
+        ),
         "intervention_idle_6_months" => lang.pick(
             "Insats utan registreringar i 6 månader",
             "Intervention without registrations for 6 months",
@@ -98,6 +103,10 @@ pub fn quality(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let referred: std::collections::HashMap<String, NaiveDate> =
+        crate::store::beyond::started_referrals(conn)?
+            .into_iter()
+            .collect();
     for e in stored::quality_rows(conn)? {
         if !scope.covers(&e.intervention) {
             continue;
@@ -136,6 +145,17 @@ pub fn quality(
                 RULES[3],
                 &e,
                 format!("{} {}", lang.pick("start", "starts"), e.start),
+            ));
+        } else if let Some(&referral) = referred.get(&e.id).filter(|&&d| e.start < d) {
+            out.push(finding(
+                RULES[3],
+                &e,
+                format!(
+                    "{} {}, {} {referral}",
+                    lang.pick("start", "starts"),
+                    e.start,
+                    lang.pick("remiss", "referral")
+                ),
             ));
         }
     }

@@ -291,8 +291,8 @@ pub fn budgets(conn: &Connection, years: std::ops::RangeInclusive<i32>) -> Resul
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The latest referral date among referrals that became enrolments of
-/// `code` (the quality list's "start before its referral").
+/// Each started referral's enrolment and referral date (the quality
+/// list's "start before its referral").
 pub fn started_referrals(conn: &Connection) -> Result<Vec<(String, NaiveDate)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT enrolment, date FROM referral WHERE enrolment IS NOT NULL ORDER BY enrolment",

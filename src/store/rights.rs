@@ -327,7 +327,10 @@ pub struct Activity {
 pub fn intervention_activity(conn: &Connection) -> Result<Vec<Activity>> {
     let mut stmt = conn.prepare(
         "SELECT i.code, substr(i.created_at, 1, 10), \
-           (SELECT max(max(start_date, ifnull(exit_date, start_date))) FROM enrolment e WHERE e.intervention = i.code), \
+           (SELECT max(d) FROM ( \
+              SELECT max(max(start_date, ifnull(exit_date, start_date))) AS d FROM enrolment e WHERE e.intervention = i.code \
+              UNION ALL SELECT max(date) FROM activity a WHERE a.intervention = i.code \
+              UNION ALL SELECT max(max(date, ifnull(decided, date))) FROM referral r WHERE r.intervention = i.code)), \
            (SELECT max(month) FROM volume v WHERE v.intervention = i.code), i.parent \
          FROM intervention i ORDER BY i.code",
     )?;
