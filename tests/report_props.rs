@@ -679,3 +679,380 @@ fn compare_block_equals(both: &Report, main: &Report, then: &Report) {
         }
     }
 }
+
+/// SPEC section 13's registers over a random register: activities,
+/// referrals with decisions, budgets.
+#[derive(Debug, Clone)]
+struct Beyond {
+    /// (intervention incl. K, day, kind, women, men, unknown, organisations)
+    acts: Vec<(usize, i64, usize, u32, u32, u32, Option<u32>)>,
+    /// (intervention, day, woman, referrer, municipality, decision and delay)
+    refs: Vec<(
+        usize,
+        i64,
+        bool,
+        Option<usize>,
+        Option<usize>,
+        Option<(usize, i64)>,
+    )>,
+    /// (intervention incl. K, year, budget, actual)
+    budgets: Vec<(usize, i32, u64, Option<u64>)>,
+}
+
+fn beyond() -> impl Strategy<Value = Beyond> {
+    (
+        proptest::collection::vec(
+            (
+                0usize..5,
+                0i64..1000,
+                0usize..ActivityKind::ALL.len(),
+                0u32..9,
+                0u32..9,
+                0u32..3,
+                proptest::option::of(0u32..4),
+            ),
+            0..12,
+        ),
+        proptest::collection::vec(
+            (
+                0usize..4,
+                0i64..1000,
+                any::<bool>(),
+                proptest::option::of(0usize..Referrer::ALL.len()),
+                proptest::option::of(0usize..3),
+                proptest::option::weighted(0.8, (0usize..Decision::ALL.len(), 0i64..90)),
+            ),
+            0..25,
+        ),
+        proptest::collection::vec(
+            (
+                0usize..5,
+                2019i32..2023,
+                0u64..2_000_000,
+                proptest::option::weighted(0.7, 0u64..2_000_000),
+            ),
+            0..6,
+        ),
+    )
+        .prop_map(|(acts, refs, budgets)| Beyond {
+            acts,
+            refs,
+            budgets,
+        })
+}
+
+/// `build`, plus a structural intervention K and the registers of `b`.
+/// A `started` decision takes the first unclaimed enrolment of the
+/// intervention starting on or after the referral date (else none).
+fn build_beyond(specs: &[Spec], b: &Beyond) -> Db {
+    use sustrack::beyond::{self, ActivityInput, BudgetInput, DecisionInput, ReferralInput};
+    let db = build(specs);
+    let owner = Actor::owner("t");
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let base = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
+    register::intervention_add(
+        &db.conn,
+        &owner,
+        Intervention {
+            code: "K".into(),
+            name: "K".into(),
+            parent: None,
+            kind: InterventionKind::Structural,
+            target_work_studies: None,
+            target_step: None,
+            target_qol: None,
+        },
+    )
+    .unwrap();
+    let code = |i: usize| if i < 4 { CODES[i] } else { "K" };
+    for &(iv, day, kind, w, m, u, orgs) in &b.acts {
+        beyond::activity_add(
+            &db.conn,
+            &owner,
+            today,
+            ActivityInput {
+                intervention: code(iv).into(),
+                date: base + Duration::days(day),
+                kind: ActivityKind::ALL[kind],
+                women: w + u32::from(w + m + u == 0),
+                men: m,
+                unknown: u,
+                organisations: orgs,
+            },
+        )
+        .unwrap();
+    }
+    let mut claimed: HashSet<String> = HashSet::new();
+    let mut enrolments = all_enrolments(&db);
+    enrolments.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    for &(iv, day, woman, referrer, place, decision) in &b.refs {
+        let date = base + Duration::days(day);
+        let r = beyond::referral_add(
+            &db.conn,
+            &owner,
+            today,
+            ReferralInput {
+                intervention: CODES[iv].into(),
+                date,
+                gender: if woman { Gender::Woman } else { Gender::Man },
+                birth_year: None,
+                municipality: place.map(|m| parse_municipality(PLACES[m]).unwrap()),
+                referrer: referrer.map(|i| Referrer::ALL[i]),
+            },
+        )
+        .unwrap();
+        let Some((d, delay)) = decision else { continue };
+        let decision = Decision::ALL[d];
+        let enrolment = if decision == Decision::Started {
+            let Some(e) = enrolments.iter().find(|e| {
+                e.intervention == CODES[iv] && e.start >= date && !claimed.contains(&e.id)
+            }) else {
+                continue;
+            };
+            claimed.insert(e.id.clone());
+            Some(e.id.clone())
+        } else {
+            None
+        };
+        beyond::referral_decide(
+            &db.conn,
+            &owner,
+            today,
+            DecisionInput {
+                referral: r.id,
+                decision,
+                date: (date + Duration::days(delay)).min(today),
+                enrolment,
+            },
+        )
+        .unwrap();
+    }
+    for &(iv, year, budget, actual) in &b.budgets {
+        beyond::budget_set(
+            &db.conn,
+            &owner,
+            today,
+            BudgetInput {
+                intervention: code(iv).into(),
+                year,
+                budget,
+                actual,
+            },
+        )
+        .unwrap();
+    }
+    db
+}
+
+/// The section 13 figures against a plain computation from the rows.
+fn check_beyond(db: &Db, r: &Report, period: Period) {
+    let conn = &db.conn;
+    let within =
+        |d: &str| d >= period.from.to_string().as_str() && d <= period.to.to_string().as_str();
+    // Activities: occasions and attendees by gender.
+    let mut stmt = conn
+        .prepare("SELECT date, women, men, unknown, ifnull(organisations, 0) FROM activity")
+        .unwrap();
+    let acts: Vec<(String, u64, u64, u64, u64)> = stmt
+        .query_map([], |x| {
+            Ok((
+                x.get::<_, String>(0)?,
+                x.get::<_, i64>(1)? as u64,
+                x.get::<_, i64>(2)? as u64,
+                x.get::<_, i64>(3)? as u64,
+                x.get::<_, i64>(4)? as u64,
+            ))
+        })
+        .unwrap()
+        .map(|x| x.unwrap())
+        .filter(|a| within(&a.0))
+        .collect();
+    match r.table("activities") {
+        None => assert!(acts.is_empty()),
+        Some(t) => {
+            let sum = |f: fn(&(String, u64, u64, u64, u64)) -> u64| acts.iter().map(f).sum::<u64>();
+            let want = [
+                acts.len() as u64,
+                sum(|a| a.1),
+                sum(|a| a.2),
+                sum(|a| a.3),
+                sum(|a| a.1 + a.2 + a.3),
+                sum(|a| a.4),
+            ];
+            assert_eq!(t.total.iter().map(|v| v.unwrap()).collect::<Vec<_>>(), want);
+            for row in &t.rows {
+                let v: Vec<u64> = row.values.iter().map(|x| x.unwrap()).collect();
+                assert_eq!(v[4], v[1] + v[2] + v[3], "{}", row.key);
+                assert!(v[0] >= 1 && v[4] >= 1, "a row is shown only when non-empty");
+            }
+        }
+    }
+    // Referrals received in the period, their decisions by its end, and
+    // the waits of those started.
+    let mut stmt = conn
+        .prepare("SELECT r.date, r.gender, r.decision, r.decided, e.start_date FROM referral r LEFT JOIN enrolment e ON e.id = r.enrolment")
+        .unwrap();
+    type Ref = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let refs: Vec<Ref> = stmt
+        .query_map([], |x| {
+            Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))
+        })
+        .unwrap()
+        .map(|x| x.unwrap())
+        .filter(|x: &Ref| within(&x.0))
+        .collect();
+    let end = period.to.to_string();
+    let by_end = |x: &Ref| x.3.as_deref().is_some_and(|d| d <= end.as_str());
+    match r.table("referrals_decision") {
+        None => assert!(refs.is_empty() && r.waiting.is_none()),
+        Some(t) => {
+            let women = refs.iter().filter(|x| x.1 == "woman").count() as u64;
+            let total = [women, refs.len() as u64 - women, refs.len() as u64];
+            for id in ["referrals", "referrals_municipality", "referrals_decision"] {
+                assert_eq!(values(r, id, "total"), total, "{id}");
+            }
+            for d in Decision::ALL {
+                let n = refs
+                    .iter()
+                    .filter(|x| by_end(x) && x.2.as_deref() == Some(d.code()))
+                    .count() as u64;
+                assert_eq!(values(r, "referrals_decision", d.code())[2], n, "{d}");
+            }
+            let undecided = refs.iter().filter(|x| !by_end(x)).count() as u64;
+            assert_eq!(values(r, "referrals_decision", "undecided")[2], undecided);
+            let mut waits: Vec<i64> = refs
+                .iter()
+                .filter(|x| by_end(x) && x.2.as_deref() == Some("started"))
+                .map(|x| {
+                    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+                    (d(x.4.as_deref().unwrap()) - d(&x.0)).num_days()
+                })
+                .collect();
+            waits.sort();
+            let w = r.waiting.as_ref().unwrap();
+            assert_eq!(w.started, Some(waits.len() as u64));
+            assert_eq!(
+                values(r, "referrals_decision", "started")[2],
+                waits.len() as u64
+            );
+            let median = match waits.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(waits[n / 2] as f64),
+                n => Some((waits[n / 2 - 1] + waits[n / 2]) as f64 / 2.0),
+            };
+            assert_eq!(w.median_days, median);
+            assert!(t.column_keys == ["woman", "man", "total"]);
+        }
+    }
+    // Reach is its three parts, each the figure its table shows.
+    if let Some(x) = &r.reach {
+        let parts = x.participants.unwrap() + x.volume.unwrap() + x.attendees.unwrap();
+        assert_eq!(x.total, Some(parts));
+        assert_eq!(x.participants, r.table("participation").unwrap().total[5]);
+        assert_eq!(
+            x.attendees,
+            Some(r.table("activities").map_or(0, |t| t.total[4].unwrap()))
+        );
+    }
+    // Cost: a cost per participant or exit only with a known actual cost
+    // and a count above zero, rounded half up; never 0 for "unknown".
+    for c in &r.cost {
+        let Some(code) = &c.intervention else {
+            continue;
+        };
+        if code == "K" {
+            assert_eq!(c.participants, None);
+        } else {
+            assert_eq!(
+                c.participants,
+                r.table("participation").unwrap().row(code).unwrap().values[0]
+            );
+        }
+        for (count, per) in [(c.participants, c.per_participant), (c.exits, c.per_exit)] {
+            match (c.actual, count) {
+                (Some(a), Some(n)) if n > 0 => assert_eq!(per, Some((a + n / 2) / n)),
+                _ => assert_eq!(per, None),
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// SPEC section 13: the new tables add up and match the rows.
+    #[test]
+    fn the_beyond_figures_add_up(specs in proptest::collection::vec(spec(), 0..40), b in beyond(), year in 2019i32..2022) {
+        let db = build_beyond(&specs, &b);
+        let period = Period::year(year).unwrap();
+        let r = report::build(&db.conn, &Options::new(period)).unwrap();
+        gender_tables_add_up(&r);
+        check_beyond(&db, &r, period);
+        // A part of a year: the tables, no cost.
+        let half = Period::new(period.from, NaiveDate::from_ymd_opt(year, 6, 30).unwrap()).unwrap();
+        let r = report::build(&db.conn, &Options::new(half)).unwrap();
+        check_beyond(&db, &r, half);
+        prop_assert!(r.cost.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, .. ProptestConfig::default() })]
+
+    /// The new figures join the one linked system: no hidden count
+    /// follows from everything shown, reach and cost included; a cost per
+    /// participant or exit goes with its count.
+    #[test]
+    fn suppression_covers_the_beyond_figures(specs in proptest::collection::vec(spec(), 0..40), b in beyond(), n in 3u32..7, year in 2019i32..2022) {
+        let db = build_beyond(&specs, &b);
+        let opts = Options::new(Period::year(year).unwrap());
+        let plain = report::build(&db.conn, &opts).unwrap();
+        let mut hidden = plain.clone();
+        suppress::apply(&mut hidden, n);
+        for (p, h) in plain.tables.iter().zip(&hidden.tables) {
+            for (pv, hv) in p.rows.iter().map(|r| &r.values).chain(std::iter::once(&p.total))
+                .zip(h.rows.iter().map(|r| &r.values).chain(std::iter::once(&h.total))) {
+                for (c, (a, b)) in pv.iter().zip(hv).enumerate() {
+                    if let Some(x) = b {
+                        prop_assert_eq!(Some(*x), *a);
+                    }
+                    let v = a.unwrap();
+                    let people = !sustrack::report::beyond::not_people(p.id, c);
+                    if people && v > 0 && v < n as u64 {
+                        prop_assert!(b.is_none(), "{} kept a small count", p.id);
+                    }
+                    if !people {
+                        prop_assert_eq!(b, a, "occasions and organisations are never hidden");
+                    }
+                }
+            }
+        }
+        for c in &hidden.cost {
+            if c.participants.is_none() && c.too_few[0] {
+                prop_assert!(c.per_participant.is_none());
+            }
+            if c.exits.is_none() && c.too_few[1] {
+                prop_assert!(c.per_exit.is_none());
+            }
+            if let (Some(code), Some(x)) = (&c.intervention, c.exits) {
+                // The exits shown are the indicator's numerator, shown.
+                if let Some(i) = hidden.indicator("work_or_studies", Some(code), None, false) {
+                    prop_assert_eq!(i.numerator, Some(x));
+                }
+            }
+        }
+        if let (Some(w), Some(t)) = (&hidden.waiting, hidden.table("referrals_decision")) {
+            let started = t.rows.iter().find(|r| r.key == "started").unwrap().values[2];
+            prop_assert_eq!(w.started, started);
+        }
+        let json = report::render::json::to_value(&hidden);
+        let leaks = attacker::determined(&json, &report::render::json::to_value(&plain), n as u64);
+        prop_assert!(leaks.is_empty(), "hidden counts the attacker pins down: {:?}\nreach {:?} plain {:?}\nactivities {:?}", leaks, hidden.reach, plain.reach, hidden.table("activities").map(|t| &t.total));
+    }
+}

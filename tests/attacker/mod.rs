@@ -84,6 +84,16 @@ pub fn determined(suppressed: &Value, plain: &Value, n: u64) -> Vec<String> {
         i["numerator"] = Value::Null;
         i["denominator"] = Value::Null;
     }
+    if let Some(reach) = blank.get_mut("reach") {
+        for k in ["participants", "volume", "attendees", "total"] {
+            reach[k] = Value::Null;
+        }
+    }
+    if let Some(cost) = blank.get_mut("cost").and_then(|c| c.as_array_mut()) {
+        for c in cost {
+            c["participants"] = Value::Null;
+        }
+    }
     let names: Vec<String> = found
         .iter()
         .map(|f| f.split(' ').next().unwrap().to_string())
@@ -230,6 +240,9 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
                     m.sum(r[5], &[r[3], r[4]]);
                 }
                 "support_transition" => m.sum(r[width - 1], &r[..width - 1]),
+                // Occasions (0) and organisations (5) are not people;
+                // attendees in total are women, men and unknown.
+                "activities" => m.sum(r[4], &[r[1], r[2], r[3]]),
                 _ => {
                     assert_eq!(keys, ["woman", "man", "total"], "{id}");
                     m.sum(r[2], &[r[0], r[1]]);
@@ -306,6 +319,52 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
     {
         let s = key_row(sba_t, key.as_str().unwrap()).unwrap();
         m.eq(trt[c], figs[sba_t][s][5]);
+    }
+    // SPEC section 13: the three referral tables count the same
+    // referrals; reach is the sum of unique participants, volume head
+    // counts and activity attendees; a cost line's participants are the
+    // participation table's active enrolments.
+    let referral_totals: Vec<Vec<Fig>> =
+        ["referrals", "referrals_municipality", "referrals_decision"]
+            .iter()
+            .filter_map(|id| find(id).map(total))
+            .collect();
+    for pair in referral_totals.windows(2) {
+        for c in 0..3 {
+            m.eq(pair[0][c], pair[1][c]);
+        }
+    }
+    if let Some(reach) = suppressed.get("reach") {
+        let p = &plain["reach"];
+        let fig = |m: &mut Model, k: &str| {
+            let v = p[k].as_i64().unwrap();
+            m.fig(&reach[k], format!("reach/{k}"), v > 0 && v < n, n, big)
+        };
+        let (pa, vo, at, to) = (
+            fig(&mut m, "participants"),
+            fig(&mut m, "volume"),
+            fig(&mut m, "attendees"),
+            fig(&mut m, "total"),
+        );
+        m.sum(to, &[pa, vo, at]);
+        m.eq(pa, total(part)[5]);
+        if let Some(v) = find("volume") {
+            m.eq(vo, total(v)[2]);
+        }
+        if let Some(a) = find("activities") {
+            m.eq(at, total(a)[4]);
+        }
+    }
+    if let Some(cost) = suppressed.get("cost").and_then(|c| c.as_array()) {
+        for c in cost {
+            let (Some(code), Some(x)) = (c["intervention"].as_str(), c["participants"].as_i64())
+            else {
+                continue;
+            };
+            if let Some(r) = key_row(part, code) {
+                m.eq(figs[part][r][0], Fig::Shown(x));
+            }
+        }
     }
     // Indicators: one (numerator, denominator) per indicator, line
     // (intervention or subtotal or total) and gender (both, women, men).

@@ -595,20 +595,23 @@ fn beyond_figures(
         let volume = total_cell("volume", 2).filter(|_| x.volume.unwrap_or(0) > 0);
         let attendees = total_cell("activities", 4);
         if let Some(participants) = participants {
-            let zero = |b: &mut Builder| {
-                let v = b.var(0, false);
-                b.pinned[v] = true;
-                v
-            };
-            let volume = volume.unwrap_or_else(|| zero(b));
-            let attendees = attendees.unwrap_or_else(|| zero(b));
-            let value = [participants, volume, attendees]
-                .iter()
-                .map(|&v| b.value[v])
-                .sum();
+            // A part without a table is a shown zero: a known constant,
+            // left out of the sum.
+            let parts: Vec<usize> = [Some(participants), volume, attendees]
+                .into_iter()
+                .flatten()
+                .collect();
+            let value = parts.iter().map(|&v| b.value[v]).sum();
             let total = b.var(value, true);
-            b.sum(total, vec![participants, volume, attendees]);
-            out.reach = Some([participants, volume, attendees, total]);
+            b.sum(total, parts);
+            let zero = b.var(0, true);
+            b.pinned[zero] = true;
+            out.reach = Some([
+                participants,
+                volume.unwrap_or(zero),
+                attendees.unwrap_or(zero),
+                total,
+            ]);
         }
     }
     if report.waiting.is_some() {
