@@ -395,6 +395,12 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
     let mut want_names: Vec<String> = shown(r).iter().map(|t| t.id.to_string()).collect();
     want_names.push("indicators".into());
     want_names.push("durations".into());
+    // SPEC section 13's sections (wait, reach, cost), when the report has them.
+    want_names.extend(
+        sustrack::report::render::beyond_sections(r)
+            .iter()
+            .map(|s| s.0.to_string()),
+    );
     let names: Vec<String> = sheets.iter().map(|(n, _)| n.clone()).collect();
     assert_eq!(names, want_names);
     let (title, sub) = heading(r);

@@ -228,6 +228,28 @@ pub fn figures(r: &Report) -> BTreeMap<String, Figure> {
         out.insert(format!("{key}/mean_days"), Figure::Days(d.mean_days));
         out.insert(format!("{key}/median_days"), Figure::Days(d.median_days));
     }
+    // SPEC section 13: the wait, reach and money.
+    if let Some(w) = &r.waiting {
+        out.insert("waiting/started".into(), Figure::Count(w.started));
+        out.insert("waiting/median_days".into(), Figure::Days(w.median_days));
+    }
+    if let Some(x) = &r.reach {
+        for (k, v) in [
+            ("participants", x.participants),
+            ("volume", x.volume),
+            ("attendees", x.attendees),
+            ("total", x.total),
+        ] {
+            out.insert(format!("reach/{k}"), Figure::Count(v));
+        }
+    }
+    for c in &r.cost {
+        let key = format!("cost/{}", c.intervention.as_deref().unwrap_or("total"));
+        out.insert(format!("{key}/budget"), Figure::Count(Some(c.budget)));
+        out.insert(format!("{key}/actual"), Figure::Count(c.actual));
+        out.insert(format!("{key}/participants"), Figure::Count(c.participants));
+        out.insert(format!("{key}/exits"), Figure::Count(c.exits));
+    }
     out
 }
 

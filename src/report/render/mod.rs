@@ -397,8 +397,16 @@ pub fn beyond_sections(r: &Report) -> Vec<Section> {
                 "Wait from referral to start (referrals received in the period)",
             )
             .to_string(),
-            pick(&[("Startade", "Started"), ("Median, dagar", "Median, days")]),
-            vec![vec![count(w.started), median]],
+            pick(&[
+                ("Urval", "Selection"),
+                ("Startade", "Started"),
+                ("Median, dagar", "Median, days"),
+            ]),
+            vec![vec![
+                lang.pick("Totalt", "Total").to_string(),
+                count(w.started),
+                median,
+            ]],
         ));
     }
     if let Some(x) = &r.reach {
@@ -410,12 +418,14 @@ pub fn beyond_sections(r: &Report) -> Vec<Section> {
             )
             .to_string(),
             pick(&[
+                ("Urval", "Selection"),
                 ("Unika deltagare", "Unique participants"),
                 ("Volyminsatser (antal)", "Volume head counts"),
                 ("Deltagare i aktiviteter", "Activity attendees"),
                 ("Nådda totalt", "Reached in total"),
             ]),
             vec![vec![
+                lang.pick("Totalt", "Total").to_string(),
                 count(x.participants),
                 count(x.volume),
                 count(x.attendees),

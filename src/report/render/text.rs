@@ -8,7 +8,7 @@ fn numeric(cell: &str) -> bool {
     !cell.is_empty()
         && cell
             .chars()
-            .all(|c| c.is_ascii_digit() || " ,.%–-".contains(c))
+            .all(|c| c.is_ascii_digit() || " ,.%–-\u{a0}−".contains(c))
 }
 
 /// Lay out rows as aligned columns, with a rule under the header row.
@@ -31,6 +31,7 @@ pub fn grid(rows: &[Vec<String>]) -> String {
                     .iter()
                     .skip(1)
                     .filter_map(|r| r.get(c))
+                    .filter(|s| !s.is_empty())
                     .all(|s| numeric(s))
         })
         .collect();
