@@ -16,16 +16,19 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 
 use crate::actor::Actor;
-use crate::codes::{Code, Gender};
+use crate::beyond::{self, DecisionInput, Referral, ReferralInput};
+use crate::codes::{Code, Decision, Gender};
 use crate::error::{Error, Field};
 use crate::identity::Fingerprint;
 use crate::model::Enrolment;
 use crate::register::{self, ExitInput, ExitTarget, Participant, Person, StartInput};
+use crate::store::beyond as beyond_store;
 use crate::store::enrolments::{self as store, ParticipantKey};
 use crate::store::interventions;
 
 use super::parse::{
-    Event, ExitRow, IndicatorRow, InterventionRow, StartRow, TargetRow, VolumeRow, Who,
+    ActivityRow, BudgetRow, Event, ExitRow, IndicatorRow, InterventionRow, ReferralRow, StartRow,
+    TargetRow, VolumeRow, Who,
 };
 use super::{RowError, Summary};
 
@@ -47,8 +50,30 @@ pub(super) struct Applier<'c> {
     known: HashSet<String>,
     /// (participant, intervention) -> id of the open enrolment this import started.
     open: HashMap<(Key, String), String>,
+    /// Activities: how many were stored with a row's exact facts before
+    /// this import, and how many rows of the file had them so far.
+    activities_seen: HashMap<ActivityKey, (usize, usize)>,
+    /// Referrals: those stored with a row's facts before this import
+    /// that no earlier row of the file has matched yet.
+    referrals_stored: HashMap<ReferralKey, Vec<Referral>>,
+    /// Interventions the actor may register in, checked in this import.
+    reachable: HashSet<String>,
     pub summary: Summary,
 }
+
+/// An activity's facts: two rows with the same are the same occasion
+/// only as often as the file repeats them.
+type ActivityKey = (String, NaiveDate, &'static str, u32, u32, u32, Option<u32>);
+
+/// A referral's facts (a referral has no other identity in a file).
+type ReferralKey = (
+    String,
+    NaiveDate,
+    &'static str,
+    Option<i32>,
+    Option<String>,
+    Option<&'static str>,
+);
 
 /// A refusal as a row error: the column of the field the domain names,
 /// else `column` (the cell of the step that failed).
@@ -69,7 +94,8 @@ fn column_of(field: Field) -> Option<&'static str> {
         | YearsInSupport | Education | Referrer | Outcome | SupportAfter | StepProgress
         | QualityOfLife | Event | Code | Name | Parent | Kind | TargetWorkStudies | TargetStep
         | TargetQol | Month | Women | Men | Year | WorkOrStudies | Step | Qol | Indicator
-        | Outcomes | LabelSv | LabelEn | Target => field.name(),
+        | Outcomes | LabelSv | LabelEn | Target | Unknown | Organisations | Decision | Budget
+        | Actual | Enrolment => field.name(),
         _ => return None,
     })
 }
@@ -84,6 +110,25 @@ fn conflict_fix(line: u64, column: &str, what: String, fix: &str) -> RowError {
         line,
         column: column.into(),
         reason: format!("conflicts with what is stored: {what}; correct the file or {fix}"),
+    }
+}
+
+/// Whether a stored referral is what a row says: the same decision (date
+/// and enrolment) or, for a row without one, any.
+fn same_decision_of(r: &Referral, d: &Option<(Decision, NaiveDate, Option<String>)>) -> bool {
+    match d {
+        None => true,
+        Some((d, on, e)) => {
+            r.decision == Some(*d)
+                && r.decided == Some(*on)
+                && match (&r.enrolment, e) {
+                    (Some(stored), Some(given)) => {
+                        stored.starts_with(&given.trim().to_ascii_lowercase())
+                    }
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
     }
 }
 
@@ -111,6 +156,9 @@ impl<'c> Applier<'c> {
             today,
             known: HashSet::new(),
             open: HashMap::new(),
+            activities_seen: HashMap::new(),
+            referrals_stored: HashMap::new(),
+            reachable: HashSet::new(),
             summary: Summary::default(),
         }
     }
@@ -124,6 +172,9 @@ impl<'c> Applier<'c> {
             Event::Volume(row) => self.volume(row),
             Event::Target(row) => self.target(row),
             Event::Indicator(row) => self.indicator(row),
+            Event::Activity(row) => self.activity(row),
+            Event::Referral(row) => self.referral(row),
+            Event::Budget(row) => self.budget(row),
         }
     }
 
@@ -466,6 +517,241 @@ impl<'c> Applier<'c> {
         )
         .map_err(|e| row_error(line, "indicator", e))?;
         self.summary.indicators += 1;
+        Ok(())
+    }
+
+    /// The code of an intervention the actor may register in, checked
+    /// before anything stored is compared with a row (one outside their
+    /// own is unknown, in the domain's words); once per import.
+    fn reachable(&mut self, line: u64, code: &str) -> Result<String, RowError> {
+        let code = code.trim().to_ascii_uppercase();
+        if !self.reachable.contains(&code) {
+            let scope = register::require(self.actor, crate::actor::Action::Register)
+                .map_err(|e| row_error(line, "intervention", e))?;
+            register::intervention_in(self.conn, &scope, &code)
+                .map_err(|e| row_error(line, "intervention", e))?;
+            self.reachable.insert(code.clone());
+        }
+        Ok(code)
+    }
+
+    /// An activity through `activity add`. Re-importing a file adds
+    /// nothing: the n-th row with the same facts (intervention, date,
+    /// kind, counts) is skipped when at least n such activities were
+    /// stored before the import.
+    fn activity(&mut self, row: ActivityRow) -> Result<(), RowError> {
+        let ActivityRow { line, input } = row;
+        let code = self.reachable(line, &input.intervention)?;
+        let key: ActivityKey = (
+            code.clone(),
+            input.date,
+            input.kind.code(),
+            input.women,
+            input.men,
+            input.unknown,
+            input.organisations,
+        );
+        if !self.activities_seen.contains_key(&key) {
+            let stored = beyond_store::activities(self.conn, &[code], input.date, input.date)
+                .map_err(|e| row_error(line, "intervention", e))?
+                .iter()
+                .filter(|a| {
+                    a.kind == input.kind
+                        && (a.women, a.men, a.unknown, a.organisations)
+                            == (input.women, input.men, input.unknown, input.organisations)
+                })
+                .count();
+            self.activities_seen.insert(key.clone(), (stored, 0));
+        }
+        let seen = self.activities_seen.get_mut(&key).expect("inserted above");
+        seen.1 += 1;
+        if seen.1 <= seen.0 {
+            self.summary.skipped += 1;
+            return Ok(());
+        }
+        beyond::activity_add(self.conn, self.actor, self.today, input)
+            .map_err(|e| row_error(line, "intervention", e))?;
+        self.summary.activities += 1;
+        Ok(())
+    }
+
+    /// A referral through `referral add` and, when the row has a decision,
+    /// `referral decide` on the new referral: both or neither (a
+    /// savepoint). Re-importing adds nothing: a row matches a referral
+    /// stored before the import with the same facts (intervention, date,
+    /// gender, birth year, municipality, referrer) that no earlier row
+    /// matched; it is skipped when it says nothing else or the same
+    /// decision, an undecided one gets the row's decision, another
+    /// decision is a conflict.
+    fn referral(&mut self, row: ReferralRow) -> Result<(), RowError> {
+        let ReferralRow {
+            line,
+            input,
+            decision,
+        } = row;
+        let code = self.reachable(line, &input.intervention)?;
+        let key: ReferralKey = (
+            code.clone(),
+            input.date,
+            input.gender.code(),
+            input.birth_year,
+            input.municipality.as_ref().map(|m| m.to_string()),
+            input.referrer.map(|r| r.code()),
+        );
+        if !self.referrals_stored.contains_key(&key) {
+            let stored: Vec<Referral> =
+                beyond_store::referrals(self.conn, &[code], input.date, input.date)
+                    .map_err(|e| row_error(line, "intervention", e))?
+                    .into_iter()
+                    .filter(|r| {
+                        r.gender == input.gender
+                            && r.birth_year == input.birth_year
+                            && r.municipality == input.municipality
+                            && r.referrer == input.referrer
+                    })
+                    .collect();
+            self.referrals_stored.insert(key.clone(), stored);
+        }
+        let candidates = self.referrals_stored.get_mut(&key).expect("inserted above");
+        // The stored referral this row is: one with the same decision, else
+        // an undecided one, else (a conflict) any.
+        let matched = candidates
+            .iter()
+            .position(|r| same_decision_of(r, &decision))
+            .or_else(|| candidates.iter().position(|r| r.decision.is_none()))
+            .or(if candidates.is_empty() { None } else { Some(0) });
+        let existing = matched.map(|i| candidates.remove(i));
+        match (existing, decision) {
+            // A row without a decision matches any stored referral.
+            (Some(r), d) if same_decision_of(&r, &d) => {
+                self.summary.skipped += 1;
+                Ok(())
+            }
+            (Some(r), Some((d, on, enrolment))) if r.decision.is_none() => {
+                self.decide(line, &r.id, d, on, enrolment)?;
+                self.summary.decisions += 1;
+                Ok(())
+            }
+            (Some(r), _) => Err(conflict_fix(
+                line,
+                "decision",
+                format!(
+                    "referral {} received {} was decided {} on {}",
+                    crate::model::short_id(&r.id),
+                    r.date,
+                    r.decision.map_or("-", |d| d.code()),
+                    r.decided.map_or("-".into(), |d| d.to_string())
+                ),
+                "leave the decision out of the file",
+            )),
+            (None, decision) => {
+                self.conn
+                    .execute_batch("SAVEPOINT import_referral")
+                    .map_err(|e| row_error(line, "intervention", e.into()))?;
+                let done = self.add_referral(line, input, decision);
+                let end = if done.is_ok() {
+                    "RELEASE import_referral"
+                } else {
+                    "ROLLBACK TO import_referral; RELEASE import_referral"
+                };
+                self.conn
+                    .execute_batch(end)
+                    .map_err(|e| row_error(line, "intervention", e.into()))?;
+                done
+            }
+        }
+    }
+
+    fn add_referral(
+        &mut self,
+        line: u64,
+        input: ReferralInput,
+        decision: Option<(Decision, NaiveDate, Option<String>)>,
+    ) -> Result<(), RowError> {
+        let r = beyond::referral_add(self.conn, self.actor, self.today, input)
+            .map_err(|e| row_error(line, "intervention", e))?;
+        if let Some((d, on, enrolment)) = decision {
+            self.decide(line, &r.id, d, on, enrolment)?;
+            self.summary.decisions += 1;
+        }
+        self.summary.referrals += 1;
+        Ok(())
+    }
+
+    /// `referral decide`; a refusal names the decision's own columns.
+    fn decide(
+        &mut self,
+        line: u64,
+        id: &str,
+        decision: Decision,
+        date: NaiveDate,
+        enrolment: Option<String>,
+    ) -> Result<(), RowError> {
+        let fallback = if enrolment.is_some() {
+            "enrolment"
+        } else {
+            "decision"
+        };
+        let input = DecisionInput {
+            referral: id.to_string(),
+            decision,
+            date,
+            enrolment,
+        };
+        beyond::referral_decide(self.conn, self.actor, self.today, input).map_err(|e| {
+            // The decision's date is its own column, not the referral's.
+            if e.field() == Some(Field::Date) {
+                RowError {
+                    line,
+                    column: "decision_date".into(),
+                    reason: e.to_string(),
+                }
+            } else {
+                row_error(line, fallback, e)
+            }
+        })?;
+        Ok(())
+    }
+
+    /// A budget line through `budget set`: one stored with the same
+    /// amounts is skipped, and an actual cost given for a line stored
+    /// without one completes it; other stored amounts are a conflict
+    /// (revise them with `budget set`), never overwritten.
+    fn budget(&mut self, row: BudgetRow) -> Result<(), RowError> {
+        let BudgetRow { line, input } = row;
+        // Checked as the domain checks, before anything stored is compared.
+        register::require(self.actor, crate::actor::Action::ManageInterventions)
+            .map_err(|e| row_error(line, "intervention", e))?;
+        let code = register::known_intervention(self.conn, &input.intervention)
+            .map_err(|e| row_error(line, "intervention", e))?
+            .code;
+        let stored = beyond_store::get_budget(self.conn, &code, input.year)
+            .map_err(|e| row_error(line, "year", e))?;
+        if let Some(b) = stored {
+            if b.budget == input.budget && (b.actual == input.actual || input.actual.is_none()) {
+                self.summary.skipped += 1;
+                return Ok(());
+            }
+            if b.budget != input.budget || b.actual.is_some() {
+                let (column, what) = if b.budget != input.budget {
+                    ("budget", format!("a budget of {} kr", b.budget))
+                } else {
+                    (
+                        "actual",
+                        format!("an actual cost of {} kr", b.actual.unwrap_or(0)),
+                    )
+                };
+                return Err(conflict_fix(
+                    line,
+                    column,
+                    format!("{code} {} is stored with {what}", input.year),
+                    "revise it with `sustrack budget set`",
+                ));
+            }
+        }
+        beyond::budget_set(self.conn, self.actor, self.today, input)
+            .map_err(|e| row_error(line, "intervention", e))?;
+        self.summary.budgets += 1;
         Ok(())
     }
 

@@ -6,14 +6,23 @@
 //! fields; blank lines and trailing empty columns; Swedish or English
 //! header names and code labels.
 //!
-//! Five kinds of file are recognised by their header: registrations
-//! (`event,intervention,...`), interventions (`code,name,...`), volume
-//! head counts (`intervention,month,women,men`), targets per year
-//! (`intervention,year,work_or_studies,step,qol`) and förbund-defined
-//! indicators (`indicator,outcomes,label_sv,label_en[,target]`), in that
-//! order of precedence: a targets file is the one with `year` and a target
-//! column, an indicators file the one with `indicator`. The targets and
-//! indicators files refuse columns of other kinds.
+//! Eight kinds of file are recognised by their header: activities
+//! (`intervention,date,kind,women,men[,unknown,organisations]`),
+//! registrations (`event,intervention,...`), interventions
+//! (`code,name,...`), budgets (`intervention,year,budget[,actual]`),
+//! targets per year (`intervention,year,work_or_studies,step,qol`),
+//! förbund-defined indicators (`indicator,outcomes,label_sv,label_en
+//! [,target]`), volume head counts (`intervention,month,women,men`) and
+//! referrals (`intervention,date,gender[,birth_year,municipality,referrer,
+//! decision,decision_date,enrolment]`), in that order of precedence: an
+//! activities file is the one with head counts by gender and a date or a
+//! kind (not a month), a budgets file the one with `budget`, a targets
+//! file the one with `year` and a target column, an indicators file the
+//! one with `indicator`, a referrals file one without `event` that has a
+//! referral's own columns (`decision`, `decision_date`, `enrolment`, a
+//! received date) or a person's facts (`gender`, `birth_year`, `referrer`,
+//! `municipality`). The targets, indicators, activities, referrals and
+//! budgets files refuse columns of other kinds.
 //!
 //! Targets (SPEC section 12, as `target set`): one row per intervention and
 //! year; an empty (or `(total)`) intervention is the förbund's own target
@@ -36,8 +45,41 @@
 //! given (the same set of outcomes, labels and target) is skipped; another
 //! definition under the same id is a conflict.
 //!
-//! Registrations need the right to register; the other kinds are for
-//! those who manage interventions (coordinators and admins).
+//! Activities, referrals and budgets (SPEC section 13) are imported as
+//! `activity add`, `referral add` (then `referral decide`) and `budget
+//! set`, each row through `crate::beyond` with its rules and audit:
+//!
+//! - Activities: `intervention` (`insats`), `date` (`datum`), `kind`
+//!   (`typ`, `aktivitet`: seminar, training, network, information, other,
+//!   or their Swedish labels), `women` (`kvinnor`), `men` (`män`), and
+//!   optionally `unknown` (`okänt kön`, `okänd`, default 0) and
+//!   `organisations` (`organisationer`). The n-th row with the same facts
+//!   is skipped when n such activities were stored before the import, so
+//!   a file imported twice counts its occasions once.
+//! - Referrals: `intervention`, `date` (`datum`, `remissdatum`,
+//!   `inkommen`), `gender` (`kön`), and optionally `birth_year`
+//!   (`födelseår`), `municipality` (`kommun`), `referrer` (`remittent`),
+//!   `decision` (`beslut`), `decision_date` (`beslutsdatum`) and
+//!   `enrolment` (the id, or a unique prefix, of the enrolment a `started`
+//!   referral became). A row with a decision is registered and decided
+//!   together (both or neither). A referral precedes consent: a referrals
+//!   file with a personnummer column (`pnr`, `personnummer`, ...) is
+//!   refused whole, naming the column, and a cell that looks like a
+//!   personnummer refuses its row without being quoted. A row matches a
+//!   referral stored before the import with the same facts (intervention,
+//!   date, gender, birth year, municipality, referrer): it is skipped when
+//!   it adds nothing, an undecided one gets the row's decision, another
+//!   decision is a conflict.
+//! - Budgets: `intervention`, `year` (`år`), `budget` and optionally
+//!   `actual` (`utfall`, `faktisk kostnad`), in whole kronor (`1250000`,
+//!   `1 250 000 kr`). A line stored with the same amounts is skipped; an
+//!   actual cost given for a line stored without one completes it; other
+//!   stored amounts are a conflict (revise them with `budget set`).
+//!
+//! Registrations, activities and referrals need the right to register
+//! (staff, for their own interventions: the domain checks each row's
+//! intervention); the other kinds are for those who manage interventions
+//! (coordinators and admins).
 //!
 //! The import is all-or-nothing and runs in two phases. Phase 1 parses
 //! every row without touching the database and collects every error. Phase
@@ -183,6 +225,12 @@ pub enum FileKind {
     Targets,
     /// Förbund-defined indicators.
     Indicators,
+    /// Activities (SPEC section 13).
+    Activities,
+    /// Referrals and their decisions (SPEC section 13).
+    Referrals,
+    /// Budgets and actual costs per intervention and year (SPEC section 13).
+    Budgets,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -197,6 +245,14 @@ pub struct Summary {
     pub targets: u64,
     /// Förbund-defined indicators added.
     pub indicators: u64,
+    /// Activities added.
+    pub activities: u64,
+    /// Referrals added.
+    pub referrals: u64,
+    /// Decisions recorded on referrals (new or already stored).
+    pub decisions: u64,
+    /// Budget lines set (or, for an actual cost given late, completed).
+    pub budgets: u64,
     /// Rows already stored exactly as given.
     pub skipped: u64,
 }
@@ -205,7 +261,14 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} rows: ", self.rows)?;
         let mut parts = Vec::new();
-        let others = self.interventions + self.volumes + self.targets + self.indicators;
+        let others = self.interventions
+            + self.volumes
+            + self.targets
+            + self.indicators
+            + self.activities
+            + self.referrals
+            + self.decisions
+            + self.budgets;
         if self.starts + self.exits > 0 || others == 0 {
             parts.push(format!("{} starts", self.starts));
             parts.push(format!("{} exits", self.exits));
@@ -221,6 +284,18 @@ impl fmt::Display for Summary {
         }
         if self.indicators > 0 {
             parts.push(format!("{} indicators", self.indicators));
+        }
+        if self.activities > 0 {
+            parts.push(format!("{} activities", self.activities));
+        }
+        if self.referrals > 0 {
+            parts.push(format!("{} referrals", self.referrals));
+        }
+        if self.decisions > 0 {
+            parts.push(format!("{} decisions", self.decisions));
+        }
+        if self.budgets > 0 {
+            parts.push(format!("{} budgets", self.budgets));
         }
         parts.push(format!("{} skipped as already present", self.skipped));
         f.write_str(&parts.join(", "))
@@ -352,11 +427,16 @@ pub fn import_cached(
     crate::register::require(
         actor,
         match layout.kind {
-            FileKind::Registrations => crate::actor::Action::Register,
+            // Activities and referrals are staff's, for their own
+            // interventions (the domain checks each row's intervention).
+            FileKind::Registrations | FileKind::Activities | FileKind::Referrals => {
+                crate::actor::Action::Register
+            }
             FileKind::Interventions
             | FileKind::Volume
             | FileKind::Targets
-            | FileKind::Indicators => crate::actor::Action::ManageInterventions,
+            | FileKind::Indicators
+            | FileKind::Budgets => crate::actor::Action::ManageInterventions,
         },
     )?;
 
@@ -449,7 +529,7 @@ fn read_failure(e: std::io::Error) -> Failure {
 fn too_long(e: read::ReadError) -> Failure {
     match e {
         read::ReadError::TooLong { line } => Failure::Fatal(Error::usage(format!(
-            "line {line} is longer than {} KiB, the most one row may take: is this a CSV file of registrations, interventions, volumes, targets or indicators?",
+            "line {line} is longer than {} KiB, the most one row may take: is this a CSV file of registrations, interventions, volumes, targets, indicators, activities, referrals or budgets?",
             MAX_RECORD_BYTES / 1024
         ))),
         read::ReadError::Io(e) => read_failure(e),

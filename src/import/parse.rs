@@ -6,12 +6,14 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::codes::{fold, Code, Gender, InterventionKind, Outcome};
+use crate::beyond::{ActivityInput, BudgetInput, ReferralInput};
+use crate::codes::{fold, ActivityKind, Code, Decision, Gender, InterventionKind, Outcome};
 use crate::error::{Error, Field};
 use crate::identity::{self, Personnummer};
 use crate::model::{
     parse_birth_year, parse_intervention_code, parse_intervention_name, parse_month,
-    parse_municipality, parse_past_date, parse_percent, ExitFacts, Intervention, StartFacts,
+    parse_municipality, parse_past_date, parse_percent, parse_sek, ExitFacts, Intervention,
+    StartFacts,
 };
 use crate::report::goals;
 
@@ -96,7 +98,17 @@ const HEADERS: &[(&str, &[&str])] = &[
         "parent",
         &["förälder", "foralder", "huvudinsats", "projekt"],
     ),
-    ("kind", &["typ_av_insats", "slag"]),
+    (
+        "kind",
+        &[
+            "typ_av_insats",
+            "slag",
+            "aktivitet",
+            "aktivitetstyp",
+            "activity",
+            "activity_kind",
+        ],
+    ),
     (
         "target_work_studies",
         &["mål_arbete_studier", "mal_arbete_studier"],
@@ -144,6 +156,71 @@ const HEADERS: &[(&str, &[&str])] = &[
         &["etikett_en", "benämning_en", "namn_en", "name_en"],
     ),
     ("target", &["mål", "målvärde"]),
+    // Activities (SPEC section 13, with `intervention`, `date`, `kind`,
+    // `women`, `men`). `typ` names the registration column event; in an
+    // activities file it is its kind column (see `ACTIVITY_NAMES`).
+    (
+        "unknown",
+        &[
+            "okänt kön",
+            "okänt",
+            "okänd",
+            "okänt_kön",
+            "unknown_gender",
+            "ej angivet kön",
+        ],
+    ),
+    (
+        "organisations",
+        &[
+            "organisationer",
+            "antal organisationer",
+            "organizations",
+            "organisation",
+        ],
+    ),
+    // Referrals (with `intervention`, `gender`, `birth_year`,
+    // `municipality`, `referrer`): `received` is read as the file's date.
+    (
+        "received",
+        &[
+            "remissdatum",
+            "inkommen",
+            "inkom",
+            "inkommet",
+            "mottagen",
+            "referral_date",
+            "received_date",
+        ],
+    ),
+    ("decision", &["beslut"]),
+    (
+        "decision_date",
+        &["beslutsdatum", "beslutad", "decided", "beslut_datum"],
+    ),
+    (
+        "enrolment",
+        &[
+            "inskrivning",
+            "inskrivnings_id",
+            "enrolment_id",
+            "enrollment",
+            "enrollment_id",
+        ],
+    ),
+    // Budgets (with `intervention`, `year`). `utfall` names the
+    // registration column outcome; in a budgets file it is its actual
+    // column (see `BUDGET_NAMES`).
+    ("budget", &["budgeterat", "budgetbelopp", "budget_sek"]),
+    (
+        "actual",
+        &[
+            "faktisk kostnad",
+            "faktisk_kostnad",
+            "actual_cost",
+            "utfall_sek",
+        ],
+    ),
 ];
 
 /// The columns of a targets file, as the indicator each sets and the
@@ -168,10 +245,40 @@ const TARGET_NAMES: &[(&str, &str)] = &[
 /// What other kinds' column names mean in an indicators file (`utfall`).
 const INDICATOR_NAMES: &[(&str, &str)] = &[("outcome", "outcomes")];
 
+/// What other kinds' column names mean in an activities file (`typ`).
+const ACTIVITY_NAMES: &[(&str, &str)] = &[("event", "kind")];
+
+/// What other kinds' column names mean in a referrals file (`remissdatum`).
+const REFERRAL_NAMES: &[(&str, &str)] = &[("received", "date")];
+
+/// What other kinds' column names mean in a budgets file (`utfall`).
+const BUDGET_NAMES: &[(&str, &str)] = &[("outcome", "actual")];
+
 /// The columns a targets and an indicators file may have (the older kinds
 /// ignore columns of other kinds; these two refuse them).
 const TARGETS_ALLOWED: &[&str] = &["intervention", "year", "work_or_studies", "step", "qol"];
 const INDICATORS_ALLOWED: &[&str] = &["indicator", "outcomes", "label_sv", "label_en", "target"];
+const ACTIVITIES_ALLOWED: &[&str] = &[
+    "intervention",
+    "date",
+    "kind",
+    "women",
+    "men",
+    "unknown",
+    "organisations",
+];
+const REFERRALS_ALLOWED: &[&str] = &[
+    "intervention",
+    "date",
+    "gender",
+    "birth_year",
+    "municipality",
+    "referrer",
+    "decision",
+    "decision_date",
+    "enrolment",
+];
+const BUDGETS_ALLOWED: &[&str] = &["intervention", "year", "budget", "actual"];
 
 fn header_key(name: &str) -> String {
     fold(name).replace([' ', '-'], "_")
@@ -223,6 +330,9 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
     let renames = match kind {
         FileKind::Targets => TARGET_NAMES,
         FileKind::Indicators => INDICATOR_NAMES,
+        FileKind::Activities => ACTIVITY_NAMES,
+        FileKind::Referrals => REFERRAL_NAMES,
+        FileKind::Budgets => BUDGET_NAMES,
         _ => &[],
     };
     for c in canon.iter_mut().flatten() {
@@ -233,6 +343,9 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
     let allowed = match kind {
         FileKind::Targets => Some(("targets", TARGETS_ALLOWED)),
         FileKind::Indicators => Some(("indicators", INDICATORS_ALLOWED)),
+        FileKind::Activities => Some(("activities", ACTIVITIES_ALLOWED)),
+        FileKind::Referrals => Some(("referrals", REFERRALS_ALLOWED)),
+        FileKind::Budgets => Some(("budgets", BUDGETS_ALLOWED)),
         _ => None,
     };
     for (i, name) in names.iter().enumerate() {
@@ -245,15 +358,37 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
                 column: shown(name),
                 reason: format!("column '{c}' appears twice"),
             }),
+            // A referral precedes consent: a file of them never holds a
+            // personnummer, whatever the rest of it says. The column is
+            // named; no value of it is read.
+            Some("pnr") if kind == FileKind::Referrals => errors.push(RowError {
+                line,
+                column: shown(name),
+                reason: format!(
+                    "a referrals file never holds a personnummer (a referral precedes consent): \
+                     remove the column '{}' and its values; a file of starts and exits \
+                     needs an event column",
+                    shown(name)
+                ),
+            }),
             Some(c) => match allowed {
                 Some((what, cols)) if !cols.contains(&c) => errors.push(RowError {
                     line,
                     column: shown(name),
                     reason: format!(
-                        "column '{}' does not belong in a {what} file: its columns are {}",
+                        "column '{}' does not belong in {} {what} file: its columns are {}",
                         shown(name),
+                        if what.starts_with(['a', 'i']) {
+                            "an"
+                        } else {
+                            "a"
+                        },
                         cols.join(", ")
-                    ),
+                    ) + if kind == FileKind::Referrals {
+                        " (a file of starts and exits needs an event column)"
+                    } else {
+                        ""
+                    },
                 }),
                 _ => {
                     columns.insert(c, i);
@@ -282,6 +417,9 @@ pub(super) fn layout(header: &Record) -> Result<Layout, Failure> {
         // `year` and a target column recognised the file.
         FileKind::Targets => &[],
         FileKind::Indicators => &["outcomes", "label_sv", "label_en"],
+        FileKind::Activities => &["intervention", "date", "kind", "women", "men"],
+        FileKind::Referrals => &["intervention", "date", "gender"],
+        FileKind::Budgets => &["intervention", "year", "budget"],
     };
     for r in required {
         if !has(r) {
@@ -312,16 +450,36 @@ fn kind_of(canon: &[Option<&str>]) -> Result<FileKind, Failure> {
     let has = |c: &str| canon.contains(&Some(c));
     let target_column = TARGET_COLUMNS.iter().map(|(c, _, _)| *c).any(has)
         || TARGET_NAMES.iter().map(|(from, _)| *from).any(has);
-    Ok(if has("event") {
+    // Head counts by gender with a date (not a month): an activities file,
+    // whose kind column may be headed `typ` (read as event elsewhere).
+    let activity = (has("women") || has("men") || has("unknown"))
+        && !has("month")
+        && (has("date") || has("kind") || has("event"));
+    // A referrals file has no event; it has referral-only columns, or the
+    // facts about a person that a registrations file has with an event.
+    let referral = ["received", "decision", "decision_date", "enrolment"]
+        .into_iter()
+        .any(has)
+        || (has("intervention")
+            && ["gender", "birth_year", "referrer", "municipality"]
+                .into_iter()
+                .any(has));
+    Ok(if activity {
+        FileKind::Activities
+    } else if has("event") {
         FileKind::Registrations
     } else if has("code") && has("name") {
         FileKind::Interventions
+    } else if has("budget") {
+        FileKind::Budgets
     } else if has("year") && target_column {
         FileKind::Targets
     } else if has("indicator") {
         FileKind::Indicators
     } else if has("month") {
         FileKind::Volume
+    } else if referral {
+        FileKind::Referrals
     } else {
         let hint = if has("year") {
             " (a year but no target column)"
@@ -332,7 +490,11 @@ fn kind_of(canon: &[Option<&str>]) -> Result<FileKind, Failure> {
             "unrecognised header{hint}: a registrations file needs the columns event, intervention and date \
              (an interventions file: code, name; a volume file: intervention, month, women, men; \
              a targets file: intervention, year and one or more of work_or_studies, step, qol; \
-             an indicators file: indicator, outcomes, label_sv, label_en and optionally target)"
+             an indicators file: indicator, outcomes, label_sv, label_en and optionally target; \
+             an activities file: intervention, date, kind, women, men and optionally unknown, organisations; \
+             a referrals file: intervention, date, gender and optionally birth_year, municipality, referrer, \
+             decision, decision_date, enrolment; \
+             a budgets file: intervention, year, budget and optionally actual)"
         ))));
     })
 }
@@ -413,6 +575,30 @@ pub(super) struct IndicatorRow {
     pub target: Option<f64>,
 }
 
+/// One row of an activities file (as `activity add`).
+#[derive(Debug)]
+pub(super) struct ActivityRow {
+    pub line: u64,
+    pub input: ActivityInput,
+}
+
+/// One row of a referrals file (as `referral add`, then `referral
+/// decide` when the row has a decision).
+#[derive(Debug)]
+pub(super) struct ReferralRow {
+    pub line: u64,
+    pub input: ReferralInput,
+    /// The decision, its date and (for `started`) the enrolment id.
+    pub decision: Option<(Decision, NaiveDate, Option<String>)>,
+}
+
+/// One row of a budgets file (as `budget set`).
+#[derive(Debug)]
+pub(super) struct BudgetRow {
+    pub line: u64,
+    pub input: BudgetInput,
+}
+
 #[derive(Debug)]
 pub(super) enum Event {
     Start(StartRow),
@@ -421,6 +607,9 @@ pub(super) enum Event {
     Volume(VolumeRow),
     Target(TargetRow),
     Indicator(IndicatorRow),
+    Activity(ActivityRow),
+    Referral(ReferralRow),
+    Budget(BudgetRow),
 }
 
 /// Rows read but not yet applied.
@@ -489,6 +678,9 @@ pub(super) fn row(
         FileKind::Volume => volume_row(&mut cells),
         FileKind::Targets => target_row(&mut cells),
         FileKind::Indicators => indicator_row(&mut cells),
+        FileKind::Activities => activity_row(&mut cells, today),
+        FileKind::Referrals => referral_row(&mut cells, today),
+        FileKind::Budgets => budget_row(&mut cells),
     };
     if errors.len() == before {
         if let Some(ev) = event {
@@ -555,6 +747,15 @@ impl<'a> Cells<'a> {
             return None;
         }
         self.parse(col, f)
+    }
+
+    /// A required code cell.
+    fn required_code<C: Code>(&mut self, col: &str, what: &str) -> Option<C> {
+        if self.get(col).is_none() {
+            self.error(col, format!("{what} is required"));
+            return None;
+        }
+        self.code(col)
     }
 
     fn code<C: Code>(&mut self, col: &str) -> Option<C> {
@@ -877,5 +1078,142 @@ fn indicator_row(c: &mut Cells) -> Option<Event> {
         label_sv: label_sv?,
         label_en: label_en?,
         target,
+    }))
+}
+
+/// A head count of an activity (its upper bound is the domain's rule).
+fn parse_count(s: &str) -> Result<u32, String> {
+    s.parse::<u32>()
+        .map_err(|_| format!("invalid count '{s}': expected a whole number, 0 or more"))
+}
+
+fn activity_row(c: &mut Cells, today: NaiveDate) -> Option<Event> {
+    let intervention = c.required("intervention", "the intervention code", |s| {
+        parse_intervention_code(s).map_err(reason)
+    });
+    let date = c.required("date", "the date", |s| {
+        parse_past_date(s, Field::Date, today).map_err(reason)
+    });
+    let kind = c.required_code::<ActivityKind>(
+        "kind",
+        "the kind of activity (seminar, training, network, information, other)",
+    );
+    let women = c.required("women", "the number of women (0 or more)", parse_count);
+    let men = c.required("men", "the number of men (0 or more)", parse_count);
+    let unknown = c.parse("unknown", parse_count);
+    let organisations = c.parse("organisations", parse_count);
+    Some(Event::Activity(ActivityRow {
+        line: c.line,
+        input: ActivityInput {
+            intervention: intervention?,
+            date: date?,
+            kind: kind?,
+            women: women?,
+            men: men?,
+            unknown: unknown.unwrap_or(0),
+            organisations,
+        },
+    }))
+}
+
+fn referral_row(c: &mut Cells, today: NaiveDate) -> Option<Event> {
+    // A referral precedes consent: a personnummer in any cell (a birth
+    // year column holding the whole number, say) refuses the row, and
+    // the cell is never quoted.
+    let mut columns: Vec<(&'static str, usize)> =
+        c.layout.columns.iter().map(|(k, v)| (*k, *v)).collect();
+    columns.sort_by_key(|(_, i)| *i);
+    let mut pnr_seen = false;
+    for (col, _) in columns {
+        if let Some(v) = c.get(col) {
+            // An enrolment id is hex with many digits; only a number shaped
+            // like a personnummer is refused there.
+            let digits = col != "enrolment" && identity::could_hold_pnr(v);
+            if digits || identity::scrub(v) != v {
+                c.error(
+                    col,
+                    "holds what looks like a personnummer, which a referral never holds \
+                     (it precedes consent): remove it",
+                );
+                pnr_seen = true;
+            }
+        }
+    }
+    if pnr_seen {
+        return None;
+    }
+    let intervention = c.required("intervention", "the intervention code", |s| {
+        parse_intervention_code(s).map_err(reason)
+    });
+    let date = c.required("date", "the date the referral was received", |s| {
+        parse_past_date(s, Field::Date, today).map_err(reason)
+    });
+    let gender = c.required_code::<Gender>("gender", "the gender (K or M)");
+    let birth_year = c.parse("birth_year", |s| parse_birth_year(s, today).map_err(reason));
+    let municipality = c.parse("municipality", |s| parse_municipality(s).map_err(reason));
+    let referrer = c.code("referrer");
+    let decision = c.code::<Decision>("decision");
+    let decided = c.parse("decision_date", |s| {
+        parse_past_date(s, Field::Date, today).map_err(reason)
+    });
+    let enrolment = c.get("enrolment").map(str::to_string);
+    let decision = match (c.get("decision").is_some(), decision, decided) {
+        (false, _, _) => {
+            if c.get("decision_date").is_some() {
+                c.error(
+                    "decision_date",
+                    "a decision date needs a decision (started, declined, returned, withdrawn)",
+                );
+            }
+            if c.get("enrolment").is_some() {
+                c.error(
+                    "enrolment",
+                    "is only given with the decision started: give the decision too, or leave it out",
+                );
+            }
+            None
+        }
+        (true, Some(d), Some(on)) => Some((d, on, enrolment)),
+        (true, Some(_), None) if c.get("decision_date").is_none() => {
+            c.error(
+                "decision_date",
+                "is required with a decision: the date it was made (YYYY-MM-DD)",
+            );
+            return None;
+        }
+        // A refused cell is recorded: the row is dropped (see `row`).
+        (true, _, _) => return None,
+    };
+    Some(Event::Referral(ReferralRow {
+        line: c.line,
+        input: ReferralInput {
+            intervention: intervention?,
+            date: date?,
+            gender: gender?,
+            birth_year,
+            municipality,
+            referrer,
+        },
+        decision,
+    }))
+}
+
+fn budget_row(c: &mut Cells) -> Option<Event> {
+    let intervention = c.required("intervention", "the intervention code", |s| {
+        parse_intervention_code(s).map_err(reason)
+    });
+    let year = c.required("year", "the year", parse_year);
+    let budget = c.required("budget", "the budget in kronor", |s| {
+        parse_sek(s, Field::Budget).map_err(reason)
+    });
+    let actual = c.parse("actual", |s| parse_sek(s, Field::Actual).map_err(reason));
+    Some(Event::Budget(BudgetRow {
+        line: c.line,
+        input: BudgetInput {
+            intervention: intervention?,
+            year: year?,
+            budget: budget?,
+            actual,
+        },
     }))
 }

@@ -1,5 +1,6 @@
-//! The import page (staff for their own interventions' registrations;
-//! admins and coordinators for interventions, targets and volumes): upload
+//! The import page (staff for their own interventions' registrations,
+//! activities and referrals; admins and coordinators for interventions,
+//! targets, indicators, volumes and budgets): upload
 //! a CSV, see a dry run with every refused row as `line N, column C:
 //! reason`, then confirm. All-or-nothing as on the CLI (the same
 //! `import::import_from`, the same rules, the signed-in user as actor).
@@ -103,6 +104,10 @@ fn said(s: &Summary, lang: crate::codes::Lang) -> String {
         (s.volumes, "volymmånader", "volume months"),
         (s.targets, "mål", "targets"),
         (s.indicators, "egna indikatorer", "own indicators"),
+        (s.activities, "aktiviteter", "activities"),
+        (s.referrals, "remisser", "referrals"),
+        (s.decisions, "beslut", "decisions"),
+        (s.budgets, "budgetrader", "budget lines"),
         (
             s.skipped,
             "fanns redan och hoppas över",
@@ -277,8 +282,8 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
         errors.add(
             "file",
             lang.pick(
-                "Fil saknas: välj en CSV-fil med registreringar, insatser, volymer, mål eller indikatorer",
-                "File is missing: choose a CSV file of registrations, interventions, volumes, targets or indicators",
+                "Fil saknas: välj en CSV-fil med registreringar, insatser, volymer, mål, indikatorer, aktiviteter, remisser eller budgetar",
+                "File is missing: choose a CSV file of registrations, interventions, volumes, targets, indicators, activities, referrals or budgets",
             ),
         );
         return page(
@@ -341,8 +346,8 @@ pub async fn dry_run(State(app): State<Shared>, who: SignedIn, req: Request) -> 
             errors.add(
                 "file",
                 lang.pick(
-                    "Din roll får inte importera den här sortens fil. Registreringar bär personnummer och importeras bara av handläggare, för sina egna insatser; insatser, mål och volymer importeras av samordnare och administratörer.",
-                    "Your role may not import this kind of file. Registrations carry personnummer and are imported by staff only, for their own interventions; interventions, targets and volumes by coordinators and admins.",
+                    "Din roll får inte importera den här sortens fil. Registreringar bär personnummer och importeras bara av handläggare, för sina egna insatser, liksom aktiviteter och remisser; insatser, mål, volymer och budgetar importeras av samordnare och administratörer.",
+                    "Your role may not import this kind of file. Registrations carry personnummer and are imported by staff only, for their own interventions, as are activities and referrals; interventions, targets, volumes and budgets by coordinators and admins.",
                 ),
             );
             page(
