@@ -17,7 +17,18 @@ use sustrack::web::{Page, Who, ROUTES};
 
 /// A path of the route table with its placeholders filled.
 fn concrete(w: &World, path: &str, token: &str) -> String {
+    // A referral in ALLIN when the test made one, else an id of the right
+    // shape that names none.
+    let referral: String = w
+        .store
+        .connect()
+        .unwrap()
+        .query_row("SELECT id FROM referral ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".into());
     path.replace("{id}", &w.in_a)
+        .replace("{referral}", &referral)
         .replace("{code}", "ALLIN")
         .replace("{token}", token)
         .replace("{login}", "newbie")
@@ -59,6 +70,14 @@ fn body_for(w: &World, path: &str) -> Vec<(String, String)> {
             ("code", "1"),
         ]),
         p if p.ends_with("/edit") => v(&[("start_date", "2099-01-01")]),
+        "/activities/ALLIN" => v(&[("date", "2099-01-01"), ("kind", "seminar"), ("women", "1")]),
+        "/activities/ALLIN/referrals" => v(&[("date", "2099-01-01"), ("gender", "man")]),
+        p if p.starts_with("/referrals/") => v(&[("decision", "declined"), ("date", "2099-01-01")]),
+        "/budgets" => v(&[
+            ("intervention", "ALLIN"),
+            ("year", "2020"),
+            ("budget", "1 000"),
+        ]),
         _ => Vec::new(),
     }
 }
@@ -133,6 +152,23 @@ fn every_route_for_every_role() {
                 name: None,
                 roles: vec![Role::Staff],
                 grants: vec![],
+            },
+        )
+    })
+    .unwrap();
+    // A referral in ALLIN for the `/referrals/{referral}` routes.
+    store::write(&mut conn, |tx| {
+        sustrack::beyond::referral_add(
+            tx,
+            &owner,
+            w.now().date_naive(),
+            sustrack::beyond::ReferralInput {
+                intervention: "ALLIN".into(),
+                date: w.now().date_naive(),
+                gender: sustrack::codes::Gender::Woman,
+                birth_year: None,
+                municipality: None,
+                referrer: None,
             },
         )
     })

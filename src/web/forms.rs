@@ -175,7 +175,16 @@ impl Errors {
                 reason,
             } => {
                 let name = f.name();
-                self.add(name, format!("{} {}", i18n::label(t, name), reason));
+                // A reason may quote the value given (a date, an amount):
+                // one shaped like a personnummer is never shown.
+                self.add(
+                    name,
+                    format!(
+                        "{} {}",
+                        i18n::label(t, name),
+                        crate::identity::scrub(&reason)
+                    ),
+                );
                 Ok(())
             }
             Error::Invalid {

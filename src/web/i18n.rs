@@ -409,6 +409,15 @@ fn desk_label(sv: bool, field: &str) -> &'static str {
         "confirm" => ("Bekräftelse", "Confirmation"),
         "force" => ("Publicera igen", "Publish again"),
         "published" => ("Publicerad rapport", "Published report"),
+        "activity_date" | "referral_date" => ("Datum", "Date"),
+        "women" => ("Kvinnor", "Women"),
+        "men" => ("Män", "Men"),
+        "unknown" => ("Okänt kön", "Gender unknown"),
+        "organisations" => ("Antal organisationer", "Number of organisations"),
+        "referral" => ("Remiss", "Referral"),
+        "decision" => ("Beslut", "Decision"),
+        "budget" => ("Budget", "Budget"),
+        "actual" => ("Faktisk kostnad", "Actual cost"),
         _ => ("Fältet", "The field"),
     };
     if sv {

@@ -9,7 +9,8 @@
 //! signed-in extractor), `csrf`, `forms` (parsing bodies and error
 //! summaries), `i18n` (Swedish and English texts), `pages` (the shared page
 //! frame and error pages), `resume` (a form sent after its session ended),
-//! then one file per page group: `auth`, `staff`, `report`.
+//! then one file per page group: `auth`, `staff`, `report`, `beyond`
+//! (activities, referrals and budgets), and the others.
 //!
 //! [`Actor`]: crate::actor::Actor
 
@@ -17,6 +18,7 @@ mod admin;
 mod app;
 mod auth;
 mod backup;
+mod beyond;
 mod csrf;
 mod desk;
 mod export;

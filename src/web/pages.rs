@@ -96,6 +96,10 @@ impl Frame {
 fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     if actor.may(Action::Register) {
+        out.push((
+            "/activities",
+            lang.pick("Aktiviteter och remisser", "Activities and referrals"),
+        ));
         out.push(("/rights", lang.pick("Personens rättigheter", "Rights")));
     }
     if actor.may(Action::Publish) {
@@ -115,6 +119,7 @@ fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static s
             "/admin/interventions",
             lang.pick("Insatser", "Interventions"),
         ));
+        out.push(("/budgets", lang.pick("Budget", "Budgets")));
     }
     if actor.may(Action::ManageUsers) {
         out.push(("/admin/users", lang.pick("Användare", "Users")));

@@ -10,8 +10,8 @@ use crate::actor::Action;
 
 use super::app::Shared;
 use super::{
-    admin, auth, backup, desk, export, forms, headers, import, info, oidc, pages, records, report,
-    staff, upload,
+    admin, auth, backup, beyond, desk, export, forms, headers, import, info, oidc, pages, records,
+    report, staff, upload,
 };
 
 /// Which page a route serves (one handler each).
@@ -70,6 +70,14 @@ pub enum Page {
     Purge,
     PublishedFile,
     Quality,
+    ActivitiesHome,
+    Activities,
+    ActivityAdd,
+    ReferralAdd,
+    ReferralForm,
+    ReferralDecide,
+    Budgets,
+    BudgetSet,
 }
 
 /// Who may use a route: the HTTP tests derive every expected status from
@@ -136,7 +144,7 @@ pub struct Route {
     pub page: Page,
     pub method: &'static str,
     /// `{id}` is an enrolment id, `{code}` an intervention code, `{token}`
-    /// an enrolment link's token.
+    /// an enrolment link's token, `{referral}` a referral id.
     pub path: &'static str,
     pub who: Who,
 }
@@ -274,6 +282,39 @@ pub const ROUTES: &[Route] = &[
         Who::Publish,
     ),
     r(Page::Quality, "GET", "/quality", Who::ReadEnrolments),
+    r(Page::ActivitiesHome, "GET", "/activities", Who::Register),
+    r(Page::Activities, "GET", "/activities/{code}", Who::Register),
+    r(
+        Page::ActivityAdd,
+        "POST",
+        "/activities/{code}",
+        Who::Register,
+    ),
+    r(
+        Page::ReferralAdd,
+        "POST",
+        "/activities/{code}/referrals",
+        Who::Register,
+    ),
+    r(
+        Page::ReferralForm,
+        "GET",
+        "/referrals/{referral}",
+        Who::Register,
+    ),
+    r(
+        Page::ReferralDecide,
+        "POST",
+        "/referrals/{referral}",
+        Who::Register,
+    ),
+    r(Page::Budgets, "GET", "/budgets", Who::ManageInterventions),
+    r(
+        Page::BudgetSet,
+        "POST",
+        "/budgets",
+        Who::ManageInterventions,
+    ),
 ];
 
 fn handler(page: Page) -> MethodRouter<Shared> {
@@ -331,6 +372,14 @@ fn handler(page: Page) -> MethodRouter<Shared> {
         Page::Purge => post(records::purge_run),
         Page::PublishedFile => get(records::published_file),
         Page::Quality => get(records::quality),
+        Page::ActivitiesHome => get(beyond::home),
+        Page::Activities => get(beyond::page),
+        Page::ActivityAdd => post(beyond::activity_add),
+        Page::ReferralAdd => post(beyond::referral_add),
+        Page::ReferralForm => get(beyond::referral),
+        Page::ReferralDecide => post(beyond::decide),
+        Page::Budgets => get(beyond::budgets),
+        Page::BudgetSet => post(beyond::budget_set),
     }
 }
 

@@ -1,8 +1,9 @@
 // The staff member's first day, in real Chromium (driven by playwright-core),
 // with axe-core (WCAG 2.1 A and AA) on every page: open the enrolment link,
 // choose a password, register the authenticator, sign in, make a mistake in
-// the start form and correct it, register the exit, sign out; then a
-// coordinator signs in and sees the count in the report page.
+// the start form and correct it, register the exit, register a referral
+// and an activity and decide the referral, sign out; then a coordinator
+// signs in, sees the count in the report page and sets a budget.
 //
 // Run by tests/web_browser.rs, which prepares the database and the server
 // and passes: BASE (http://127.0.0.1:PORT), STAFF_LINK and COORD_LINK
@@ -122,6 +123,54 @@ try {
   check((await eva.textContent('main')).includes(`${lastYear}-09-30`), 'the exit date is shown');
   await look(eva, 'staff-exited');
 
+  // Activities and referrals: a referral that arrived before the start
+  // (never a personnummer), an activity with a mistake, then corrected,
+  // and the referral's decision: it became the enrolment just registered.
+  await go(eva, 'header a[href="/activities"]');
+  await look(eva, 'staff-activities-home');
+  await go(eva, 'main a[href="/activities/ALLIN"]');
+  check((await eva.locator('input[name="pnr"]').count()) === 0, 'the referral form has no personnummer field');
+  await look(eva, 'staff-activities');
+  await eva.fill('#referral_date', `${lastYear}-02-20`);
+  await eva.selectOption('#gender', 'woman');
+  await eva.fill('#birth_year', '1985');
+  await eva.fill('#municipality', 'Vänersborg');
+  await eva.selectOption('#referrer', 'af');
+  await go(eva, 'form[action="/activities/ALLIN/referrals"] button[type=submit]');
+  check(eva.url().includes('done=referral'), `after the referral: ${eva.url()}`);
+  check((await eva.textContent('main')).includes('Remisser som väntar på beslut (1)'), 'the referral waits for a decision');
+  await look(eva, 'staff-referral-added');
+  const recently = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+  await eva.fill('#activity_date', recently);
+  await eva.fill('#women', 'många');
+  await go(eva, 'form[action="/activities/ALLIN"] button[type=submit]');
+  check((await eva.locator('.error-summary a[href="#kind"]').count()) === 1, 'the summary links to the kind');
+  check((await eva.locator('.error-summary a[href="#women"]').count()) === 1, 'the summary links to women');
+  check((await eva.inputValue('#activity_date')) === recently, 'the activity date is kept');
+  check((await eva.getAttribute('#women', 'aria-invalid')) === 'true', 'women is marked invalid');
+  await look(eva, 'staff-activity-errors');
+  await eva.selectOption('#kind', 'seminar');
+  await eva.fill('#women', '12');
+  await eva.fill('#men', '7');
+  await eva.fill('#organisations', '3');
+  await go(eva, 'form[action="/activities/ALLIN"] button[type=submit]');
+  check(eva.url().endsWith('?done=activity'), `after the activity: ${eva.url()}`);
+  const listed = await eva.locator('table[aria-labelledby="recent-title"] tbody tr').allTextContents();
+  check(listed.length === 1 && listed[0].includes(recently) && listed[0].includes('Seminarium') && listed[0].includes('19'), `the activity is listed: ${listed}`);
+  await look(eva, 'staff-activity-added');
+  await go(eva, 'main a[href^="/referrals/"]');
+  await look(eva, 'staff-referral-decide');
+  const options = await eva.locator('#enrolment option').allTextContents();
+  check(options.length === 2 && options[1].includes(`start ${lastYear}-03-01`), `the enrolment to choose: ${options}`);
+  check(!options.join(' ').replace(/\D/g, '').includes(PNR.replace(/\D/g, '').slice(2)), 'no personnummer among the enrolments');
+  await eva.selectOption('#decision', 'started');
+  await eva.fill('#date', `${lastYear}-03-01`);
+  await eva.selectOption('#enrolment', { index: 1 });
+  await go(eva, 'form[action^="/referrals/"] button[type=submit]');
+  check(eva.url().endsWith('?done=decided'), `after the decision: ${eva.url()}`);
+  check((await eva.textContent('main')).includes('Inga remisser väntar på beslut'), 'no referral waits any more');
+  await look(eva, 'staff-referral-decided');
+
   // The person asks what is stored about them: a mistake first (withdraw
   // without the confirmation), then the extract.
   await go(eva, 'a[href="/rights"]');
@@ -179,6 +228,25 @@ try {
   await look(cecilia, 'coordinator-purge-dry-run');
   await cecilia.goto(`${BASE}/report?year=${lastYear}&suppress_below=0`);
   check((await cecilia.textContent('main')).includes('Alla siffror är som publicerade'), 'the report says it is as published');
+
+  // The year's budget and actual cost: a mistake, then corrected.
+  await go(cecilia, 'header a[href="/budgets"]');
+  await look(cecilia, 'coordinator-budgets');
+  await cecilia.selectOption('#intervention', 'ALLIN');
+  await cecilia.fill('#year', String(lastYear));
+  await cecilia.fill('#budget', 'en miljon');
+  await go(cecilia, 'form[method="post"][action="/budgets"] button[type=submit]');
+  check((await cecilia.locator('.error-summary a[href="#budget"]').count()) === 1, 'the summary links to the budget');
+  check((await cecilia.inputValue('#intervention')) === 'ALLIN', 'the intervention is kept');
+  await look(cecilia, 'coordinator-budget-errors');
+  await cecilia.fill('#budget', '1 250 000');
+  await cecilia.fill('#actual', '1 180 000');
+  await go(cecilia, 'form[method="post"][action="/budgets"] button[type=submit]');
+  check(cecilia.url().includes(`/budgets?year=${lastYear}&done=set`), `after the budget: ${cecilia.url()}`);
+  const budgetPage = await cecilia.textContent('main');
+  check(budgetPage.includes(`Budgeten för ALLIN ${lastYear} är sparad`), 'the budget is saved');
+  check(budgetPage.includes('1\u00a0250\u00a0000') && budgetPage.includes('\u221270\u00a0000'), 'the line with its deviation');
+  await look(cecilia, 'coordinator-budget-set');
 } catch (e) {
   problems.push(`the flow stopped: ${e.stack || e}`);
 } finally {
