@@ -74,6 +74,10 @@ pub enum Action {
     /// Publish a period's report, retention (purge) and the data-quality
     /// list over the whole register: coordinators.
     Publish,
+    /// Activities and referrals (SPEC 13): coordinators all, staff their own.
+    Beyond,
+    /// Budgets and costs (SPEC 13): coordinators.
+    Budget,
 }
 
 /// Which interventions an action reaches.
@@ -165,7 +169,16 @@ impl Actor {
             }
             ManageInterventions => (coordinator || admin).then_some(Scope::All),
             ManageUsers | Backup => admin.then_some(Scope::All),
-            Publish => coordinator.then_some(Scope::All),
+            Publish | Budget => coordinator.then_some(Scope::All),
+            Beyond => {
+                if coordinator {
+                    Some(Scope::All)
+                } else if staff {
+                    Some(own())
+                } else {
+                    None
+                }
+            }
             ReadAudit => (admin || coordinator || self.has(Role::Auditor)).then_some(Scope::All),
         }
     }

@@ -5,14 +5,16 @@
 //!
 //! - An activity is a dated occasion of one kind with head counts by
 //!   gender (unknown gender its own count) and, optionally, how many
-//!   organisations took part. Staff record them for their interventions.
+//!   organisations took part. Staff record them (and referrals) for their
+//!   interventions, coordinators for all (`Action::Beyond`).
 //!   An intervention of kind `structural` takes only activities.
 //! - A referral precedes consent, so it never holds a personnummer or a
 //!   fingerprint: gender, birth year, municipality and referrer only. Its
 //!   decision `started` names the enrolment it became, which must be in
 //!   the same intervention and start on or after the referral date.
 //! - A budget line is an intervention's budget and (once known) actual
-//!   cost for a calendar year, in whole kronor; coordinators set them.
+//!   cost for a calendar year, in whole kronor; coordinators set them
+//!   (`Action::Budget`).
 
 use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
@@ -48,7 +50,7 @@ pub fn activity_add(
     today: NaiveDate,
     input: ActivityInput,
 ) -> Result<Activity> {
-    let scope = require(actor, Action::Register)?;
+    let scope = require(actor, Action::Beyond)?;
     let i = intervention_in(conn, &scope, &input.intervention)?;
     not_future(input.date, Field::Date, today)?;
     for (n, field) in [
@@ -110,7 +112,7 @@ pub fn referral_add(
     today: NaiveDate,
     input: ReferralInput,
 ) -> Result<Referral> {
-    let scope = require(actor, Action::Register)?;
+    let scope = require(actor, Action::Beyond)?;
     let i = intervention_in(conn, &scope, &input.intervention)?;
     if i.kind != InterventionKind::Individual {
         return Err(Error::invalid(
@@ -209,7 +211,7 @@ pub fn referral_decide(
     today: NaiveDate,
     input: DecisionInput,
 ) -> Result<Referral> {
-    let scope = require(actor, Action::Register)?;
+    let scope = require(actor, Action::Beyond)?;
     let mut r = find_referral(conn, &scope, &input.referral)?;
     if let (Some(d), Some(on)) = (r.decision, r.decided) {
         return Err(Error::Conflict(format!(
@@ -305,7 +307,7 @@ pub fn referral_decide(
 /// Undecided referrals of the interventions `actor` may register in (all
 /// of one intervention when `code` is given), oldest first.
 pub fn open_referrals(conn: &Connection, actor: &Actor, code: &str) -> Result<Vec<Referral>> {
-    let scope = require(actor, Action::Register)?;
+    let scope = require(actor, Action::Beyond)?;
     let i = intervention_in(conn, &scope, code)?;
     beyond::open_referrals(conn, &i.code)
 }
@@ -317,7 +319,7 @@ pub fn recent_activities(
     code: &str,
     today: NaiveDate,
 ) -> Result<Vec<Activity>> {
-    let scope = require(actor, Action::Register)?;
+    let scope = require(actor, Action::Beyond)?;
     let i = intervention_in(conn, &scope, code)?;
     let from = today - chrono::Duration::days(366);
     let mut list = beyond::activities(conn, std::slice::from_ref(&i.code), from, today)?;
@@ -343,7 +345,7 @@ pub fn budget_set(
     today: NaiveDate,
     input: BudgetInput,
 ) -> Result<bool> {
-    require(actor, Action::ManageInterventions)?;
+    require(actor, Action::Budget)?;
     let i = crate::register::known_intervention(conn, &input.intervention)?;
     let this = today.year();
     if !(1990..=this + 2).contains(&input.year) {
@@ -411,7 +413,7 @@ pub fn budget_set(
 
 /// Budget lines of one year for the interventions `actor` sees.
 pub fn budgets(conn: &Connection, actor: &Actor, year: i32) -> Result<Vec<Budget>> {
-    let scope = require(actor, Action::SeeInterventions)?;
+    let scope = require(actor, Action::Budget)?;
     Ok(beyond::budgets(conn, year..=year)?
         .into_iter()
         .filter(|b| scope.covers(&b.intervention))

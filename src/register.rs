@@ -189,6 +189,8 @@ pub fn require(actor: &Actor, action: Action) -> Result<Scope> {
                 Action::ReadAudit => "reading the audit trail",
                 Action::Backup => "backups",
                 Action::Publish => "publishing, retention (purge) and the data-quality list: that is for the coordinators",
+                Action::Beyond => "activities and referrals: that is for the staff of the intervention and the coordinators",
+                Action::Budget => "budgets and costs: that is for the coordinators",
             }
         ))
     })

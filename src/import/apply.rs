@@ -526,7 +526,7 @@ impl<'c> Applier<'c> {
     fn reachable(&mut self, line: u64, code: &str) -> Result<String, RowError> {
         let code = code.trim().to_ascii_uppercase();
         if !self.reachable.contains(&code) {
-            let scope = register::require(self.actor, crate::actor::Action::Register)
+            let scope = register::require(self.actor, crate::actor::Action::Beyond)
                 .map_err(|e| row_error(line, "intervention", e))?;
             register::intervention_in(self.conn, &scope, &code)
                 .map_err(|e| row_error(line, "intervention", e))?;
@@ -720,7 +720,7 @@ impl<'c> Applier<'c> {
     fn budget(&mut self, row: BudgetRow) -> Result<(), RowError> {
         let BudgetRow { line, input } = row;
         // Checked as the domain checks, before anything stored is compared.
-        register::require(self.actor, crate::actor::Action::ManageInterventions)
+        register::require(self.actor, crate::actor::Action::Budget)
             .map_err(|e| row_error(line, "intervention", e))?;
         let code = register::known_intervention(self.conn, &input.intervention)
             .map_err(|e| row_error(line, "intervention", e))?

@@ -429,14 +429,13 @@ pub fn import_cached(
         match layout.kind {
             // Activities and referrals are staff's, for their own
             // interventions (the domain checks each row's intervention).
-            FileKind::Registrations | FileKind::Activities | FileKind::Referrals => {
-                crate::actor::Action::Register
-            }
+            FileKind::Registrations => crate::actor::Action::Register,
+            FileKind::Activities | FileKind::Referrals => crate::actor::Action::Beyond,
+            FileKind::Budgets => crate::actor::Action::Budget,
             FileKind::Interventions
             | FileKind::Volume
             | FileKind::Targets
-            | FileKind::Indicators
-            | FileKind::Budgets => crate::actor::Action::ManageInterventions,
+            | FileKind::Indicators => crate::actor::Action::ManageInterventions,
         },
     )?;
 

@@ -186,7 +186,7 @@ fn own_interventions(
     actor: &crate::actor::Actor,
 ) -> crate::error::Result<Vec<crate::model::Intervention>> {
     let mut list = register::interventions_for(conn, actor)?;
-    list.retain(|i| actor.may_in(Action::Register, &i.code));
+    list.retain(|i| actor.may_in(Action::Beyond, &i.code));
     Ok(list)
 }
 
@@ -211,7 +211,7 @@ struct HomePage {
 /// wait for a decision.
 pub async fn home(State(app): State<Shared>, who: SignedIn) -> Response {
     let lang = who.lang;
-    if !who.session.actor.may(Action::Register) {
+    if !who.session.actor.may(Action::Beyond) {
         return pages::forbidden(lang);
     }
     let actor = who.session.actor.clone();
@@ -339,7 +339,7 @@ async fn activities_page(
     let c = code.to_string();
     let found = app
         .db(move |conn| {
-            let scope = register::require(&actor, Action::Register)?;
+            let scope = register::require(&actor, Action::Beyond)?;
             let i = register::intervention_in(conn, &scope, &c)?;
             let waiting = if i.kind == InterventionKind::Individual {
                 beyond::open_referrals(conn, &actor, &i.code)?
@@ -423,7 +423,7 @@ pub async fn page(
     RawQuery(q): RawQuery,
 ) -> Response {
     let lang = who.lang;
-    if !who.session.actor.may(Action::Register) {
+    if !who.session.actor.may(Action::Beyond) {
         return pages::forbidden(lang);
     }
     if !code_shape(&code) {
@@ -509,7 +509,7 @@ async fn resolve(
     let actor = who.session.actor.clone();
     let c = code.to_string();
     app.db(move |conn| {
-        let scope = register::require(&actor, Action::Register)?;
+        let scope = register::require(&actor, Action::Beyond)?;
         register::intervention_in(conn, &scope, &c)
     })
     .await
@@ -530,7 +530,7 @@ pub async fn activity_add(
         who,
         format!("/activities/{code}"),
         &parked(&form, Some("activity")),
-        Action::Register,
+        Action::Beyond,
     ) {
         Ok(w) => w,
         Err(res) => return res,
@@ -660,7 +660,7 @@ pub async fn referral_add(
         who,
         format!("/activities/{code}"),
         &parked(&form, Some("referral")),
-        Action::Register,
+        Action::Beyond,
     ) {
         Ok(w) => w,
         Err(res) => return res,
@@ -820,7 +820,7 @@ fn referral_and_candidates(
     id: &str,
     today: NaiveDate,
 ) -> crate::error::Result<(beyond::Referral, crate::model::Intervention, Vec<Candidate>)> {
-    let scope = register::require(actor, Action::Register)?;
+    let scope = register::require(actor, Action::Beyond)?;
     let r = beyond::find_referral(conn, &scope, id)?;
     let i = register::known_intervention(conn, &r.intervention)?;
     if r.decision.is_some() {
@@ -924,7 +924,7 @@ pub async fn referral(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if !who.session.actor.may(Action::Register) {
+    if !who.session.actor.may(Action::Beyond) {
         return pages::forbidden(who.lang);
     }
     if !id_shape(&id) {
@@ -949,7 +949,7 @@ pub async fn decide(
         who,
         format!("/referrals/{id}"),
         &parked(&form, None),
-        Action::Register,
+        Action::Beyond,
     ) {
         Ok(w) => w,
         Err(res) => return res,
@@ -1003,7 +1003,7 @@ pub async fn decide(
     let done = app
         .db(move |conn| {
             store::write(conn, |tx| {
-                let scope = register::require(&actor, Action::Register)?;
+                let scope = register::require(&actor, Action::Beyond)?;
                 // The referral first: one outside the user's interventions
                 // does not exist (404); past it, a missing enrolment is the
                 // enrolment field's.
@@ -1184,7 +1184,7 @@ pub async fn budgets(
     RawQuery(q): RawQuery,
 ) -> Response {
     let lang = who.lang;
-    if !who.session.actor.may(Action::ManageInterventions) {
+    if !who.session.actor.may(Action::Budget) {
         return pages::forbidden(lang);
     }
     let this = app.clock.today().year();
@@ -1262,7 +1262,7 @@ pub async fn budget_set(
         who,
         "/budgets".into(),
         &parked(&form, None),
-        Action::ManageInterventions,
+        Action::Budget,
     ) {
         Ok(w) => w,
         Err(res) => return res,

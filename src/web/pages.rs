@@ -95,11 +95,13 @@ impl Frame {
 /// The header's links beyond home, find and report, from the role table.
 fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
-    if actor.may(Action::Register) {
+    if actor.may(Action::Beyond) {
         out.push((
             "/activities",
             lang.pick("Aktiviteter och remisser", "Activities and referrals"),
         ));
+    }
+    if actor.may(Action::Register) {
         out.push(("/rights", lang.pick("Personens rättigheter", "Rights")));
     }
     if actor.may(Action::Publish) {
@@ -119,6 +121,8 @@ fn nav(actor: &crate::actor::Actor, lang: Lang) -> Vec<(&'static str, &'static s
             "/admin/interventions",
             lang.pick("Insatser", "Interventions"),
         ));
+    }
+    if actor.may(Action::Budget) {
         out.push(("/budgets", lang.pick("Budget", "Budgets")));
     }
     if actor.may(Action::ManageUsers) {

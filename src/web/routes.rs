@@ -110,6 +110,11 @@ pub enum Who {
     Backup,
     /// `Action::Publish`: coordinators (publishing, retention).
     Publish,
+    /// `Action::Beyond`: activities and referrals, coordinators all,
+    /// staff their own.
+    Beyond,
+    /// `Action::Budget`: coordinators.
+    Budget,
 }
 
 /// Whether the import page is open to this user: each row is then
@@ -117,7 +122,10 @@ pub enum Who {
 /// `Register` in its intervention, an intervention row
 /// `ManageInterventions`).
 pub fn may_import(actor: &crate::actor::Actor) -> bool {
-    actor.may(Action::Register) || actor.may(Action::ManageInterventions)
+    actor.may(Action::Register)
+        || actor.may(Action::ManageInterventions)
+        || actor.may(Action::Beyond)
+        || actor.may(Action::Budget)
 }
 
 impl Who {
@@ -136,6 +144,8 @@ impl Who {
             Who::ReadAudit => actor.may(Action::ReadAudit),
             Who::Backup => actor.may(Action::Backup),
             Who::Publish => actor.may(Action::Publish),
+            Who::Beyond => actor.may(Action::Beyond),
+            Who::Budget => actor.may(Action::Budget),
         }
     }
 }
@@ -282,39 +292,29 @@ pub const ROUTES: &[Route] = &[
         Who::Publish,
     ),
     r(Page::Quality, "GET", "/quality", Who::ReadEnrolments),
-    r(Page::ActivitiesHome, "GET", "/activities", Who::Register),
-    r(Page::Activities, "GET", "/activities/{code}", Who::Register),
-    r(
-        Page::ActivityAdd,
-        "POST",
-        "/activities/{code}",
-        Who::Register,
-    ),
+    r(Page::ActivitiesHome, "GET", "/activities", Who::Beyond),
+    r(Page::Activities, "GET", "/activities/{code}", Who::Beyond),
+    r(Page::ActivityAdd, "POST", "/activities/{code}", Who::Beyond),
     r(
         Page::ReferralAdd,
         "POST",
         "/activities/{code}/referrals",
-        Who::Register,
+        Who::Beyond,
     ),
     r(
         Page::ReferralForm,
         "GET",
         "/referrals/{referral}",
-        Who::Register,
+        Who::Beyond,
     ),
     r(
         Page::ReferralDecide,
         "POST",
         "/referrals/{referral}",
-        Who::Register,
+        Who::Beyond,
     ),
-    r(Page::Budgets, "GET", "/budgets", Who::ManageInterventions),
-    r(
-        Page::BudgetSet,
-        "POST",
-        "/budgets",
-        Who::ManageInterventions,
-    ),
+    r(Page::Budgets, "GET", "/budgets", Who::Budget),
+    r(Page::BudgetSet, "POST", "/budgets", Who::Budget),
 ];
 
 fn handler(page: Page) -> MethodRouter<Shared> {
