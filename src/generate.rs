@@ -9,25 +9,40 @@
 //! outcome mixes like those in annual reports, about one in five people
 //! enrolled more than once, three per cent anonymous.
 //!
+//! Beyond participants (SPEC section 13): each förbund also has one or
+//! two structural interventions (competence development, networks) with
+//! activities through the years, tens of attendees each and mostly women;
+//! a few individual and volume interventions hold information meetings.
+//! Most enrolments are preceded by a referral with the same gender, birth
+//! year, municipality and referrer (decided `started`, pointing at the
+//! enrolment), and there are referrals that were declined, returned
+//! (återremiss) or withdrawn, and some still undecided at the end of 2025.
+//! Every intervention but the ESF parents has a budget for each year from
+//! 2015 to 2026, sized by its participants, and an actual cost a few per
+//! cent off it for the years up to 2024: the register reads as of the end
+//! of 2025, so that year's accounts are not closed and 2026 is only
+//! budgeted.
+//!
 //! There are no personnummer at all: persons get random fingerprints
 //! directly, so generation is fast and nothing could ever be real. The
 //! database uses the test KDF profile and says so.
 
 use std::path::Path;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use rand_chacha::rand_core::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::actor::Actor;
 use crate::codes::{
-    Code, Education, Gender, InterventionKind, Outcome, QualityOfLife, Referrer, StepProgress,
-    Support, YearsInSupport,
+    ActivityKind, Code, Decision, Education, Gender, InterventionKind, Outcome, QualityOfLife,
+    Referrer, StepProgress, Support, YearsInSupport,
 };
 use crate::error::{Error, Field, Result};
 use crate::identity::{Fingerprint, KdfProfile};
 use crate::kommun::Municipality;
 use crate::model::{Enrolment, ExitFacts, Intervention, StartFacts};
+use crate::store::beyond::{self, Activity, Budget, Referral};
 use crate::store::{audit, enrolments, interventions, volume, Store};
 
 const FORBUND: usize = 75;
@@ -38,6 +53,9 @@ pub struct Generated {
     pub persons: u64,
     pub enrolments: u64,
     pub anonymous: u64,
+    pub activities: u64,
+    pub referrals: u64,
+    pub budgets: u64,
 }
 
 /// The generator's random stream. ChaCha8 (rand_chacha) documents its
@@ -93,6 +111,183 @@ fn weighted(rng: &mut Stream, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
+/// The years the register covers: it reads as of the end of `LAST_YEAR`.
+const FIRST_YEAR: i32 = 2015;
+const LAST_YEAR: i32 = 2025;
+
+/// A weekend day moved back to the Friday before: meetings are on weekdays.
+fn weekday(d: NaiveDate) -> NaiveDate {
+    match d.weekday() {
+        Weekday::Sat => d - Duration::days(1),
+        Weekday::Sun => d - Duration::days(2),
+        _ => d,
+    }
+}
+
+fn new_id(rng: &mut Stream) -> String {
+    uuid::Builder::from_random_bytes(rng.bytes())
+        .into_uuid()
+        .to_string()
+}
+
+/// The referral an enrolment came from: a few days to a few months before
+/// its start, decided `started` between the two. None when it would fall
+/// before the register began.
+fn referral_before(rng: &mut Stream, e: &Enrolment, epoch: NaiveDate) -> Option<Referral> {
+    let lag = 3 + (rng.unit().powi(2) * 117.0) as i64;
+    let decided = rng.int(0, lag);
+    let date = e.start - Duration::days(lag);
+    let id = new_id(rng);
+    (date >= epoch).then(|| Referral {
+        id,
+        intervention: e.intervention.clone(),
+        date,
+        gender: e.gender,
+        birth_year: e.birth_year,
+        municipality: e.facts.municipality.clone(),
+        referrer: e.facts.referrer,
+        decision: Some(Decision::Started),
+        decided: Some(date + Duration::days(decided)),
+        enrolment: Some(e.id.clone()),
+    })
+}
+
+/// A referral of someone else to `code` that did not become a start:
+/// declined, returned (återremiss) or withdrawn after a few weeks, or not
+/// yet decided when it came in the register's last months. None when its
+/// date falls outside the register.
+fn other_referral(
+    rng: &mut Stream,
+    code: &str,
+    near: NaiveDate,
+    munis: &[usize],
+    kommuner: &[crate::kommun::Kommun],
+    (epoch, last): (NaiveDate, NaiveDate),
+) -> Option<Referral> {
+    let date = near + Duration::days(rng.int(-90, 90));
+    let gender = if rng.chance(0.6) {
+        Gender::Woman
+    } else {
+        Gender::Man
+    };
+    let age = 16 + (rng.unit().powf(1.4) * 50.0) as i32;
+    let birth_year = rng.chance(0.9).then_some(date.year() - age);
+    let municipality = rng
+        .chance(0.95)
+        .then(|| Municipality::Kommun(kommuner[munis[rng.index(munis.len())]]));
+    let referrer = rng
+        .chance(0.97)
+        .then(|| Referrer::ALL[weighted(rng, &[30, 20, 30, 12, 6, 2])]);
+    let decision =
+        [Decision::Declined, Decision::Returned, Decision::Withdrawn][weighted(rng, &[40, 35, 25])];
+    let decided = date + Duration::days(rng.int(5, 60));
+    let pending = decided > last || (last - date).num_days() < 90 && rng.chance(0.5);
+    let id = new_id(rng);
+    (epoch..=last).contains(&date).then(|| Referral {
+        id,
+        intervention: code.to_string(),
+        date,
+        gender,
+        birth_year,
+        municipality,
+        referrer,
+        decision: (!pending).then_some(decision),
+        decided: (!pending).then_some(decided),
+        enrolment: None,
+    })
+}
+
+/// One occasion of `code` in `year` (weekdays, none in July), head counts
+/// by kind: mostly women, as in the field; now and then gender was not
+/// noted at all, or for a few; organisations for some.
+fn activity(
+    rng: &mut Stream,
+    code: &str,
+    year: i32,
+    kind_w: &[u32; 5],
+    last: NaiveDate,
+) -> Activity {
+    let jan1 = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid date");
+    let days = NaiveDate::from_ymd_opt(year, 12, 31)
+        .expect("valid date")
+        .ordinal0() as i64;
+    let mut date = jan1 + Duration::days(rng.int(0, days));
+    if date.month() == 7 {
+        date += Duration::days(31);
+    }
+    let date = weekday(date).max(jan1).min(last);
+    let kind = ActivityKind::ALL[weighted(rng, kind_w)];
+    let (lo, hi) = match kind {
+        ActivityKind::Seminar if rng.chance(0.05) => (150, 400),
+        ActivityKind::Seminar => (30, 120),
+        ActivityKind::Training => (10, 35),
+        ActivityKind::Network => (6, 25),
+        ActivityKind::Information => (10, 50),
+        ActivityKind::Other => (5, 30),
+    };
+    let total = rng.int(lo, hi) as u32;
+    let (women, men, unknown) = if rng.chance(0.12) {
+        (0, 0, total)
+    } else {
+        let unknown = if rng.chance(0.3) {
+            (rng.int(1, 4) as u32).min(total)
+        } else {
+            0
+        };
+        let share = 0.65 + rng.unit() * 0.25;
+        let women = ((f64::from(total - unknown)) * share).round() as u32;
+        (women, total - unknown - women, unknown)
+    };
+    let organisations = match kind {
+        ActivityKind::Seminar | ActivityKind::Network if rng.chance(0.6) => Some(rng.int(3, 15)),
+        ActivityKind::Training if rng.chance(0.3) => Some(rng.int(2, 8)),
+        _ => None,
+    }
+    .map(|n| n as u32);
+    Activity {
+        id: new_id(rng),
+        intervention: code.to_string(),
+        date,
+        kind,
+        women,
+        men,
+        unknown,
+        organisations,
+    }
+}
+
+/// A budget line of `code` for `year`, `planned` kronor rounded to tens of
+/// thousands, with an actual cost a few per cent off it (mostly under)
+/// for the years whose accounts are closed. `set_at` is when a
+/// coordinator would have set it: the budget in the autumn before, the
+/// actual cost in the February after.
+fn budget_line(
+    conn: &rusqlite::Connection,
+    rng: &mut Stream,
+    code: &str,
+    year: i32,
+    planned: f64,
+) -> Result<()> {
+    let budget = ((planned / 10_000.0).round() as u64).max(1) * 10_000;
+    let actual =
+        (year < LAST_YEAR).then(|| (budget as f64 * (0.95 + rng.unit() * 0.08)).round() as u64);
+    let at = if actual.is_some() {
+        format!("{}-02-{:02}T09:00:00Z", year + 1, rng.int(1, 28))
+    } else {
+        format!("{}-11-{:02}T09:00:00Z", year - 1, rng.int(1, 28))
+    };
+    beyond::put_budget(
+        conn,
+        &Budget {
+            intervention: code.to_string(),
+            year,
+            budget,
+            actual,
+        },
+        &at,
+    )
+}
+
 /// Twenty times the benchmark register: more is no use for training or
 /// measuring, and would only fill the disk.
 pub const MAX_ENROLMENTS: u64 = 20_000_000;
@@ -115,15 +310,23 @@ pub fn generate(
     }
     let store = Store::create(path, kdf, actor)?;
     let mut conn = store.connect()?;
-    // Bulk loading only: a large page cache keeps the random-order inserts cheap.
-    conn.pragma_update(None, "cache_size", -262_144)?;
+    // Bulk loading only: a large page cache (1 GiB, used only as the file
+    // grows: about the whole file at a million enrolments with their
+    // referrals) keeps the random-order inserts cheap.
+    conn.pragma_update(None, "cache_size", -1_048_576)?;
     let mut rng = Stream(ChaCha8Rng::seed_from_u64(seed));
+    // SPEC 13's rows (activities, referrals, budgets) draw from a stream
+    // of their own, so that adding them left a seed's enrolments as they
+    // were.
+    let mut more = Stream(ChaCha8Rng::seed_from_u64(seed));
+    more.0.set_stream(13);
     let kommuner = crate::kommun::all();
     let tx = conn.transaction()?;
 
     // Interventions per förbund.
     let mut individual: Vec<(String, Vec<usize>)> = Vec::new(); // code, municipalities of its förbund
     let mut volume: Vec<String> = Vec::new();
+    let mut structural: Vec<(String, i32)> = Vec::new(); // code, first year
     let mut count = 0;
     {
         let add = |code: &str, name: String, parent, kind, target_work_studies| {
@@ -188,6 +391,20 @@ pub fn generate(
             )?;
             volume.push(v);
             count += 1;
+            for s in 0..1 + usize::from(more.chance(0.5)) {
+                let code = format!("F{f:02}-S{s}");
+                let what =
+                    ["kompetensutveckling", "samverkansnätverk", "kunskapsdagar"][(f + s) % 3];
+                add(
+                    &code,
+                    format!("Förbund {f} {what}"),
+                    None,
+                    InterventionKind::Structural,
+                    None,
+                )?;
+                structural.push((code, FIRST_YEAR + more.int(0, 5) as i32));
+                count += 1;
+            }
         }
     }
 
@@ -212,6 +429,8 @@ pub fn generate(
                     .collect()
             })
             .collect();
+        // Participants active in each intervention and year, to size budgets.
+        let mut active = vec![[0u32; (LAST_YEAR - FIRST_YEAR + 1) as usize]; individual.len()];
         while made < enrolments {
             let woman = rng.chance(0.6);
             let gender = if woman { Gender::Woman } else { Gender::Man };
@@ -267,42 +486,58 @@ pub fn generate(
                     .to_string();
                 // Fields are drawn in the order written: keep it, or the
                 // register for a seed changes.
-                enrolments::insert(
-                    &tx,
-                    &Enrolment {
-                        id,
-                        intervention: individual[iv].0.clone(),
-                        person_id,
-                        local_id: None,
-                        gender,
-                        birth_year: if anonymous && rng.chance(0.3) {
-                            None
-                        } else {
-                            Some(birth_year)
-                        },
-                        start,
-                        exit,
-                        facts: StartFacts {
-                            municipality: rng
-                                .chance(0.97)
-                                .then_some(Municipality::Kommun(municipality)),
-                            support: Some(before),
-                            years_in_support: Some(
-                                YearsInSupport::ALL[weighted(&mut rng, &[20, 30, 20, 10, 12, 8])],
-                            ),
-                            education: Some(Education::ALL[weighted(&mut rng, &[10, 35, 40, 15])]),
-                            referrer: Some(
-                                Referrer::ALL[weighted(&mut rng, &[30, 20, 30, 12, 6, 2])],
-                            ),
-                        },
-                        outcome,
-                        after: ExitFacts {
-                            support_after: after,
-                            step_progress: step,
-                            quality_of_life: qol,
-                        },
+                let e = Enrolment {
+                    id,
+                    intervention: individual[iv].0.clone(),
+                    person_id,
+                    local_id: None,
+                    gender,
+                    birth_year: if anonymous && rng.chance(0.3) {
+                        None
+                    } else {
+                        Some(birth_year)
                     },
-                )?;
+                    start,
+                    exit,
+                    facts: StartFacts {
+                        municipality: rng
+                            .chance(0.97)
+                            .then_some(Municipality::Kommun(municipality)),
+                        support: Some(before),
+                        years_in_support: Some(
+                            YearsInSupport::ALL[weighted(&mut rng, &[20, 30, 20, 10, 12, 8])],
+                        ),
+                        education: Some(Education::ALL[weighted(&mut rng, &[10, 35, 40, 15])]),
+                        referrer: Some(Referrer::ALL[weighted(&mut rng, &[30, 20, 30, 12, 6, 2])]),
+                    },
+                    outcome,
+                    after: ExitFacts {
+                        support_after: after,
+                        step_progress: step,
+                        quality_of_life: qol,
+                    },
+                };
+                enrolments::insert(&tx, &e)?;
+                // Most starts come from a referral; now and then someone
+                // else's referral to the same intervention comes to nothing.
+                if more.chance(0.85) {
+                    if let Some(r) = referral_before(&mut more, &e, epoch) {
+                        crate::store::beyond::insert_referral(&tx, &r)?;
+                        out.referrals += 1;
+                    }
+                }
+                if more.chance(0.25) {
+                    let munis = &individual[iv].1;
+                    let code = &individual[iv].0;
+                    let r = other_referral(&mut more, code, start, munis, kommuner, (epoch, last));
+                    if let Some(r) = r {
+                        crate::store::beyond::insert_referral(&tx, &r)?;
+                        out.referrals += 1;
+                    }
+                }
+                for y in start.year()..=exit.map_or(LAST_YEAR, |x| x.year()) {
+                    active[iv][(y - FIRST_YEAR) as usize] += 1;
+                }
                 made += 1;
                 out.enrolments += 1;
                 // A later enrolment starts after this one ends, in this or
@@ -324,6 +559,64 @@ pub fn generate(
                     let women = rng.below(40) as u32;
                     volume::put(&tx, v, &month, women, rng.below(25) as u32)?;
                 }
+            }
+        }
+
+        // Activities: the structural interventions' from their first year,
+        // and information meetings of a few others.
+        let mut occasions: Vec<(&str, i32, u32, [u32; 5])> = Vec::new(); // code, from, per year, kinds
+        for (code, from) in &structural {
+            let per_year = more.int(4, 12) as u32;
+            occasions.push((code, *from, per_year, [30, 30, 25, 10, 5]));
+        }
+        for (code, _) in &individual {
+            if more.chance(0.2) {
+                let from = FIRST_YEAR + more.int(0, 8) as i32;
+                occasions.push((code, from, more.int(1, 3) as u32, [5, 0, 5, 85, 5]));
+            }
+        }
+        for code in &volume {
+            if more.chance(0.15) {
+                let from = FIRST_YEAR + more.int(0, 8) as i32;
+                occasions.push((code, from, more.int(1, 4) as u32, [0, 0, 10, 45, 45]));
+            }
+        }
+        for (code, from, per_year, kinds) in occasions {
+            for year in from..=LAST_YEAR {
+                // Some years busier than others.
+                let n = per_year / 2 + more.below(u64::from(per_year) + 1) as u32;
+                for _ in 0..n {
+                    let a = activity(&mut more, code, year, &kinds, last);
+                    beyond::insert_activity(&tx, &a)?;
+                    out.activities += 1;
+                }
+            }
+        }
+
+        // Budgets: a fixed part and a cost per participant active in the
+        // year (volume and structural work by size alone), two per cent
+        // dearer each year; 2026 is budgeted on 2025's participants.
+        let dearer = |year: i32| 1.02f64.powi(year - FIRST_YEAR);
+        for (i, (code, _)) in individual.iter().enumerate() {
+            let fixed = more.int(400, 1200) as f64 * 1000.0;
+            let per_head = more.int(25, 45) as f64 * 1000.0;
+            for year in FIRST_YEAR..=LAST_YEAR + 1 {
+                let heads = active[i][(year.min(LAST_YEAR) - FIRST_YEAR) as usize];
+                let guess = f64::from(heads) * (0.9 + more.unit() * 0.2);
+                let planned = (fixed + per_head * guess) * dearer(year);
+                budget_line(&tx, &mut more, code, year, planned)?;
+                out.budgets += 1;
+            }
+        }
+        for (code, from, lo, hi) in volume
+            .iter()
+            .map(|c| (c, FIRST_YEAR, 300, 1500))
+            .chain(structural.iter().map(|(c, y)| (c, *y, 150, 800)))
+        {
+            let size = more.int(lo, hi) as f64 * 1000.0;
+            for year in from..=LAST_YEAR + 1 {
+                budget_line(&tx, &mut more, code, year, size * dearer(year))?;
+                out.budgets += 1;
             }
         }
     }

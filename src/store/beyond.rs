@@ -47,14 +47,14 @@ pub struct Budget {
 }
 
 pub fn insert_activity(conn: &Connection, a: &Activity) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO activity (id, intervention, date, kind, women, men, unknown, organisations) \
          VALUES (:id, :iv, :date, :kind, :women, :men, :unknown, :orgs)",
-        named_params! {
-            ":id": a.id, ":iv": a.intervention, ":date": a.date.to_string(), ":kind": a.kind,
-            ":women": a.women, ":men": a.men, ":unknown": a.unknown, ":orgs": a.organisations,
-        },
-    )?;
+    )?
+    .execute(named_params! {
+        ":id": a.id, ":iv": a.intervention, ":date": a.date.to_string(), ":kind": a.kind,
+        ":women": a.women, ":men": a.men, ":unknown": a.unknown, ":orgs": a.organisations,
+    })?;
     Ok(())
 }
 
@@ -97,15 +97,18 @@ pub fn activities(
     Ok(out)
 }
 
+/// Insert a referral as given, its decision included (the domain inserts
+/// undecided ones; `generate` writes decided ones in bulk).
 pub fn insert_referral(conn: &Connection, r: &Referral) -> Result<()> {
-    conn.execute(
-        "INSERT INTO referral (id, intervention, date, gender, birth_year, municipality, referrer) \
-         VALUES (:id, :iv, :date, :gender, :by, :m, :ref)",
-        named_params! {
-            ":id": r.id, ":iv": r.intervention, ":date": r.date.to_string(), ":gender": r.gender,
-            ":by": r.birth_year, ":m": r.municipality, ":ref": r.referrer,
-        },
-    )?;
+    conn.prepare_cached(
+        "INSERT INTO referral (id, intervention, date, gender, birth_year, municipality, referrer, decision, decided, enrolment) \
+         VALUES (:id, :iv, :date, :gender, :by, :m, :ref, :d, :decided, :e)",
+    )?
+    .execute(named_params! {
+        ":id": r.id, ":iv": r.intervention, ":date": r.date.to_string(), ":gender": r.gender,
+        ":by": r.birth_year, ":m": r.municipality, ":ref": r.referrer,
+        ":d": r.decision, ":decided": r.decided.map(|d| d.to_string()), ":e": r.enrolment,
+    })?;
     Ok(())
 }
 
@@ -268,9 +271,11 @@ fn budget_row(r: &Row) -> rusqlite::Result<Budget> {
 }
 
 pub fn put_budget(conn: &Connection, b: &Budget, at: &str) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO budget (intervention, year, budget, actual, set_at) VALUES (:iv, :y, :b, :a, :at) \
          ON CONFLICT (intervention, year) DO UPDATE SET budget = excluded.budget, actual = excluded.actual, set_at = excluded.set_at",
+    )?
+    .execute(
         named_params! {
             ":iv": b.intervention, ":y": b.year, ":b": b.budget as i64,
             ":a": b.actual.map(|v| v as i64), ":at": at,
