@@ -69,7 +69,7 @@ pub fn activity_add(
     if input.women + input.men + input.unknown == 0 {
         return Err(Error::invalid(
             Field::Women,
-            "an activity needs at least one attendee: give --women, --men or --unknown",
+            "an activity needs at least one attendee: count women, men or those of unknown gender",
         ));
     }
     let a = Activity {

@@ -666,7 +666,23 @@ pub fn edit(
     }
     if let Some(code) = &edit.intervention {
         // The new intervention must be the actor's too.
-        e.intervention = individual(intervention_in(conn, &scope, code)?)?.code;
+        let to = individual(intervention_in(conn, &scope, code)?)?.code;
+        // A referral's start is in the referral's intervention: moving it
+        // would count a start where no referral was made.
+        if to != e.intervention {
+            if let Some(r) = crate::store::beyond::referral_of_enrolment(conn, &e.id)? {
+                return Err(Error::invalid(
+                    Field::Intervention,
+                    format!(
+                        "cannot move enrolment {} to {to}: it is the start of referral {} to {}; register the start in {to} anew (and delete this one, which makes the referral undecided again)",
+                        e.short_id(),
+                        crate::model::short_id(&r.id),
+                        r.intervention
+                    ),
+                ));
+            }
+        }
+        e.intervention = to;
     }
     if let Some(d) = edit.start {
         not_future(d, Field::StartDate, today)?;
@@ -810,7 +826,16 @@ pub fn delete(conn: &Connection, actor: &Actor, prefix: &str) -> Result<Deleted>
     let e = store::resolve_prefix(conn, prefix, &scope)?;
     // A referral that became this enrolment is undecided again: the
     // referral happened, the start was the mistake.
-    crate::store::beyond::undecide_for_enrolment(conn, &e.id)?;
+    if let Some(r) = crate::store::beyond::referral_of_enrolment(conn, &e.id)? {
+        crate::store::beyond::undecide_for_enrolment(conn, &e.id)?;
+        audit::record(
+            conn,
+            actor,
+            "referral undecide",
+            Some(&r.id),
+            Some("its start was deleted"),
+        )?;
+    }
     if !store::delete(conn, &e.id)? {
         return Err(Error::Database(format!(
             "enrolment {} vanished during the delete",

@@ -2,6 +2,7 @@
 //! One fixture, every figure computed by hand in the comments; the bad
 //! paths each leave the database byte for byte as it was.
 
+mod attacker;
 mod common;
 
 use common::Env;
@@ -514,13 +515,22 @@ fn suppression_hides_what_would_give_a_small_count_away() {
     // Three starts are too few: the wait goes with them.
     assert_eq!(r["waiting"]["too_few"], true);
     assert_eq!(r["waiting"]["median_days"], Value::Null);
-    // Occasions and organisations are not people: never hidden.
+    // Organisations are not people: never hidden. Every count of people
+    // shown is 0 or at least 5 (occasions are not people: any value).
     let acts = rows(table(&r, "activities"));
-    assert_eq!(acts[0].1[0], 1, "{acts:?}");
     assert_eq!(acts[3].1[5], 6, "{acts:?}");
-    // Women 37 shown, men 10 shown; unknown 2 is hidden, and then so is
-    // something else in its row and column.
+    for (key, v) in &acts {
+        for &x in &v[1..5] {
+            assert!(x == -1 || x == 0 || x >= 5, "{key}: {v:?}");
+        }
+    }
+    // The unknown-gender total (2) is hidden.
     assert_eq!(acts[3].1[3], -1, "{acts:?}");
+    // Nothing hidden follows from everything shown, the new figures
+    // included.
+    let plain = json_report(&f.env, &["--year", "2025"]);
+    let leaks = attacker::determined(&r, &plain, 5);
+    assert!(leaks.is_empty(), "{leaks:?}");
     let referral_total = &table(&r, "referrals_decision")["total"];
     let by_referrer = &table(&r, "referrals")["total"];
     assert_eq!(referral_total, by_referrer, "one total, one suppression");
@@ -1073,10 +1083,11 @@ fn a_referral_holds_no_identity_and_a_withdrawal_rekeys_it() {
         &e,
     ]);
     env2.ok(&["erase", "--pnr", pnr]);
-    assert!(
-        !env2.dump().contains(&r),
-        "the referral went with the erasure"
-    );
+    let conn = rusqlite::Connection::open(&env2.db).unwrap();
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM referral", [], |x| x.get(0))
+        .unwrap();
+    assert_eq!(left, 0, "the referral went with the erasure");
 }
 
 #[test]
@@ -1153,4 +1164,204 @@ fn the_quality_list_knows_referrals_and_activities() {
         .find(|l| l.contains(&e[..8]) && l.contains("referral"))
         .unwrap_or_else(|| panic!("{list}"));
     assert!(line.contains(&d(20)), "{line}");
+}
+
+#[test]
+fn a_started_referral_keeps_its_start_in_its_intervention() {
+    let env = Env::new();
+    for code in ["A", "B"] {
+        env.ok(&["intervention", "add", code, "--name", code]);
+    }
+    let e = id(&env.ok(&[
+        "start",
+        "--intervention",
+        "A",
+        "--date",
+        "2025-05-02",
+        "--anonymous",
+        "--gender",
+        "K",
+    ]));
+    let r = id(&env.ok(&[
+        "referral",
+        "add",
+        "--intervention",
+        "A",
+        "--date",
+        "2025-05-01",
+        "--gender",
+        "K",
+    ]));
+    env.ok(&[
+        "referral",
+        "decide",
+        &r,
+        "--decision",
+        "started",
+        "--date",
+        "2025-05-02",
+        "--enrolment",
+        &e,
+    ]);
+    let before = env.dump();
+    let err = env.fails(&["edit", &e, "--intervention", "B"], 2);
+    assert!(err.contains("it is the start of referral"), "{err}");
+    assert_eq!(env.dump(), before);
+    // Deleting the start makes the referral undecided again, and says so
+    // in the trail.
+    env.ok(&["delete", &e]);
+    let log = env.ok(&["log", "--limit", "3"]);
+    assert!(
+        log.contains("referral undecide") && log.contains(&r[..8]),
+        "{log}"
+    );
+}
+
+#[test]
+fn cost_covers_whole_years_and_a_parent_with_its_children() {
+    let env = Env::new();
+    env.ok(&["intervention", "add", "P", "--name", "P"]);
+    env.ok(&["intervention", "add", "C", "--name", "C", "--parent", "P"]);
+    let start = |iv: &str, date: &str| {
+        id(&env.ok(&[
+            "start",
+            "--intervention",
+            iv,
+            "--date",
+            date,
+            "--anonymous",
+            "--gender",
+            "K",
+        ]))
+    };
+    start("P", "2025-02-01");
+    for day in ["2025-03-01", "2025-03-02", "2025-03-03"] {
+        start("C", day);
+    }
+    let early = start("C", "2024-08-01");
+    env.ok(&[
+        "exit",
+        "--id",
+        &early,
+        "--date",
+        "2024-09-01",
+        "--outcome",
+        "work",
+    ]);
+    env.ok(&[
+        "budget",
+        "set",
+        "--intervention",
+        "P",
+        "--year",
+        "2025",
+        "--budget",
+        "800000",
+        "--actual",
+        "800000",
+    ]);
+    // P includes C: 4 participants in 2025, 200 000 each.
+    let r = json_report(&env, &["--year", "2025"]);
+    let p = &r["cost"][0];
+    assert_eq!(
+        (&p["intervention"], &p["participants"]),
+        (&"P".into(), &4.into())
+    );
+    assert_eq!(p["per_participant"], 200_000);
+    // 18 months are not whole years: no cost, rather than 2025's money
+    // over 18 months' participants and exits.
+    let r = json_report(&env, &["--from", "2024-07-01", "--to", "2025-12-31"]);
+    assert!(r.get("cost").is_none(), "{}", r["cost"]);
+    // Two whole years: both years' lines, the participants of both.
+    env.ok(&[
+        "budget",
+        "set",
+        "--intervention",
+        "P",
+        "--year",
+        "2024",
+        "--budget",
+        "100000",
+        "--actual",
+        "100000",
+    ]);
+    let r = json_report(&env, &["--from", "2024-01-01", "--to", "2025-12-31"]);
+    let p = &r["cost"][0];
+    assert_eq!(
+        (
+            &p["budget"],
+            &p["participants"],
+            &p["exits_work_or_studies"]
+        ),
+        (&900_000.into(), &5.into(), &1.into())
+    );
+    assert_eq!(p["per_exit"], 900_000);
+}
+
+#[test]
+fn four_occasions_of_one_each_do_not_give_the_attendees_away() {
+    let env = Env::new();
+    env.ok(&[
+        "intervention",
+        "add",
+        "K",
+        "--name",
+        "K",
+        "--kind",
+        "structural",
+    ]);
+    for day in ["2025-03-01", "2025-04-01", "2025-05-01", "2025-06-01"] {
+        env.ok(&[
+            "activity",
+            "add",
+            "--intervention",
+            "K",
+            "--date",
+            day,
+            "--kind",
+            "seminar",
+            "--women",
+            "1",
+        ]);
+    }
+    let plain = json_report(&env, &["--year", "2025"]);
+    let hidden = json_report(&env, &["--year", "2025", "--suppress-below", "5"]);
+    // Four occasions, each with at least one attendee, and fewer than 5
+    // attendees: shown occasions would pin the hidden attendees at 4, so
+    // they go too.
+    assert_eq!(table(&plain, "activities")["total"][0], 4);
+    let leaks = attacker::determined(&hidden, &plain, 5);
+    assert!(
+        leaks.is_empty(),
+        "{leaks:?}\n{}",
+        table(&hidden, "activities")
+    );
+}
+
+#[test]
+fn a_report_published_before_section_13_shows_no_false_differences() {
+    use sustrack::report::{Options, Period};
+    let f = fixture();
+    let conn = rusqlite::Connection::open(&f.env.db).unwrap();
+    let now = sustrack::report::build(&conn, &Options::new(Period::year(2025).unwrap())).unwrap();
+    // As an older sustrack stored it: none of section 13's figures.
+    let mut old: sustrack::report::Report = serde_json::from_value({
+        let mut v = serde_json::to_value(&now).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in ["reach", "waiting", "cost", "beyond"] {
+            o.remove(k);
+        }
+        v
+    })
+    .unwrap();
+    old.tables
+        .retain(|t| !t.id.starts_with("referrals") && t.id != "activities");
+    assert!(!old.beyond && old.reach.is_none());
+    assert!(sustrack::rights::publish::differences(&old, &now).is_empty());
+    // A publication with them is compared figure by figure.
+    let mut changed = now.clone();
+    changed.reach.as_mut().unwrap().total = Some(1);
+    let d = sustrack::rights::publish::differences(&changed, &now);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].key, "reach/total");
 }

@@ -443,7 +443,8 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
         check_grid(range, name, &expect);
     }
 
-    let (name, range) = &sheets[sheets.len() - 2];
+    let extra = sustrack::report::render::beyond_sections(r).len();
+    let (name, range) = &sheets[sheets.len() - 2 - extra];
     let mut expect = vec![vec![text(indicators_title(r.lang))]];
     expect.push(indicator_header(r).iter().map(|h| text(h)).collect());
     for i in &r.indicators {
@@ -475,7 +476,7 @@ fn check_workbook(r: &Report, bytes: &[u8]) {
     check_grid(range, name, &expect);
 
     // Time in the intervention: counts and one-decimal numbers of weeks and months.
-    let (name, range) = sheets.last().unwrap();
+    let (name, range) = &sheets[sheets.len() - 1 - extra];
     let mut expect = vec![vec![text(durations_title(r.lang))]];
     expect.push(duration_header(r).iter().map(|h| text(h)).collect());
     let tenth = |days: Option<f64>, per: f64| match days {

@@ -16,11 +16,12 @@
 //! - Reach = unique participants + volume head counts + activity
 //!   attendees: a sum that may count one person more than once, and
 //!   labelled so.
-//! - Cost: the budget lines of the calendar years the period covers whole
-//!   (a `--year` report: that year), per intervention with a budget. The
-//!   participants are the intervention's active enrolments (the
-//!   participation table's figure) and the exits to work or studies its
-//!   indicator's count; a cost per participant or per exit is shown only
+//! - Cost: for a period of whole calendar years (a `--year` report: that
+//!   year), the budget lines of those years, per intervention with a
+//!   budget. The participants are the intervention's active enrolments,
+//!   its sub-interventions' included (the participation table's figure or
+//!   subtotal) and the exits to work or studies its indicator's count (or
+//!   subtotal); a cost per participant or per exit is shown only
 //!   when the actual cost is known and the count is not zero (never as 0).
 
 use std::collections::BTreeMap;
@@ -66,7 +67,8 @@ pub struct CostLine {
     pub budget: u64,
     /// `None` while any of the years' actual cost is not known.
     pub actual: Option<u64>,
-    /// Active participants (enrolments) in the period.
+    /// Active participants (enrolments) in the period, sub-interventions
+    /// included.
     pub participants: Option<u64>,
     pub per_participant: Option<u64>,
     /// Exits to work or studies in the period.
@@ -96,6 +98,22 @@ pub const ACTIVITY_COLUMNS: [&str; 6] = [
 /// The columns of `activities` that do not count people.
 pub fn not_people(table: &str, col: usize) -> bool {
     table == "activities" && (col == 0 || col == 5)
+}
+
+/// Whether a published figure's key (see `rights::publish::figures`) is
+/// one of section 13's.
+pub fn is_beyond_figure(key: &str) -> bool {
+    let family = key.split('/').next().unwrap_or("");
+    matches!(
+        family,
+        "activities"
+            | "referrals"
+            | "referrals_municipality"
+            | "referrals_decision"
+            | "reach"
+            | "waiting"
+            | "cost"
+    )
 }
 
 /// Add the period's section 13 figures to a computed report of `selection`.
@@ -327,14 +345,15 @@ fn waiting(waits: &[i64]) -> Waiting {
     }
 }
 
-/// The calendar years `p` covers from 1 January to 31 December.
+/// The calendar years of `p` when it is whole calendar years (1 January
+/// to 31 December), else none: budgets are per year, and the participants
+/// and exits the cost is divided by must cover the same days.
 pub fn whole_years(p: Period) -> Vec<i32> {
-    (p.from.year()..=p.to.year())
-        .filter(|&y| {
-            chrono::NaiveDate::from_ymd_opt(y, 1, 1).is_some_and(|d| d >= p.from)
-                && chrono::NaiveDate::from_ymd_opt(y, 12, 31).is_some_and(|d| d <= p.to)
-        })
-        .collect()
+    let whole = (p.from.month(), p.from.day()) == (1, 1) && (p.to.month(), p.to.day()) == (12, 31);
+    if !whole {
+        return Vec::new();
+    }
+    (p.from.year()..=p.to.year()).collect()
 }
 
 fn cost(conn: &Connection, selection: &[Intervention], r: &Report) -> Result<Vec<CostLine>> {
@@ -360,12 +379,21 @@ fn cost(conn: &Connection, selection: &[Intervention], r: &Report) -> Result<Vec
         };
         // An actual cost is known only when every year's is.
         let actual = actual.filter(|_| n == years.len());
-        let participants = r
-            .table("participation")
-            .and_then(|t| t.row(&i.code))
+        // An intervention includes its sub-interventions (SPEC 6): a
+        // parent's line divides by its subtotal.
+        let part = r.table("participation");
+        let subtotal = part.is_some_and(|t| t.subtotal(&i.code).is_some());
+        let participants = part
+            .and_then(|t| {
+                if subtotal {
+                    t.subtotal(&i.code)
+                } else {
+                    t.row(&i.code)
+                }
+            })
             .and_then(|row| row.values[0]);
         let exits = r
-            .indicator("work_or_studies", Some(&i.code), None, false)
+            .indicator("work_or_studies", Some(&i.code), None, subtotal)
             .and_then(|x| x.numerator)
             .or_else(|| participants.map(|_| 0));
         let per_count = |count: Option<u64>| match (actual, count) {

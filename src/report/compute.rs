@@ -756,6 +756,7 @@ fn compute_with(
             reach: None,
             waiting: None,
             cost: Vec::new(),
+            beyond: true,
         };
         super::beyond::extend(conn, &selection, &mut report)?;
         reports.push(report);

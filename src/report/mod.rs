@@ -163,6 +163,10 @@ pub struct Report {
     /// the period covers whole; empty without budget lines.
     #[serde(default)]
     pub cost: Vec<beyond::CostLine>,
+    /// True for a report computed with section 13's figures; false for one
+    /// published before they existed (its differences leave them out).
+    #[serde(default)]
+    pub beyond: bool,
 }
 
 impl Report {

@@ -138,7 +138,12 @@ pub fn apply(report: &mut Report, n: u32) {
 pub fn hidden_counts(sys: &System, n: u64) -> Vec<bool> {
     let count = sys.value.len();
     let primary: Vec<bool> = (0..count)
-        .map(|v| (sys.published[v] || sys.counted[v]) && sys.value[v] > 0 && sys.value[v] < n)
+        .map(|v| {
+            !sys.exempt[v]
+                && (sys.published[v] || sys.counted[v])
+                && sys.value[v] > 0
+                && sys.value[v] < n
+        })
         .collect();
     // What the reader knows of each count's range.
     let plain_lb = sys.lb.clone();

@@ -265,7 +265,12 @@ pub struct Difference {
 /// of them has counts as zero (a count) or as no value (a time) in the
 /// other.
 pub fn differences(published: &Report, now: &Report) -> Vec<Difference> {
-    let (a, b) = (figures(published), figures(now));
+    let (a, mut b) = (figures(published), figures(now));
+    // A report published before section 13's figures existed did not
+    // leave them out: it could not have them. They are not compared.
+    if !published.beyond {
+        b.retain(|k, _| !crate::report::beyond::is_beyond_figure(k));
+    }
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
     keys.sort();
     keys.dedup();

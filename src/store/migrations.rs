@@ -64,13 +64,20 @@ pub fn upgrade<T>(conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<
     let result = (|| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         let value = f(&tx)?;
-        let dangling: i64 =
-            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-                r.get(0)
-            })?;
-        if dangling > 0 {
+        let dangling: Vec<(String, String, i64)> = tx
+            .prepare(
+                "SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !dangling.is_empty() {
+            let which: Vec<String> = dangling
+                .iter()
+                .map(|(t, p, n)| format!("{n} row(s) of {t} name a missing {p}"))
+                .collect();
             return Err(crate::error::Error::Database(format!(
-                "the upgrade would leave {dangling} reference(s) to rows that do not exist; nothing was changed"
+                "this file holds references to rows that do not exist ({}), so it cannot be upgraded; nothing was changed. Restore a backup, or ask for help repairing the file",
+                which.join(", ")
             )));
         }
         tx.commit()?;

@@ -160,7 +160,16 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
                 .enumerate()
                 .map(|(c, (v, p))| {
                     let p = p.as_i64().unwrap();
-                    m.fig(v, format!("{id}/{key}/{c}"), p > 0 && p < n, n, big)
+                    // An activity's occasions and organisations are not
+                    // counts of people: never primary.
+                    let people = !(id == "activities" && (c == 0 || c == 5));
+                    m.fig(
+                        v,
+                        format!("{id}/{key}/{c}"),
+                        people && p > 0 && p < n,
+                        n,
+                        big,
+                    )
                 })
                 .collect();
             table.push(row);
@@ -242,7 +251,11 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
                 "support_transition" => m.sum(r[width - 1], &r[..width - 1]),
                 // Occasions (0) and organisations (5) are not people;
                 // attendees in total are women, men and unknown.
-                "activities" => m.sum(r[4], &[r[1], r[2], r[3]]),
+                "activities" => {
+                    m.sum(r[4], &[r[1], r[2], r[3]]);
+                    // Each occasion had at least one attendee.
+                    m.le(r[0], r[4]);
+                }
                 _ => {
                     assert_eq!(keys, ["woman", "man", "total"], "{id}");
                     m.sum(r[2], &[r[0], r[1]]);

@@ -412,7 +412,7 @@ fn section_sheet(
         let f = if c > 0 { &s.header } else { &s.header_label };
         ws.write_string_with_format(1, c as u16, h, f)?;
     }
-    let money = Format::new().set_num_format("# ##0");
+    let money = Format::new().set_num_format("#,##0");
     for (n, line) in rows.iter().enumerate() {
         let row = 2 + n as u32;
         for (c, cell) in line.iter().enumerate() {

@@ -40,6 +40,9 @@ pub struct System {
     pub counted: Vec<bool>,
     /// Known to the reader from the report's shape: never worth hiding.
     pub pinned: Vec<bool>,
+    /// Not a count of people (an activity's occasions): never hidden for
+    /// being small, but hidden when it would give a count of people away.
+    pub exempt: Vec<bool>,
     pub sums: Vec<Sum>,
     /// `cells[table][row][column]`; the row after the last data row is the total row.
     pub cells: Vec<Vec<Vec<usize>>>,
@@ -76,6 +79,7 @@ struct Builder {
     published: Vec<bool>,
     counted: Vec<bool>,
     pinned: Vec<bool>,
+    exempt: Vec<bool>,
     sums: Vec<Sum>,
     parent: Vec<usize>,
 }
@@ -87,6 +91,7 @@ impl Builder {
         self.published.push(published);
         self.counted.push(false);
         self.pinned.push(false);
+        self.exempt.push(false);
         self.parent.push(self.parent.len());
         self.value.len() - 1
     }
@@ -133,10 +138,12 @@ impl Builder {
         let mut lb = vec![0; n];
         let mut pinned = vec![false; n];
         let mut published = vec![false; n];
+        let mut exempt = vec![true; n];
         for (v, &r) in roots.iter().enumerate() {
             lb[r] = lb[r].max(self.lb[v]);
             pinned[r] |= self.pinned[v];
             published[r] |= self.published[v];
+            exempt[r] &= self.exempt[v];
         }
         let mut sums: Vec<Sum> = self
             .sums
@@ -168,6 +175,7 @@ impl Builder {
             published,
             counted: self.counted,
             pinned,
+            exempt,
             sums,
             cells: cells
                 .into_iter()
@@ -209,6 +217,7 @@ pub fn build(report: &Report) -> System {
         published: Vec::new(),
         counted: Vec::new(),
         pinned: Vec::new(),
+        exempt: Vec::new(),
         sums: Vec::new(),
         parent: Vec::new(),
     };
@@ -229,13 +238,18 @@ pub fn build(report: &Report) -> System {
                 .collect()
         })
         .collect();
-    // Occasions and organisations are not counts of people: never hidden,
-    // and in no identity with those who are.
+    // Occasions and organisations are not counts of people: never hidden
+    // for being small. Organisations are in no identity with people and
+    // are never hidden; occasions bound the attendees (each had at least
+    // one), so they are hidden when they would give attendees away.
     for (t, c) in report.tables.iter().zip(&cells) {
         for r in c {
             for (col, &v) in r.iter().enumerate() {
                 if crate::report::beyond::not_people(t.id, col) {
-                    b.published[v] = false;
+                    b.exempt[v] = true;
+                    if col != 0 {
+                        b.published[v] = false;
+                    }
                 }
             }
         }
@@ -254,7 +268,7 @@ pub fn build(report: &Report) -> System {
         // participation's last column, distinct persons, does not add up.
         let columns = if participation { width - 1 } else { width };
         for (col, &total) in c[last].iter().enumerate().take(columns) {
-            if crate::report::beyond::not_people(t.id, col) {
+            if crate::report::beyond::not_people(t.id, col) && col != 0 {
                 continue;
             }
             let parts = t
@@ -269,11 +283,10 @@ pub fn build(report: &Report) -> System {
         for (r, row) in t.rows.iter().enumerate() {
             if let Some(members) = &row.subtotal {
                 let rows: Vec<usize> = members.iter().filter_map(|k| own_row(t, k)).collect();
-                for (col, &sub) in c[r]
-                    .iter()
-                    .enumerate()
-                    .take(columns)
-                    .filter(|&(col, _)| !crate::report::beyond::not_people(t.id, col))
+                for (col, &sub) in
+                    c[r].iter().enumerate().take(columns).filter(|&(col, _)| {
+                        !crate::report::beyond::not_people(t.id, col) || col == 0
+                    })
                 {
                     b.sum(sub, rows.iter().map(|&m| c[m][col]).collect());
                 }
@@ -295,9 +308,12 @@ pub fn build(report: &Report) -> System {
         } else if participation {
             participation_bounds(&mut b, t, c);
         } else if t.id == "activities" {
-            // Attendees in total are women, men and those of unknown gender.
+            // Attendees in total are women, men and those of unknown
+            // gender, and at least the occasions (each had one).
             for r in c {
                 b.sum(r[4], vec![r[1], r[2], r[3]]);
+                let slack = b.aux(b.value[r[4]] - b.value[r[0]]);
+                b.sum(r[4], vec![r[0], slack]);
             }
         }
         // Rows shown only when non-empty.
@@ -315,8 +331,9 @@ pub fn build(report: &Report) -> System {
             if shown_if_nonempty {
                 b.lb[c[r][2]] = 1;
             }
-            // An activity row has at least one attendee.
+            // A row of activities has at least one occasion and attendee.
             if t.id == "activities" {
+                b.lb[c[r][0]] = 1;
                 b.lb[c[r][4]] = 1;
             }
         }
@@ -631,15 +648,20 @@ fn beyond_figures(
             let Some(code) = &c.intervention else {
                 return [None, None];
             };
+            // A parent's line stands on its subtotal.
+            let subtotal = participation.is_some_and(|p| report.tables[p].subtotal(code).is_some());
             let participants = participation.and_then(|p| {
-                let r = own_row(&report.tables[p], code)?;
+                let r = report.tables[p]
+                    .rows
+                    .iter()
+                    .position(|r| &r.key == code && r.subtotal.is_some() == subtotal)?;
                 Some(cells[p][r][0])
             });
             let exits = vars
                 .get(&(
                     "work_or_studies".to_string(),
                     Some(code.clone()),
-                    false,
+                    subtotal,
                     None,
                 ))
                 .map(|&(num, _)| num);
