@@ -1010,10 +1010,23 @@ fn a_referral_holds_no_identity_and_a_withdrawal_rekeys_it() {
             "referrer",
             "decision",
             "decided",
-            "enrolment"
+            "enrolment",
+            "start_date"
         ]
     );
     drop(conn);
+    // The register extract shows the referral that became the person's
+    // start, and its entries in the trail.
+    let x = env.ok(&["extract", "--pnr", pnr]);
+    assert!(
+        x.contains("Remiss mottagen: 2025-05-01")
+            || x.contains("Remiss mottagen") && x.contains("2025-05-01"),
+        "{x}"
+    );
+    assert!(
+        x.contains(&r) && x.contains("registrerade beslut om remiss"),
+        "{x}"
+    );
     env.ok(&["withdraw", "--pnr", pnr]);
     // Neither the old referral id nor the old enrolment id leads anywhere;
     // the referral still counts, as started.
@@ -1203,6 +1216,17 @@ fn a_started_referral_keeps_its_start_in_its_intervention() {
         "--enrolment",
         &e,
     ]);
+    // The wait follows a corrected start date (the referral keeps a copy
+    // of it, by trigger).
+    assert_eq!(
+        json_report(&env, &["--year", "2025"])["waiting"]["median_days"],
+        1.0
+    );
+    env.ok(&["edit", &e, "--start-date", "2025-05-11"]);
+    assert_eq!(
+        json_report(&env, &["--year", "2025"])["waiting"]["median_days"],
+        10.0
+    );
     let before = env.dump();
     let err = env.fails(&["edit", &e, "--intervention", "B"], 2);
     assert!(err.contains("it is the start of referral"), "{err}");

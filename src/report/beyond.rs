@@ -129,11 +129,15 @@ pub fn extend(conn: &Connection, selection: &[Intervention], report: &mut Report
     if !acts.is_empty() {
         report.tables.push(activities(&acts, &names, lang));
     }
-    let refs = store::referrals(conn, &codes, p.from, p.to)?;
+    let refs = store::referral_counts(conn, &codes, p.from, p.to)?;
     if !refs.is_empty() {
-        report.tables.extend(referral_tables(&refs, p, lang));
-        let waits = store::started_waits(conn, &codes, p.from, p.to)?;
-        report.waiting = Some(waiting(&waits));
+        report.tables.extend(referral_tables(&refs, lang));
+        let waits = refs
+            .iter()
+            .filter(|r| r.3 == Some(Decision::Started))
+            .filter_map(|r| Some((r.4?, r.5)))
+            .collect();
+        report.waiting = Some(waiting(waits));
     }
     let volume_total = report
         .table("volume")
@@ -211,37 +215,30 @@ fn activities(acts: &[store::Activity], names: &BTreeMap<&str, &str>, lang: Lang
     }
 }
 
-fn pair(r: &store::Referral) -> [u64; 2] {
-    match r.gender {
-        Gender::Woman => [1, 0],
-        Gender::Man => [0, 1],
+fn add(into: &mut [u64; 2], gender: Gender, n: u64) {
+    match gender {
+        Gender::Woman => into[0] += n,
+        Gender::Man => into[1] += n,
     }
 }
 
-fn add(into: &mut [u64; 2], x: [u64; 2]) {
-    into[0] += x[0];
-    into[1] += x[1];
-}
-
-/// The decision a referral had at the period's end.
-fn decision_by(r: &store::Referral, p: Period) -> Option<Decision> {
-    r.decision.filter(|_| r.decided.is_some_and(|d| d <= p.to))
-}
-
-fn referral_tables(refs: &[store::Referral], p: Period, lang: Lang) -> Vec<Table> {
+/// The three referral tables from the counts by referrer, municipality,
+/// gender and decision at the period's end.
+fn referral_tables(refs: &[store::ReferralCount], lang: Lang) -> Vec<Table> {
     let unknown = lang.pick("Okänd", "Unknown");
     // By referrer, in code order; unknown last, each shown when non-empty.
     let mut by_referrer = vec![[0u64; 2]; Referrer::ALL.len() + 1];
     let mut by_municipality: BTreeMap<(Vec<u32>, String, String), [u64; 2]> = BTreeMap::new();
     let mut by_decision = vec![[0u64; 2]; Decision::ALL.len() + 1];
     let mut no_municipality = [0u64; 2];
-    for r in refs {
-        let g = pair(r);
+    for (referrer, municipality, gender, decision, _, n) in refs {
+        let (g, n) = (*gender, *n);
         add(
-            &mut by_referrer[r.referrer.map_or(Referrer::ALL.len(), |c| c.index())],
+            &mut by_referrer[referrer.map_or(Referrer::ALL.len(), |c| c.index())],
             g,
+            n,
         );
-        match &r.municipality {
+        match municipality {
             Some(m) => add(
                 by_municipality
                     .entry((
@@ -251,12 +248,14 @@ fn referral_tables(refs: &[store::Referral], p: Period, lang: Lang) -> Vec<Table
                     ))
                     .or_default(),
                 g,
+                n,
             ),
-            None => add(&mut no_municipality, g),
+            None => add(&mut no_municipality, g, n),
         }
         add(
-            &mut by_decision[decision_by(r, p).map_or(Decision::ALL.len(), |d| d.index())],
+            &mut by_decision[decision.map_or(Decision::ALL.len(), |d| d.index())],
             g,
+            n,
         );
     }
     let mut referrer_rows: Vec<Row> = Vec::new();
@@ -323,24 +322,36 @@ fn referral_tables(refs: &[store::Referral], p: Period, lang: Lang) -> Vec<Table
     ]
 }
 
-/// The median of the waits in days; `None` when there are none.
-pub fn median(mut days: Vec<i64>) -> Option<f64> {
-    if days.is_empty() {
+/// The median of a histogram of waits (days, how many); `None` when
+/// empty. The median of an even count is the mean of the middle two.
+pub fn median_of(mut hist: Vec<(i64, u64)>) -> Option<f64> {
+    hist.sort_unstable();
+    let n: u64 = hist.iter().map(|h| h.1).sum();
+    if n == 0 {
         return None;
     }
-    days.sort_unstable();
-    let n = days.len();
+    // The k-th smallest value (0-based).
+    let nth = |k: u64| {
+        let mut seen = 0;
+        for &(d, c) in &hist {
+            seen += c;
+            if seen > k {
+                return d;
+            }
+        }
+        unreachable!("k < n")
+    };
     Some(if n % 2 == 1 {
-        days[n / 2] as f64
+        nth(n / 2) as f64
     } else {
-        (days[n / 2 - 1] + days[n / 2]) as f64 / 2.0
+        (nth(n / 2 - 1) + nth(n / 2)) as f64 / 2.0
     })
 }
 
-fn waiting(waits: &[i64]) -> Waiting {
+fn waiting(hist: Vec<(i64, u64)>) -> Waiting {
     Waiting {
-        started: Some(waits.len() as u64),
-        median_days: median(waits.to_vec()),
+        started: Some(hist.iter().map(|h| h.1).sum()),
+        median_days: median_of(hist),
         too_few: false,
     }
 }
@@ -430,4 +441,22 @@ fn cost(conn: &Connection, selection: &[Intervention], r: &Report) -> Result<Vec
         });
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_a_histogram() {
+        assert_eq!(median_of(vec![]), None);
+        assert_eq!(median_of(vec![(5, 0)]), None);
+        assert_eq!(median_of(vec![(10, 1)]), Some(10.0));
+        // 10, 31: even, the mean of the middle two.
+        assert_eq!(median_of(vec![(31, 1), (10, 1)]), Some(20.5));
+        // 3, 3, 3, 8: the middle two are 3 and 3.
+        assert_eq!(median_of(vec![(8, 1), (3, 3)]), Some(3.0));
+        // 1, 2, 2, 9, 9, 9: the middle two are 2 and 9.
+        assert_eq!(median_of(vec![(9, 3), (1, 1), (2, 2)]), Some(5.5));
+    }
 }

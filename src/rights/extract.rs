@@ -33,6 +33,10 @@ pub struct Extract {
     pub birth_year: i32,
     pub consent_date: NaiveDate,
     pub enrolments: Vec<Enrolment>,
+    /// The referral each enrolment came from, if any (SPEC 13: a referral
+    /// holds no identity, but once it became the person's start it is
+    /// about them).
+    pub referrals: Vec<Option<crate::store::beyond::Referral>>,
     /// The audit entries about the enrolments, oldest first; the extract's
     /// own entry is the last.
     pub trail: Vec<AuditEntry>,
@@ -50,9 +54,14 @@ pub fn extract(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> R
     let (gender, birth_year, consent_date) = stored::person_facts(conn, person)?;
     let mut enrolments = store::of_person(conn, person)?;
     enrolments.retain(|e| scope.covers(&e.intervention));
-    let ids: Vec<String> = enrolments.iter().map(|e| e.id.clone()).collect();
+    let referrals = enrolments
+        .iter()
+        .map(|e| crate::store::beyond::referral_of_enrolment(conn, &e.id))
+        .collect::<Result<Vec<_>>>()?;
+    let mut ids: Vec<String> = enrolments.iter().map(|e| e.id.clone()).collect();
     let shorts: Vec<&str> = enrolments.iter().map(|e| e.short_id()).collect();
     audit::record(conn, actor, "extract", Some(&shorts.join(" ")), None)?;
+    ids.extend(referrals.iter().flatten().map(|r| r.id.clone()));
     let trail = stored::audit_about(conn, &ids)?;
     Ok(Extract {
         made_at: trail.last().map(|e| e.at.clone()).unwrap_or_default(),
@@ -61,6 +70,7 @@ pub fn extract(conn: &Connection, actor: &Actor, fingerprint: &Fingerprint) -> R
         birth_year,
         consent_date,
         enrolments,
+        referrals,
         trail,
         partial: !matches!(scope, Scope::All),
     })
@@ -77,6 +87,9 @@ pub fn action_sv(action: &str) -> &str {
         "show" => "visade uppgifterna",
         "find" => "sökte fram personen",
         "extract" => "tog registerutdrag",
+        "referral add" => "registrerade remiss",
+        "referral decide" => "registrerade beslut om remiss",
+        "referral undecide" => "ångrade beslut om remiss",
         "import" => "importerade",
         other => other,
     }
@@ -116,6 +129,37 @@ pub fn fields(e: &Enrolment) -> Vec<(&'static str, String)> {
     ]
 }
 
+impl Extract {
+    /// The `n`th enrolment's fields, and the referral it came from.
+    pub fn fields(&self, n: usize) -> Vec<(&'static str, String)> {
+        let mut out = fields(&self.enrolments[n]);
+        if let Some(Some(r)) = self.referrals.get(n) {
+            out.extend([
+                ("Remiss, id", r.id.clone()),
+                ("Remiss mottagen", r.date.to_string()),
+                ("Remiss: kön", r.gender.label(Lang::Sv).to_string()),
+                (
+                    "Remiss: födelseår",
+                    r.birth_year.map_or("–".into(), |y| y.to_string()),
+                ),
+                (
+                    "Remiss: kommun",
+                    r.municipality
+                        .as_ref()
+                        .map_or("–".into(), |m| m.label().to_string()),
+                ),
+                ("Remiss: remittent", opt(r.referrer)),
+                ("Remiss: beslut", opt(r.decision)),
+                (
+                    "Remiss: beslutsdatum",
+                    r.decided.map_or("–".into(), |d| d.to_string()),
+                ),
+            ]);
+        }
+        out
+    }
+}
+
 pub const TITLE: &str = "Registerutdrag ur sustrack";
 pub const ABOUT: &str = "Det här är allt som finns lagrat om dig i samordningsförbundets uppföljningsregister, och vem som har registrerat, ändrat eller tittat på uppgifterna. Ditt personnummer lagras inte; registret känner igen dig med en envägskod som inte kan räknas tillbaka till numret.";
 pub const PARTIAL: &str = "Utdraget omfattar de insatser som den som tog fram det arbetar i. Ett utdrag ur hela registret lämnas av förbundets samordnare.";
@@ -135,13 +179,13 @@ pub fn text(x: &Extract) -> String {
         x.birth_year,
         x.consent_date
     ));
-    for (n, e) in x.enrolments.iter().enumerate() {
+    for n in 0..x.enrolments.len() {
         out.push_str(&format!(
             "\nDeltagande {} av {}\n",
             n + 1,
             x.enrolments.len()
         ));
-        for (label, value) in fields(e) {
+        for (label, value) in x.fields(n) {
             out.push_str(&format!("  {label}: {value}\n"));
         }
     }
@@ -180,13 +224,13 @@ pub fn html(x: &Extract) -> String {
         x.birth_year,
         x.consent_date
     ));
-    for (n, e) in x.enrolments.iter().enumerate() {
+    for n in 0..x.enrolments.len() {
         body.push_str(&format!(
             "<h2>Deltagande {} av {}</h2>\n<dl>",
             n + 1,
             x.enrolments.len()
         ));
-        for (label, value) in fields(e) {
+        for (label, value) in x.fields(n) {
             body.push_str(&format!("<dt>{label}</dt><dd>{}</dd>", esc(&value)));
         }
         body.push_str("</dl>\n");

@@ -52,11 +52,19 @@ CREATE TABLE referral (
     decision     TEXT CHECK (decision IN ('started', 'declined', 'returned', 'withdrawn')),
     decided      TEXT,
     enrolment    TEXT REFERENCES enrolment(id) ON UPDATE CASCADE ON DELETE CASCADE,
+    -- The start date of that enrolment, kept by the trigger below, so the
+    -- wait from referral to start needs no look-up per referral.
+    start_date   TEXT,
     CHECK ((decision IS NULL) = (decided IS NULL)),
     CHECK (decided IS NULL OR decided >= date),
     CHECK ((decision IS 'started') = (enrolment IS NOT NULL))
 ) STRICT;
-CREATE INDEX referral_by_intervention ON referral(intervention, date);
+-- Covering: a report counts a year's referrals from the index alone.
+CREATE INDEX referral_by_intervention ON referral(intervention, date, referrer, municipality, gender, decision, decided, start_date);
+CREATE TRIGGER referral_follows_start AFTER UPDATE OF start_date ON enrolment
+BEGIN
+    UPDATE referral SET start_date = NEW.start_date WHERE enrolment = NEW.id;
+END;
 CREATE UNIQUE INDEX referral_by_enrolment ON referral(enrolment) WHERE enrolment IS NOT NULL;
 
 -- 4. Money: budget and actual cost per intervention and year, in whole

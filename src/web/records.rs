@@ -200,7 +200,7 @@ enum Done {
 }
 
 fn extract_page(who: &SignedIn, x: extract::Extract) -> Response {
-    let enrolments = x.enrolments.iter().map(extract::fields).collect();
+    let enrolments = (0..x.enrolments.len()).map(|n| x.fields(n)).collect();
     let trail = x
         .trail
         .iter()
