@@ -102,7 +102,7 @@ fn fixture() -> Fixture {
             "1990",
         ]))
     };
-    let e = vec![
+    let e = [
         start("A", "2025-01-20", "K"),
         start("A", "2025-03-04", "M"),
         start("A", "2026-01-05", "K"),

@@ -880,19 +880,51 @@ fn current_schema_database_keeps_every_row() {
     // Migration 10: an activity, a referral that became the start above,
     // a budget.
     env.ok(&[
-        "activity", "add", "--intervention", "VOL", "--date", "2021-02-01", "--kind", "network",
-        "--women", "4", "--men", "2",
+        "activity",
+        "add",
+        "--intervention",
+        "VOL",
+        "--date",
+        "2021-02-01",
+        "--kind",
+        "network",
+        "--women",
+        "4",
+        "--men",
+        "2",
     ]);
     let referral = env.ok(&[
-        "referral", "add", "--intervention", "OLD", "--date", "2020-01-20", "--gender", "M",
+        "referral",
+        "add",
+        "--intervention",
+        "OLD",
+        "--date",
+        "2020-01-20",
+        "--gender",
+        "M",
     ]);
     env.ok(&[
-        "referral", "decide", referral.lines().next().unwrap(), "--decision", "started",
-        "--date", "2020-02-03", "--enrolment", a.trim(),
+        "referral",
+        "decide",
+        referral.lines().next().unwrap(),
+        "--decision",
+        "started",
+        "--date",
+        "2020-02-03",
+        "--enrolment",
+        a.trim(),
     ]);
     env.ok(&[
-        "budget", "set", "--intervention", "OLD", "--year", "2021", "--budget", "100000",
-        "--actual", "90000",
+        "budget",
+        "set",
+        "--intervention",
+        "OLD",
+        "--year",
+        "2021",
+        "--budget",
+        "100000",
+        "--actual",
+        "90000",
     ]);
     let conn = env.conn();
     assert_eq!(

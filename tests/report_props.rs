@@ -680,21 +680,24 @@ fn compare_block_equals(both: &Report, main: &Report, then: &Report) {
     }
 }
 
+/// (intervention incl. K, day, kind, women, men, unknown, organisations)
+type ActivitySpec = (usize, i64, usize, u32, u32, u32, Option<u32>);
+/// (intervention, day, woman, referrer, municipality, decision and delay)
+type ReferralSpec = (
+    usize,
+    i64,
+    bool,
+    Option<usize>,
+    Option<usize>,
+    Option<(usize, i64)>,
+);
+
 /// SPEC section 13's registers over a random register: activities,
 /// referrals with decisions, budgets.
 #[derive(Debug, Clone)]
 struct Beyond {
-    /// (intervention incl. K, day, kind, women, men, unknown, organisations)
-    acts: Vec<(usize, i64, usize, u32, u32, u32, Option<u32>)>,
-    /// (intervention, day, woman, referrer, municipality, decision and delay)
-    refs: Vec<(
-        usize,
-        i64,
-        bool,
-        Option<usize>,
-        Option<usize>,
-        Option<(usize, i64)>,
-    )>,
+    acts: Vec<ActivitySpec>,
+    refs: Vec<ReferralSpec>,
     /// (intervention incl. K, year, budget, actual)
     budgets: Vec<(usize, i32, u64, Option<u64>)>,
 }

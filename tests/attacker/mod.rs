@@ -343,8 +343,8 @@ fn model(suppressed: &Value, plain: &Value, n: u64) -> Model {
             .filter_map(|id| find(id).map(total))
             .collect();
     for pair in referral_totals.windows(2) {
-        for c in 0..3 {
-            m.eq(pair[0][c], pair[1][c]);
+        for (&a, &b) in pair[0].iter().zip(&pair[1]).take(3) {
+            m.eq(a, b);
         }
     }
     if let Some(reach) = suppressed.get("reach") {

@@ -201,6 +201,9 @@ impl Builder {
     }
 }
 
+/// An indicator line: id, intervention (`None`: the total), subtotal, gender.
+type IndicatorKey = (String, Option<String>, bool, Option<&'static str>);
+
 /// Where the section 13 figures outside the tables live.
 #[derive(Default)]
 struct Beyond {
@@ -460,8 +463,7 @@ pub fn build(report: &Report) -> System {
         Some(cells[p][r][2])
     };
     let mut indicators = Vec::new();
-    type Key = (String, Option<String>, bool, Option<&'static str>);
-    let mut vars: BTreeMap<Key, (usize, usize)> = BTreeMap::new();
+    let mut vars: BTreeMap<IndicatorKey, (usize, usize)> = BTreeMap::new();
     for i in &report.indicators {
         let num = b.var(i.numerator.expect("unsuppressed"), true);
         let den = b.var(i.denominator.expect("unsuppressed"), true);
@@ -599,7 +601,7 @@ fn beyond_figures(
     b: &mut Builder,
     report: &Report,
     cells: &[Vec<Vec<usize>>],
-    vars: &BTreeMap<(String, Option<String>, bool, Option<&'static str>), (usize, usize)>,
+    vars: &BTreeMap<IndicatorKey, (usize, usize)>,
 ) -> Beyond {
     let table = |id: &str| report.tables.iter().position(|t| t.id == id);
     let total_cell = |id: &str, col: usize| -> Option<usize> {
