@@ -304,12 +304,23 @@ pub fn referral_decide(
     Ok(r)
 }
 
-/// Undecided referrals of the interventions `actor` may register in (all
-/// of one intervention when `code` is given), oldest first.
+/// Undecided referrals of one intervention, oldest first. The read is
+/// recorded in the audit trail (a referral's gender, birth year and
+/// municipality are facts about a person, though about no one named).
 pub fn open_referrals(conn: &Connection, actor: &Actor, code: &str) -> Result<Vec<Referral>> {
     let scope = require(actor, Action::Beyond)?;
     let i = intervention_in(conn, &scope, code)?;
-    beyond::open_referrals(conn, &i.code)
+    let list = beyond::open_referrals(conn, &i.code)?;
+    audit::record(conn, actor, "referral list", Some(&i.code), None)?;
+    Ok(list)
+}
+
+/// How many of one intervention's referrals wait for a decision (a count,
+/// not recorded).
+pub fn undecided_count(conn: &Connection, actor: &Actor, code: &str) -> Result<usize> {
+    let scope = require(actor, Action::Beyond)?;
+    let i = intervention_in(conn, &scope, code)?;
+    Ok(beyond::open_referrals(conn, &i.code)?.len())
 }
 
 /// The latest activities of one intervention (for its page).

@@ -45,17 +45,8 @@ pub fn activity(db: &mut super::Ctx, cmd: ActivityCmd) -> Result<()> {
         }
         ActivityCmd::List { intervention } => {
             let today = today();
-            let list = db.write(|tx, actor| {
-                let list = beyond::recent_activities(tx, actor, &intervention, today)?;
-                crate::store::audit::record(
-                    tx,
-                    actor,
-                    "activity list",
-                    Some(&intervention.to_ascii_uppercase()),
-                    None,
-                )?;
-                Ok(list)
-            })?;
+            // Head counts only: not recorded as a read.
+            let list = beyond::recent_activities(&db.conn, &db.actor, &intervention, today)?;
             let mut rows = vec![[
                 "id",
                 "date",
@@ -137,17 +128,7 @@ pub fn referral(db: &mut super::Ctx, cmd: ReferralCmd) -> Result<()> {
             )
         }
         ReferralCmd::List { intervention } => {
-            let list = db.write(|tx, actor| {
-                let list = beyond::open_referrals(tx, actor, &intervention)?;
-                crate::store::audit::record(
-                    tx,
-                    actor,
-                    "referral list",
-                    Some(&intervention.to_ascii_uppercase()),
-                    None,
-                )?;
-                Ok(list)
-            })?;
+            let list = db.write(|tx, actor| beyond::open_referrals(tx, actor, &intervention))?;
             let mut rows = vec![[
                 "id",
                 "received",

@@ -221,7 +221,7 @@ pub async fn home(State(app): State<Shared>, who: SignedIn) -> Response {
             for i in own_interventions(conn, &actor)? {
                 let takes = i.kind == InterventionKind::Individual;
                 let waiting = if takes {
-                    beyond::open_referrals(conn, &actor, &i.code)?.len()
+                    beyond::undecided_count(conn, &actor, &i.code)?
                 } else {
                     0
                 };
@@ -339,15 +339,18 @@ async fn activities_page(
     let c = code.to_string();
     let found = app
         .db(move |conn| {
-            let scope = register::require(&actor, Action::Beyond)?;
-            let i = register::intervention_in(conn, &scope, &c)?;
-            let waiting = if i.kind == InterventionKind::Individual {
-                beyond::open_referrals(conn, &actor, &i.code)?
-            } else {
-                Vec::new()
-            };
-            let acts = beyond::recent_activities(conn, &actor, &i.code, today)?;
-            Ok((i, waiting, acts))
+            // One transaction: the list and its audit entry.
+            store::write(conn, |tx| {
+                let scope = register::require(&actor, Action::Beyond)?;
+                let i = register::intervention_in(tx, &scope, &c)?;
+                let waiting = if i.kind == InterventionKind::Individual {
+                    beyond::open_referrals(tx, &actor, &i.code)?
+                } else {
+                    Vec::new()
+                };
+                let acts = beyond::recent_activities(tx, &actor, &i.code, today)?;
+                Ok((i, waiting, acts))
+            })
         })
         .await;
     let (i, waiting, acts) = match found {
