@@ -499,6 +499,29 @@ fn gate(
     Ok(who)
 }
 
+/// A form posted to `/activities/CODE` (its `section`: activity or
+/// referral): the signed-in user past the gate, and the intervention.
+async fn posted_to(
+    app: &Shared,
+    who: Result<SignedIn, Response>,
+    code: &str,
+    form: &Form,
+    section: &'static str,
+) -> Result<(SignedIn, crate::model::Intervention), Response> {
+    if !code_shape(code) {
+        return Err(pages::not_found_page(Lang::Sv));
+    }
+    let who = gate(
+        app,
+        who,
+        format!("/activities/{code}"),
+        &parked(form, Some(section)),
+        Action::Beyond,
+    )?;
+    let i = resolve(app, &who, code).await?;
+    Ok((who, i))
+}
+
 /// The intervention of a POST, among the user's (one outside them is as
 /// unknown as a code that does not exist: 404).
 async fn resolve(
@@ -525,21 +548,8 @@ pub async fn activity_add(
     Path(code): Path<String>,
     form: Form,
 ) -> Response {
-    if !code_shape(&code) {
-        return pages::not_found_page(Lang::Sv);
-    }
-    let who = match gate(
-        &app,
-        who,
-        format!("/activities/{code}"),
-        &parked(&form, Some("activity")),
-        Action::Beyond,
-    ) {
-        Ok(w) => w,
-        Err(res) => return res,
-    };
-    let i = match resolve(&app, &who, &code).await {
-        Ok(i) => i,
+    let (who, i) = match posted_to(&app, who, &code, &form, "activity").await {
+        Ok(x) => x,
         Err(res) => return res,
     };
     let (lang, t) = (who.lang, i18n::texts(who.lang));
@@ -655,21 +665,8 @@ pub async fn referral_add(
     Path(code): Path<String>,
     form: Form,
 ) -> Response {
-    if !code_shape(&code) {
-        return pages::not_found_page(Lang::Sv);
-    }
-    let who = match gate(
-        &app,
-        who,
-        format!("/activities/{code}"),
-        &parked(&form, Some("referral")),
-        Action::Beyond,
-    ) {
-        Ok(w) => w,
-        Err(res) => return res,
-    };
-    let i = match resolve(&app, &who, &code).await {
-        Ok(i) => i,
+    let (who, i) = match posted_to(&app, who, &code, &form, "referral").await {
+        Ok(x) => x,
         Err(res) => return res,
     };
     let (lang, t) = (who.lang, i18n::texts(who.lang));
