@@ -28,6 +28,15 @@
 //! identities have nothing left to hide. Counts are only ever added to the
 //! hidden set, so the loop ends.
 //!
+//! Most determined counts are found without a search: an identity with one
+//! unknown left, or bounds through the identities that close on a value.
+//! The rounds therefore first use only those exact, cheap proofs, hiding
+//! partners until they find nothing more; only then does a round run the
+//! searches over everything not yet shown safe, and if that finds a
+//! determined count, its partner is hidden and the cheap rounds resume.
+//! The loop ends only after a round with the searches finds nothing, so
+//! every hidden count has been checked against the final hidden set.
+//!
 //! Derived figures follow their counts: a share is hidden with its cell or
 //! its column total, and an indicator's share, "x av 10", phrase and
 //! whether the target is met are hidden ("too few to report") when its
@@ -36,9 +45,11 @@
 //! Some counts no suppression can protect: with N = 2 a primary count can
 //! only be 1 (the CLI refuses N < 3), and three primary cells, each at
 //! least 1, under a primary total of at most 3 are 1 each, whatever else is
-//! hidden. Counts pinned by the shown cells' primary bounds alone (solved
-//! once with every count hidden) are left out of the check; everything
-//! else hidden must have two possible values.
+//! hidden. Counts pinned by the shown cells' primary bounds alone (with
+//! every count hidden, pinned by the identities and bounds without a
+//! search) are left out of the check; everything else hidden must have two
+//! possible values. (A count that only a search would show pinned that way
+//! is not excused: its protection is sought, hiding more; never less.)
 
 mod solve;
 pub mod system;
@@ -164,7 +175,8 @@ pub fn hidden_counts(sys: &System, n: u64) -> Vec<bool> {
     // stay pinned whatever else is hidden: hiding more cannot help them.
     // Only the published cells' bounds count here: the reader cannot know
     // that a count never shown is small, and granting that knowledge would
-    // excuse counts from protection.
+    // excuse counts from protection. Only proofs without a search excuse a
+    // count: a search that gives up at its node limit proves nothing.
     let primaries: Vec<usize> = (0..count)
         .filter(|&v| primary[v] && sys.published[v] && sys.lb[v] < ub[v])
         .collect();
@@ -175,10 +187,13 @@ pub fn hidden_counts(sys: &System, n: u64) -> Vec<bool> {
             bare.lb[v] = plain_lb[v];
             bare_ub[v] = big;
         }
-        for v in solve::determined(&bare, &vec![false; count], &bare_ub, &primaries) {
+        for v in solve::determined(&bare, &vec![false; count], &bare_ub, &primaries, true) {
             safe[v] = true;
         }
     }
+    // Rounds with the cheap proofs only until they find nothing, then one
+    // with the searches (see the module's documentation).
+    let mut cheap = true;
     loop {
         let known: Vec<bool> = (0..count).map(|v| sys.published[v] && !hidden[v]).collect();
         let required: Vec<usize> = (0..count)
@@ -186,9 +201,13 @@ pub fn hidden_counts(sys: &System, n: u64) -> Vec<bool> {
                 !known[v] && !safe[v] && (sys.published[v] || primary[v]) && sys.lb[v] < ub[v]
             })
             .collect();
-        let determined = solve::determined(&sys, &known, &ub, &required);
-        for &v in &required {
-            safe[v] = true;
+        let determined = solve::determined(&sys, &known, &ub, &required, cheap);
+        // A cheap round proves only that counts are determined, never that
+        // the others are safe.
+        if !cheap {
+            for &v in &required {
+                safe[v] = true;
+            }
         }
         for &v in &determined {
             safe[v] = false;
@@ -210,8 +229,13 @@ pub fn hidden_counts(sys: &System, n: u64) -> Vec<bool> {
             }
         }
         if !added {
+            if cheap {
+                cheap = false;
+                continue;
+            }
             return hidden;
         }
+        cheap = true;
     }
 }
 

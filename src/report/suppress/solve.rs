@@ -14,8 +14,16 @@
 //!
 //! The unknowns fall apart into independent groups (linked only through
 //! shown figures, which are constants); each group is solved on its own.
+//! Within a group, counts the identities pin (an identity with one unknown
+//! left; bounds through the identities that close on a value) are found
+//! first, exactly and without a search. They are constants in every
+//! solution, so the rest of the group falls apart again into smaller
+//! parts, each searched on its own within the tightened bounds.
+//!
+//! `cheap` asks for the pinned counts only: a cheap answer lists counts
+//! that are determined, but says nothing of the others.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, SolveOptions};
 
@@ -25,19 +33,22 @@ use super::system::System;
 /// finds no witness, so the count is treated as determined (safe side).
 const NODE_LIMIT: u64 = 2_000;
 
+/// Goals searched together when all at once moved none.
+const BATCH: usize = 16;
+
 /// The counts in `required` (each unknown: `known[v]` false) that the
-/// reader can determine, given upper bounds `ub` for the unknowns.
-pub fn determined(sys: &System, known: &[bool], ub: &[u64], required: &[usize]) -> Vec<usize> {
+/// reader can determine, given upper bounds `ub` for the unknowns; with
+/// `cheap`, only those pinned without a search.
+pub fn determined(
+    sys: &System,
+    known: &[bool],
+    ub: &[u64],
+    required: &[usize],
+    cheap: bool,
+) -> Vec<usize> {
     let n = sys.value.len();
     // Group the unknowns: union over the sums they share.
     let mut parent: Vec<usize> = (0..n).collect();
-    fn root(p: &mut [usize], mut v: usize) -> usize {
-        while p[v] != v {
-            p[v] = p[p[v]];
-            v = p[v];
-        }
-        v
-    }
     for s in &sys.sums {
         let mut first = None;
         for &v in s.parts.iter().chain(std::iter::once(&s.total)) {
@@ -76,7 +87,7 @@ pub fn determined(sys: &System, known: &[bool], ub: &[u64], required: &[usize]) 
     keys.sort_unstable();
     for r in keys {
         let sums = group_sums.remove(&r).unwrap_or_default();
-        out.extend(Group::new(sys, known, ub, &sums).determined(&groups[&r]));
+        out.extend(Group::new(sys, known, ub, &sums).determined(&groups[&r], cheap));
     }
     out.sort_unstable();
     out
@@ -135,7 +146,7 @@ impl<'a> Group<'a> {
         }
     }
 
-    fn determined(&self, required: &[usize]) -> Vec<usize> {
+    fn determined(&self, required: &[usize], cheap: bool) -> Vec<usize> {
         let truth: Vec<i64> = self
             .vars
             .iter()
@@ -168,16 +179,102 @@ impl<'a> Group<'a> {
         // least 1 under a total of at most 3): bounds implied for every
         // whole-number solution, so one that closes on a value is that
         // value. Exact, and it spares the searches that would fail.
-        if !open.is_empty() {
-            let (lo, hi) = self.implied_bounds();
-            open.retain(|&k| {
-                let pinned = lo[k] >= hi[k];
-                if pinned {
-                    out.push(self.vars[k]);
-                }
-                !pinned
-            });
+        if open.is_empty() {
+            return out;
         }
+        let (lo, hi) = self.implied_bounds(&fixed, &truth);
+        open.retain(|&k| {
+            let pinned = lo[k] >= hi[k];
+            if pinned {
+                out.push(self.vars[k]);
+            }
+            !pinned
+        });
+        if cheap {
+            return out;
+        }
+        // A pinned count is a constant in every solution: with the pinned
+        // ones taken out, the rest falls apart into smaller groups, each
+        // searched on its own and within the tightened bounds (exact: the
+        // whole-number solutions are the same).
+        let free: Vec<bool> = lo.iter().zip(&hi).map(|(l, h)| l < h).collect();
+        let mut parent: Vec<usize> = (0..self.vars.len()).collect();
+        for (coef, _) in &self.rows {
+            let mut first = None;
+            for &(j, _) in coef.iter().filter(|&&(j, _)| free[j]) {
+                match first {
+                    None => first = Some(j),
+                    Some(f) => {
+                        let (a, b) = (root(&mut parent, f), root(&mut parent, j));
+                        parent[b] = a;
+                    }
+                }
+            }
+        }
+        let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &k in &open {
+            parts.entry(root(&mut parent, k)).or_default().push(k);
+        }
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+        for k in (0..self.vars.len()).filter(|&k| free[k]) {
+            let r = root(&mut parent, k);
+            if parts.contains_key(&r) {
+                members.entry(r).or_default().push(k);
+            }
+        }
+        for (r, goals) in parts {
+            let sub = self.restrict(&members[&r], &lo, &hi, &truth);
+            let goals: Vec<usize> = goals.iter().map(|&k| self.vars[k]).collect();
+            out.extend(sub.search(&goals));
+        }
+        out
+    }
+
+    /// The group of `members` (free unknowns), the others at their (pinned)
+    /// true values, within bounds `lo`..`hi`.
+    fn restrict(&self, members: &[usize], lo: &[i64], hi: &[i64], truth: &[i64]) -> Group<'a> {
+        let mut index = vec![usize::MAX; self.vars.len()];
+        for (i, &k) in members.iter().enumerate() {
+            index[k] = i;
+        }
+        let rows = self
+            .rows
+            .iter()
+            .filter(|(coef, _)| coef.iter().any(|&(j, _)| index[j] != usize::MAX))
+            .map(|(coef, rhs)| {
+                let mut rhs = *rhs;
+                let mut own = Vec::new();
+                for &(j, c) in coef {
+                    if index[j] == usize::MAX {
+                        rhs -= c * truth[j];
+                    } else {
+                        own.push((index[j], c));
+                    }
+                }
+                (own, rhs)
+            })
+            .collect();
+        Group {
+            sys: self.sys,
+            vars: members.iter().map(|&k| self.vars[k]).collect(),
+            lb: members.iter().map(|&k| lo[k]).collect(),
+            ub: members.iter().map(|&k| hi[k]).collect(),
+            rows,
+        }
+    }
+
+    /// Search a witness for each of `goals` (variables of the system, all
+    /// in this group).
+    fn search(&self, goals: &[usize]) -> Vec<usize> {
+        let truth: Vec<i64> = self
+            .vars
+            .iter()
+            .map(|&v| self.sys.value[v] as i64)
+            .collect();
+        let local: HashMap<usize, usize> =
+            self.vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+        let mut open: BTreeSet<usize> = goals.iter().map(|v| local[v]).collect();
+        let mut out = Vec::new();
         // First move everything still open at once, up then down, for as
         // long as that clears counts: each witness usually clears many, so
         // few counts are left for a search of their own.
@@ -194,6 +291,24 @@ impl<'a> Group<'a> {
             }
             if open.is_empty() || open.len() == before {
                 break;
+            }
+        }
+        // Then in batches: where the answer for all at once moves none (the
+        // solver stops at its node limit with a poor solution), a smaller
+        // set often moves together, which spares a search each.
+        {
+            let todo: Vec<usize> = open.iter().copied().collect();
+            for batch in todo.chunks(BATCH) {
+                for step in [1i64, -1] {
+                    let goal: Vec<usize> =
+                        batch.iter().copied().filter(|j| open.contains(j)).collect();
+                    if goal.len() < 2 {
+                        break;
+                    }
+                    if let Some(w) = self.witness(&truth, &goal, step) {
+                        open.retain(|&j| w[j] == truth[j]);
+                    }
+                }
             }
         }
         while let Some(&k) = open.iter().next() {
@@ -235,8 +350,11 @@ impl<'a> Group<'a> {
     /// `sum c_j x_j = rhs` bounds each of its counts by the others' bounds,
     /// repeated until nothing tightens (or a round limit: stopping early
     /// only leaves bounds looser, which is safe).
-    fn implied_bounds(&self) -> (Vec<i64>, Vec<i64>) {
+    fn implied_bounds(&self, fixed: &[bool], truth: &[i64]) -> (Vec<i64>, Vec<i64>) {
         let (mut lo, mut hi) = (self.lb.clone(), self.ub.clone());
+        for k in (0..fixed.len()).filter(|&k| fixed[k]) {
+            (lo[k], hi[k]) = (truth[k], truth[k]);
+        }
         for _ in 0..50 {
             let mut changed = false;
             for (coef, rhs) in &self.rows {
@@ -277,7 +395,8 @@ impl<'a> Group<'a> {
 
     /// A checked whole-number assignment other than the truth. With one
     /// goal variable it must move by `step` or further in that direction;
-    /// with several, their sum must (some may move the other way).
+    /// with several, as many as can move by one in that direction (the
+    /// answer may move none: then it clears nothing).
     fn witness(&self, truth: &[i64], goal: &[usize], step: i64) -> Option<Vec<i64>> {
         let (mut lo, mut hi) = (self.lb.clone(), self.ub.clone());
         if let [k] = goal {
@@ -294,11 +413,10 @@ impl<'a> Group<'a> {
         let mut p = Problem::new(OptimizationDirection::Minimize);
         let vars: Vec<microlp::Variable> = (0..self.vars.len())
             .map(|j| {
-                // One goal: the least move suffices. Several: as far as they go.
+                // One goal: the least move suffices. Several: the marks
+                // below carry the objective.
                 let obj = match goal {
                     [k] if *k == j => step as f64,
-                    [_] => 0.0,
-                    _ if goal.contains(&j) => -(step as f64),
                     _ => 0.0,
                 };
                 let clamp = |x: i64| x.clamp(0, i32::MAX as i64) as i32;
@@ -309,6 +427,18 @@ impl<'a> Group<'a> {
             let expr: Vec<(microlp::Variable, f64)> =
                 coef.iter().map(|&(j, c)| (vars[j], c as f64)).collect();
             p.add_constraint(expr.as_slice(), ComparisonOp::Eq, *rhs as f64);
+        }
+        // Several goals: as many as can move by one (a mark of at most 1
+        // for each, earned only by moving it in the step's direction).
+        if goal.len() > 1 {
+            for &j in goal {
+                let moved = p.add_var(-1.0, (0.0, 1.0));
+                p.add_constraint(
+                    [(vars[j], step as f64), (moved, -1.0)].as_slice(),
+                    ComparisonOp::Ge,
+                    (step * truth[j]) as f64,
+                );
+            }
         }
         let mut options = SolveOptions::default();
         options.node_limit = Some(NODE_LIMIT);
@@ -334,6 +464,15 @@ impl<'a> Group<'a> {
     }
 }
 
+/// The representative of `v`'s set (union-find with path halving).
+fn root(p: &mut [usize], mut v: usize) -> usize {
+    while p[v] != v {
+        p[v] = p[p[v]];
+        v = p[v];
+    }
+    v
+}
+
 /// `a / b` rounded up (towards +infinity), for `b != 0`.
 fn div_ceil(a: i64, b: i64) -> i64 {
     let (q, r) = (a / b, a % b);
@@ -357,6 +496,78 @@ fn div_floor(a: i64, b: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::report::suppress::system::Sum;
+
+    /// A system of published counts with the given identities
+    /// (`total = Σ parts`).
+    fn system(value: Vec<u64>, sums: &[(usize, &[usize])]) -> System {
+        let n = value.len();
+        System {
+            value,
+            lb: vec![0; n],
+            published: vec![true; n],
+            counted: vec![false; n],
+            pinned: vec![false; n],
+            exempt: vec![false; n],
+            sums: sums
+                .iter()
+                .map(|&(total, parts)| Sum {
+                    total,
+                    parts: parts.to_vec(),
+                })
+                .collect(),
+            cells: Vec::new(),
+            indicators: Vec::new(),
+            durations: Vec::new(),
+            reach: None,
+            waiting: None,
+            cost: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_cheap_answer_lists_only_what_is_proved_without_a_search() {
+        // Unknown x = 2 and y = 1 with x + y = 3 and x = y + 1 (both shown
+        // constants): no identity has one unknown left and the bounds do
+        // not close, yet the two identities together fix both. Beside them
+        // a 2x2 table with all four cells hidden, whose cells can move.
+        //   0: x, 1: y, 2: A = 3, 3: B = 1
+        //   4..=7: cells p q / r t, 8..=11: row and column totals
+        let sys = system(
+            vec![2, 1, 3, 1, 2, 3, 4, 1, 5, 5, 6, 4],
+            &[
+                (2, &[0, 1]),
+                (0, &[1, 3]),
+                (8, &[4, 5]),
+                (9, &[6, 7]),
+                (10, &[4, 6]),
+                (11, &[5, 7]),
+            ],
+        );
+        let known: Vec<bool> = (0..12).map(|v| !(v <= 1 || (4..=7).contains(&v))).collect();
+        let ub = vec![100; 12];
+        let required = [0, 1, 4, 5, 6, 7];
+        assert_eq!(
+            determined(&sys, &known, &ub, &required, true),
+            Vec::<usize>::new()
+        );
+        assert_eq!(determined(&sys, &known, &ub, &required, false), vec![0, 1]);
+        // Showing y leaves x alone in its identities: the cheap proof
+        // finds it.
+        let mut known = known;
+        known[1] = true;
+        assert_eq!(
+            determined(&sys, &known, &ub, &[0, 4, 5, 6, 7], true),
+            vec![0]
+        );
+        // One cell of the table shown pins the other three without a search.
+        known[4] = true;
+        assert_eq!(
+            determined(&sys, &known, &ub, &[0, 5, 6, 7], true),
+            vec![0, 5, 6, 7]
+        );
+    }
 
     #[test]
     fn division_rounds_towards_the_named_side() {
