@@ -135,13 +135,27 @@ pub fn dump(db: &Path) -> String {
         let n = stmt.column_count();
         let mut rows = stmt.query([]).expect("query");
         while let Some(r) = rows.next().expect("row") {
-            let cells: Vec<String> = (0..n)
-                .map(|i| format!("{:?}", r.get_ref(i).expect("cell")))
-                .collect();
+            let cells: Vec<String> = (0..n).map(|i| cell(r.get_ref(i).expect("cell"))).collect();
             out.push_str(&format!("{table}: {}\n", cells.join(" | ")));
         }
     }
     out
+}
+
+/// A stored value as a reader sees it: text as text (so that a test's
+/// `!dump.contains(...)` can fail), blobs in hex, NULL by name.
+pub fn cell(v: rusqlite::types::ValueRef) -> String {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => format!(
+            "x'{}'",
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        ),
+    }
 }
 
 /// A synthetic personnummer `YYYYMMDD-NNNC` with a valid check digit.
