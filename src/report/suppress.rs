@@ -35,7 +35,8 @@
 //! searches over everything not yet shown safe, and if that finds a
 //! determined count, its partner is hidden and the cheap rounds resume.
 //! The loop ends only after a round with the searches finds nothing, so
-//! every hidden count has been checked against the final hidden set.
+//! every hidden count not excused (below) has a witness, which stays valid
+//! as more is hidden, or no shown count left to hide beside it.
 //!
 //! Derived figures follow their counts: a share is hidden with its cell or
 //! its column total, and an indicator's share, "x av 10", phrase and

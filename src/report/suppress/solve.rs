@@ -294,9 +294,11 @@ impl<'a> Group<'a> {
             }
         }
         // Then in batches: where the answer for all at once moves none (the
-        // solver stops at its node limit with a poor solution), a smaller
-        // set often moves together, which spares a search each.
-        {
+        // solver stops at its node limit with a poor solution, or the goals
+        // can only move against each other), a smaller set often moves
+        // together, which spares a search each. A set no larger than a
+        // batch was just tried whole.
+        if open.len() > BATCH {
             let todo: Vec<usize> = open.iter().copied().collect();
             for batch in todo.chunks(BATCH) {
                 for step in [1i64, -1] {
@@ -395,8 +397,9 @@ impl<'a> Group<'a> {
 
     /// A checked whole-number assignment other than the truth. With one
     /// goal variable it must move by `step` or further in that direction;
-    /// with several, as many as can move by one in that direction (the
-    /// answer may move none: then it clears nothing).
+    /// with several, as many as can move by one in that direction, none
+    /// moving the other way (the answer may move none: then it clears
+    /// nothing).
     fn witness(&self, truth: &[i64], goal: &[usize], step: i64) -> Option<Vec<i64>> {
         let (mut lo, mut hi) = (self.lb.clone(), self.ub.clone());
         if let [k] = goal {
@@ -430,6 +433,11 @@ impl<'a> Group<'a> {
         }
         // Several goals: as many as can move by one (a mark of at most 1
         // for each, earned only by moving it in the step's direction).
+        // The marks keep every goal from moving the other way, so goals
+        // that can only move against each other (the cells of a table
+        // cycle) move only in a search of their own. Letting marks go
+        // negative instead (a cost for moving the other way) was tried:
+        // slower on the national register.
         if goal.len() > 1 {
             for &j in goal {
                 let moved = p.add_var(-1.0, (0.0, 1.0));
