@@ -50,19 +50,8 @@ pub fn determined(
     // Group the unknowns: union over the sums they share.
     let mut parent: Vec<usize> = (0..n).collect();
     for s in &sys.sums {
-        let mut first = None;
-        for &v in s.parts.iter().chain(std::iter::once(&s.total)) {
-            if known[v] {
-                continue;
-            }
-            match first {
-                None => first = Some(v),
-                Some(f) => {
-                    let (a, b) = (root(&mut parent, f), root(&mut parent, v));
-                    parent[b] = a;
-                }
-            }
-        }
+        let unknown = s.parts.iter().chain(std::iter::once(&s.total));
+        join(&mut parent, unknown.copied().filter(|&v| !known[v]));
     }
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for &v in required {
@@ -200,16 +189,10 @@ impl<'a> Group<'a> {
         let free: Vec<bool> = lo.iter().zip(&hi).map(|(l, h)| l < h).collect();
         let mut parent: Vec<usize> = (0..self.vars.len()).collect();
         for (coef, _) in &self.rows {
-            let mut first = None;
-            for &(j, _) in coef.iter().filter(|&&(j, _)| free[j]) {
-                match first {
-                    None => first = Some(j),
-                    Some(f) => {
-                        let (a, b) = (root(&mut parent, f), root(&mut parent, j));
-                        parent[b] = a;
-                    }
-                }
-            }
+            join(
+                &mut parent,
+                coef.iter().map(|&(j, _)| j).filter(|&j| free[j]),
+            );
         }
         let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &k in &open {
@@ -479,6 +462,15 @@ fn root(p: &mut [usize], mut v: usize) -> usize {
         v = p[v];
     }
     v
+}
+
+/// Put `items` into one set.
+fn join(p: &mut [usize], mut items: impl Iterator<Item = usize>) {
+    let Some(first) = items.next() else { return };
+    for v in items {
+        let (a, b) = (root(p, first), root(p, v));
+        p[b] = a;
+    }
 }
 
 /// `a / b` rounded up (towards +infinity), for `b != 0`.
