@@ -135,14 +135,20 @@ impl<'a> Group<'a> {
         }
     }
 
-    fn determined(&self, required: &[usize], cheap: bool) -> Vec<usize> {
-        let truth: Vec<i64> = self
+    /// Each unknown's true value, and the position of each system
+    /// variable among the group's unknowns.
+    fn truth_and_index(&self) -> (Vec<i64>, HashMap<usize, usize>) {
+        let truth = self
             .vars
             .iter()
             .map(|&v| self.sys.value[v] as i64)
             .collect();
-        let local: HashMap<usize, usize> =
-            self.vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+        let local = self.vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+        (truth, local)
+    }
+
+    fn determined(&self, required: &[usize], cheap: bool) -> Vec<usize> {
+        let (truth, local) = self.truth_and_index();
         let mut open: BTreeSet<usize> = required
             .iter()
             .map(|v| match local.get(v) {
@@ -249,13 +255,7 @@ impl<'a> Group<'a> {
     /// Search a witness for each of `goals` (variables of the system, all
     /// in this group).
     fn search(&self, goals: &[usize]) -> Vec<usize> {
-        let truth: Vec<i64> = self
-            .vars
-            .iter()
-            .map(|&v| self.sys.value[v] as i64)
-            .collect();
-        let local: HashMap<usize, usize> =
-            self.vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+        let (truth, local) = self.truth_and_index();
         let mut open: BTreeSet<usize> = goals.iter().map(|v| local[v]).collect();
         let mut out = Vec::new();
         // First move everything still open at once, up then down, for as
